@@ -1,0 +1,34 @@
+/*
+ * alloc.h - allocation that never returns NULL.
+ *
+ * netsplit treats running out of memory as fatal: the x* wrappers print a
+ * message and exit with the harness-error code.  Code that must survive a
+ * memory budget (the checkers) keeps its own accounting and reports
+ * "unknown" long before malloc fails.
+ *
+ * Ownership: every pointer returned is the caller's to free().
+ */
+#ifndef NS_ALLOC_H
+#define NS_ALLOC_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Grow *p (an array of *alloc elements of size sz) to hold at least need. */
+#define ALLOC_GROW(p, need, alloc)                                        \
+	do {                                                              \
+		if ((size_t)(need) > (alloc)) {                           \
+			size_t alloc_grow_n_ = (alloc) ? (alloc) * 2 : 16;  \
+			while (alloc_grow_n_ < (size_t)(need))            \
+				alloc_grow_n_ *= 2;                       \
+			(p) = xrealloc((p), alloc_grow_n_ * sizeof(*(p)));  \
+			(alloc) = alloc_grow_n_;                          \
+		}                                                         \
+	} while (0)
+
+#endif

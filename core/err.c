@@ -1,0 +1,37 @@
+/*
+ * err.c - names, texts and exit codes of the NS_E* error codes.
+ */
+#include "err.h"
+
+static const struct {
+	const char *name;
+	int exit_code;
+	const char *text;
+} table[NS_ERRNO_MAX] = {
+	[0] = { "OK", 0, "success" },
+#define XX(name, code, text) [NS_##name##_I] = { #name, code, text },
+	NS_ERRNO_MAP(XX)
+#undef XX
+};
+
+static int idx(int err)
+{
+	int i = err < 0 ? -err : err;
+
+	return i < NS_ERRNO_MAX ? i : NS_EINTERNAL_I;
+}
+
+const char *ns_strerror(int err)
+{
+	return table[idx(err)].text;
+}
+
+const char *ns_errname(int err)
+{
+	return table[idx(err)].name;
+}
+
+int ns_exit_code(int err)
+{
+	return err ? table[idx(err)].exit_code : 0;
+}

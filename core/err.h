@@ -1,0 +1,56 @@
+/*
+ * err.h - error codes and exit codes, one table each.
+ *
+ * Convention: a function that can fail returns 0 or a negative NS_E* code
+ * and appends a message naming its subject to a `struct sb *err` the
+ * caller passes (never clearing what is already there).  Only main() and
+ * the cmd_*() functions print messages or exit.
+ *
+ * Each error code maps to one process exit code (ns_exit_code()), so the
+ * CLI's exit status follows from the first error that stopped it.
+ */
+#ifndef NS_ERR_H
+#define NS_ERR_H
+
+/* Exit codes, everywhere (README keeps this table). */
+enum ns_exit {
+	NS_EXIT_VALID = 0,	/* every checker said valid */
+	NS_EXIT_ANOMALY = 1,	/* some checker found an anomaly */
+	NS_EXIT_UNKNOWN = 2,	/* a checker hit its time or memory budget */
+	NS_EXIT_USAGE = 3,	/* usage, config or input error */
+	NS_EXIT_HARNESS = 4,	/* SSH, set-up or cluster error */
+};
+
+/*       name          exit code           text */
+#define NS_ERRNO_MAP(XX)                                                   \
+	XX(EUSAGE,     NS_EXIT_USAGE,   "usage error")                     \
+	XX(ECONFIG,    NS_EXIT_USAGE,   "configuration error")             \
+	XX(EINPUT,     NS_EXIT_USAGE,   "bad input")                       \
+	XX(EIO,        NS_EXIT_USAGE,   "i/o error")                       \
+	XX(EBUDGET,    NS_EXIT_UNKNOWN, "budget exhausted")                \
+	XX(ECONNECT,   NS_EXIT_HARNESS, "cannot connect")                  \
+	XX(EAUTH,      NS_EXIT_HARNESS, "authentication failed")           \
+	XX(EHOSTKEY,   NS_EXIT_HARNESS, "host key verification failed")    \
+	XX(ESSH,       NS_EXIT_HARNESS, "ssh error")                       \
+	XX(ETIMEDOUT,  NS_EXIT_HARNESS, "timed out")                       \
+	XX(EREMOTE,    NS_EXIT_HARNESS, "remote command failed")           \
+	XX(ESETUP,     NS_EXIT_HARNESS, "set-up failed")                   \
+	XX(EINTERNAL,  NS_EXIT_HARNESS, "internal error")
+
+enum ns_errno {
+	NS_OK = 0,
+#define XX(name, code, text) NS_##name##_I,
+	NS_ERRNO_MAP(XX)
+#undef XX
+	NS_ERRNO_MAX
+};
+
+#define XX(name, code, text) enum { NS_##name = -NS_##name##_I };
+NS_ERRNO_MAP(XX)
+#undef XX
+
+const char *ns_strerror(int err);	/* err is negative */
+const char *ns_errname(int err);	/* "ETIMEDOUT" */
+int ns_exit_code(int err);		/* 0 for 0 */
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * history.c - the history model: events, interned strings, values, JSON
+ * output of one event.  Readers live in hist-*.c (see history.h).
+ *
+ * Strings are interned in an open-addressing hash table keyed by FNV-1a;
+ * texts are kept in one growing arena, so an id is stable for the life of
+ * the history.  Interning is O(1) expected.
+ */
+#include "history.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+
+struct hist_strtab {
+	char *arena;			/* NUL-terminated texts back to back */
+	size_t arena_len, arena_alloc;
+	size_t *off;			/* id -> offset in arena */
+	uint32_t *len;			/* id -> length */
+	size_t nstr, str_alloc;
+	uint32_t *slots;		/* hash slots: id + 1, 0 = empty */
+	size_t nslots;
+};
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void strtab_rehash(struct hist_strtab *t, size_t nslots)
+{
+	size_t i;
+
+	free(t->slots);
+	t->slots = xcalloc(nslots, sizeof(*t->slots));
+	t->nslots = nslots;
+	for (i = 0; i < t->nstr; i++) {
+		size_t s = fnv1a(t->arena + t->off[i], t->len[i]) &
+			   (nslots - 1);
+
+		while (t->slots[s])
+			s = (s + 1) & (nslots - 1);
+		t->slots[s] = (uint32_t)i + 1;
+	}
+}
+
+void hist_init(struct history *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->strs = xcalloc(1, sizeof(*h->strs));
+	hist_intern(h, "", 0);	/* id 0 */
+}
+
+void hist_release(struct history *h)
+{
+	if (h->strs) {
+		free(h->strs->arena);
+		free(h->strs->off);
+		free(h->strs->len);
+		free(h->strs->slots);
+		free(h->strs);
+	}
+	free(h->ev);
+	free(h->vals);
+	free(h->source);
+	free(h->format);
+	memset(h, 0, sizeof(*h));
+}
+
+uint32_t hist_intern(struct history *h, const char *s, size_t n)
+{
+	struct hist_strtab *t = h->strs;
+	size_t slot;
+	uint32_t id;
+
+	if ((t->nstr + 1) * 2 > t->nslots)
+		strtab_rehash(t, t->nslots ? t->nslots * 2 : 256);
+	slot = fnv1a(s, n) & (t->nslots - 1);
+	while (t->slots[slot]) {
+		id = t->slots[slot] - 1;
+		if (t->len[id] == n && !memcmp(t->arena + t->off[id], s, n))
+			return id;
+		slot = (slot + 1) & (t->nslots - 1);
+	}
+	id = (uint32_t)t->nstr;
+	ALLOC_GROW(t->off, t->nstr + 1, t->str_alloc);
+	t->len = xrealloc(t->len, t->str_alloc * sizeof(*t->len));
+	ALLOC_GROW(t->arena, t->arena_len + n + 1, t->arena_alloc);
+	memcpy(t->arena + t->arena_len, s, n);
+	t->arena[t->arena_len + n] = '\0';
+	t->off[id] = t->arena_len;
+	t->len[id] = (uint32_t)n;
+	t->arena_len += n + 1;
+	t->nstr++;
+	t->slots[slot] = id + 1;
+	return id;
+}
+
+const char *hist_str(const struct history *h, uint32_t id)
+{
+	if (id >= h->strs->nstr)
+		return "";
+	return h->strs->arena + h->strs->off[id];
+}
+
+uint32_t hist_lookup(const struct history *h, const char *s)
+{
+	const struct hist_strtab *t = h->strs;
+	size_t n = strlen(s), slot;
+
+	if (!t->nslots)
+		return UINT32_MAX;
+	slot = fnv1a(s, n) & (t->nslots - 1);
+	while (t->slots[slot]) {
+		uint32_t id = t->slots[slot] - 1;
+
+		if (t->len[id] == n && !memcmp(t->arena + t->off[id], s, n))
+			return id;
+		slot = (slot + 1) & (t->nslots - 1);
+	}
+	return UINT32_MAX;
+}
+
+size_t hist_append(struct history *h, const struct hist_event *e)
+{
+	ALLOC_GROW(h->ev, h->n + 1, h->alloc);
+	h->ev[h->n] = *e;
+	return h->n++;
+}
+
+uint64_t hist_alloc_vals(struct history *h, size_t n)
+{
+	uint64_t off = h->nvals;
+
+	ALLOC_GROW(h->vals, h->nvals + n, h->vals_alloc);
+	memset(h->vals + off, 0, n * sizeof(*h->vals));
+	h->nvals += n;
+	return off;
+}
+
+int hist_value_eq(const struct history *h, const struct hist_value *a,
+		  const struct hist_value *b)
+{
+	uint32_t i;
+
+	if (a->kind != b->kind)
+		return 0;
+	switch (a->kind) {
+	case HV_NIL:
+		return 1;
+	case HV_INT:
+	case HV_BOOL:
+		return a->u.i == b->u.i;
+	case HV_STR:
+	case HV_RAW:
+		return a->u.str == b->u.str;
+	case HV_LIST:
+		if (a->n != b->n)
+			return 0;
+		for (i = 0; i < a->n; i++)
+			if (!hist_value_eq(h, hist_list_elem(h, a, i),
+					   hist_list_elem(h, b, i)))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+uint64_t hist_value_hash(const struct history *h, const struct hist_value *v)
+{
+	uint64_t x = (uint64_t)v->kind * 0x9e3779b97f4a7c15ULL;
+	uint32_t i;
+
+	switch (v->kind) {
+	case HV_INT:
+	case HV_BOOL:
+		x ^= (uint64_t)v->u.i;
+		break;
+	case HV_STR:
+	case HV_RAW:
+		x ^= v->u.str;
+		break;
+	case HV_LIST:
+		for (i = 0; i < v->n; i++)
+			x = (x ^ hist_value_hash(h, hist_list_elem(h, v, i))) *
+			    0x100000001b3ULL;
+		break;
+	}
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static void add_json_string(struct sb *out, const char *s)
+{
+	sb_addc(out, '"');
+	sb_add_json_escaped(out, s, strlen(s));
+	sb_addc(out, '"');
+}
+
+void hist_value_json(const struct history *h, const struct hist_value *v,
+		     struct sb *out)
+{
+	uint32_t i;
+
+	switch (v->kind) {
+	case HV_NIL:
+		sb_adds(out, "null");
+		break;
+	case HV_INT:
+		sb_addf(out, "%" PRId64, v->u.i);
+		break;
+	case HV_BOOL:
+		sb_adds(out, v->u.i ? "true" : "false");
+		break;
+	case HV_STR:
+		add_json_string(out, hist_str(h, v->u.str));
+		break;
+	case HV_RAW:
+		sb_adds(out, hist_str(h, v->u.str));
+		break;
+	case HV_LIST:
+		sb_addc(out, '[');
+		for (i = 0; i < v->n; i++) {
+			if (i)
+				sb_addc(out, ',');
+			hist_value_json(h, hist_list_elem(h, v, i), out);
+		}
+		sb_addc(out, ']');
+		break;
+	}
+}
+
+const char *hist_type_name(enum hist_type t)
+{
+	static const char *const names[] = { "invoke", "ok", "fail", "info" };
+
+	return (unsigned)t < 4 ? names[t] : "?";
+}
+
+void hist_event_json(const struct history *h, size_t i, struct sb *out)
+{
+	const struct hist_event *e = &h->ev[i];
+
+	sb_addf(out, "{\"index\":%" PRIu64 ",\"time\":%" PRId64 ",",
+		e->index, e->time);
+	if (e->process == HIST_NEMESIS)
+		sb_adds(out, "\"process\":\"nemesis\"");
+	else
+		sb_addf(out, "\"process\":%" PRId64, e->process);
+	sb_addf(out, ",\"type\":\"%s\",\"f\":", hist_type_name(e->type));
+	add_json_string(out, hist_str(h, e->f));
+	sb_adds(out, ",\"value\":");
+	hist_value_json(h, &e->value, out);
+	if (e->flags & HIST_F_KEY) {
+		sb_adds(out, ",\"key\":");
+		add_json_string(out, hist_str(h, e->key));
+	}
+	if (e->process != HIST_NEMESIS)
+		sb_addf(out, ",\"session\":%" PRId64, e->session);
+	if (e->node) {
+		sb_adds(out, ",\"node\":");
+		add_json_string(out, hist_str(h, e->node));
+	}
+	if (e->flags & HIST_F_VERSION)
+		sb_addf(out, ",\"version\":%" PRId64, e->version);
+	if (e->flags & HIST_F_FINAL)
+		sb_adds(out, ",\"final\":true");
+	if (e->error) {
+		sb_adds(out, ",\"error\":");
+		add_json_string(out, hist_str(h, e->error));
+	}
+	sb_adds(out, "}\n");
+}

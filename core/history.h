@@ -1,0 +1,178 @@
+/*
+ * history.h - the history model: events, values, and their readers/writers.
+ *
+ * A history is the sequence of events a test recorded: for each operation
+ * an `invoke`, then exactly one completion, `ok` (it happened), `fail` (it
+ * definitely did not) or `info` (indeterminate: it may take effect at any
+ * time after its invoke, or never).  The nemesis is one more process
+ * (HIST_NEMESIS) whose events mark fault windows.  docs/history.md is the
+ * user-facing description of the JSON Lines format.
+ *
+ * Representation.  Events are fixed-size records in one array, in history
+ * order.  Strings (f names, keys, nodes, errors, string values) are
+ * interned: an event holds a uint32_t id, hist_str() gives the text, and
+ * equal strings have equal ids, so checkers compare ids, never text.
+ * Values are `struct hist_value`: nil, integer, interned string, boolean,
+ * or a list whose elements live in history.vals[] (so a CAS value
+ * [expected, new] is a list of two).  Anything else a foreign tool writes
+ * (maps, floats) is kept as its canonical JSON text in a HV_RAW string.
+ *
+ * Pairing.  After a successful read, every event's `pair` holds the index
+ * of its partner: an invoke's completion, a completion's invoke.  An invoke
+ * with no completion (the run ended or crashed first) has pair == -1 and is
+ * treated as indeterminate, exactly like an `info`.
+ *
+ * Ownership: a struct history owns its events, values and strings.
+ * Checkers borrow a const struct history and never modify it.
+ */
+#ifndef NS_HISTORY_H
+#define NS_HISTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sb.h"
+
+enum hist_type { HIST_INVOKE, HIST_OK, HIST_FAIL, HIST_INFO };
+
+#define HIST_NEMESIS ((int64_t)-1)	/* process of nemesis events */
+
+enum hist_value_kind {
+	HV_NIL,		/* absent / null / Clojure nil */
+	HV_INT,		/* u.i */
+	HV_STR,		/* u.str: interned id (keywords keep their ':') */
+	HV_BOOL,	/* u.i is 0 or 1 */
+	HV_LIST,	/* n elements at history.vals[u.off] */
+	HV_RAW,		/* u.str: canonical JSON text of anything else */
+};
+
+struct hist_value {
+	uint8_t kind;
+	uint32_t n;			/* HV_LIST: element count */
+	union {
+		int64_t i;
+		uint32_t str;
+		uint64_t off;
+	} u;
+};
+
+/* Event flags. */
+#define HIST_F_FINAL	0x01	/* a final read after heal */
+#define HIST_F_VERSION	0x02	/* version is set */
+#define HIST_F_KEY	0x04	/* key is set (independent keys) */
+#define HIST_F_SESSION	0x08	/* session came from the input */
+
+struct hist_event {
+	int64_t time;		/* ns since test start (advisory in foreign
+				   formats, may be 0 when absent) */
+	int64_t process;	/* client process id, or HIST_NEMESIS */
+	int64_t version;	/* server version if HIST_F_VERSION */
+	int64_t session;	/* client session (defaults: see below) */
+	struct hist_value value;
+	int64_t pair;		/* index of partner event, -1 if none */
+	uint64_t index;		/* the `index` field (defaults to position) */
+	uint32_t line;		/* line in the source file, for messages */
+	uint32_t f;		/* interned op name: "read", "write", ... */
+	uint32_t key;		/* interned key if HIST_F_KEY */
+	uint32_t node;		/* interned node name, 0 if none */
+	uint32_t error;		/* interned error text, 0 if none */
+	uint8_t type;		/* enum hist_type */
+	uint8_t flags;		/* HIST_F_* */
+};
+
+struct hist_strtab;
+
+struct history {
+	struct hist_event *ev;
+	size_t n, alloc;
+	struct hist_value *vals;	/* list elements */
+	size_t nvals, vals_alloc;
+	struct hist_strtab *strs;
+	char *source;			/* file name, for messages */
+	char *format;			/* "json", "edn", "jepsen-log" */
+	int truncated_tail;		/* last line was cut short (crash) */
+};
+
+/* ===== Lifecycle ===== */
+void hist_init(struct history *h);
+void hist_release(struct history *h);
+
+/* ===== Strings ===== */
+/* Intern s[0..n): equal texts get equal ids.  Id 0 is the empty string. */
+uint32_t hist_intern(struct history *h, const char *s, size_t n);
+const char *hist_str(const struct history *h, uint32_t id);
+/* Id of s if it was interned, else UINT32_MAX (never interns). */
+uint32_t hist_lookup(const struct history *h, const char *s);
+
+/* ===== Values ===== */
+static inline const struct hist_value *
+hist_list_elem(const struct history *h, const struct hist_value *v, size_t i)
+{
+	return &h->vals[v->u.off + i];
+}
+int hist_value_eq(const struct history *h, const struct hist_value *a,
+		  const struct hist_value *b);
+/* Append v as JSON text (strings quoted and escaped, nil as null). */
+void hist_value_json(const struct history *h, const struct hist_value *v,
+		     struct sb *out);
+/* A 64-bit hash consistent with hist_value_eq. */
+uint64_t hist_value_hash(const struct history *h, const struct hist_value *v);
+
+/* ===== Building (readers, the controller) ===== */
+/* Append an event (copied); returns its index.  Does not pair. */
+size_t hist_append(struct history *h, const struct hist_event *e);
+/* Reserve n list slots, returns offset of the first. */
+uint64_t hist_alloc_vals(struct history *h, size_t n);
+
+/* ===== Reading ===== */
+enum hist_format { HIST_FMT_AUTO, HIST_FMT_JSON, HIST_FMT_EDN, HIST_FMT_LOG };
+
+/* "json", "edn", "jepsen-log" -> format; -1 if unknown. */
+int hist_format_parse(const char *name);
+
+/*
+ * Read a history file (path "-" is stdin), detecting its format by content
+ * unless fmt says otherwise, then validate and pair it.
+ *
+ * Validation errors name the file and line: an invoke on a process that
+ * has one pending, a completion without an invoke, a process id reused
+ * after `info`, and (JSON only) time going backwards.  A truncated last
+ * line is not an error: h->truncated_tail is set and a warning appended to
+ * warn.  Returns 0 or -NS_EINPUT / -NS_EIO with a message in err.
+ */
+int hist_read_file(struct history *h, const char *path, enum hist_format fmt,
+		   struct sb *warn, struct sb *err);
+/* Same, from memory; name is used in messages. */
+int hist_read_mem(struct history *h, const char *name, const char *buf,
+		  size_t len, enum hist_format fmt, struct sb *warn,
+		  struct sb *err);
+
+/* Validate and set every event's pair (called by the readers). */
+int hist_pair(struct history *h, struct sb *err);
+
+/* ===== Writing (JSON Lines) ===== */
+/* Append event i as one JSON line (with '\n') to out. */
+void hist_event_json(const struct history *h, size_t i, struct sb *out);
+
+/*
+ * A streaming writer for the controller: each event is written whole, as
+ * one line, when it happens; hist_writer_flush() (also called every
+ * flush_ms by hist_writer_write) pushes it to the kernel so a crash of
+ * the controller loses nothing already recorded.  Thread-safe.
+ */
+struct hist_writer;
+struct hist_writer *hist_writer_open(const char *path, struct sb *err);
+int hist_writer_write(struct hist_writer *w, const struct history *h,
+		      size_t i);
+int hist_writer_flush(struct hist_writer *w);
+int hist_writer_close(struct hist_writer *w);	/* frees w */
+
+/* ===== Queries ===== */
+static inline int hist_is_client(const struct hist_event *e)
+{
+	return e->process != HIST_NEMESIS;
+}
+const char *hist_type_name(enum hist_type t);
+
+#endif

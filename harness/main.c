@@ -1,0 +1,98 @@
+/*
+ * main.c - netsplit's entry point: argv -> command table -> cmd_*().
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "err.h"
+
+#ifndef NETSPLIT_VERSION
+#define NETSPLIT_VERSION "0.1"
+#endif
+
+struct cmd_struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct cmd_struct commands[] = {
+	{ "help", cmd_help, "show this help" },
+	{ "version", cmd_version, "print the version" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+void errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("netsplit: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void warnf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("netsplit: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: netsplit <command> [options] [args]\n\n"
+		"commands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(f, "\n'netsplit <command> --help' describes a command.\n"
+		"exit codes: 0 valid, 1 anomaly found, 2 unknown, "
+		"3 usage/config/input error, 4 harness error\n");
+}
+
+int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return NS_EXIT_VALID;
+}
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("netsplit %s\n", NETSPLIT_VERSION);
+	return NS_EXIT_VALID;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return NS_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(argc - 1, argv + 1);
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	errorf("'%s' is not a netsplit command; see 'netsplit help'",
+	       argv[1]);
+	return NS_EXIT_USAGE;
+}
