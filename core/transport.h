@@ -1,0 +1,95 @@
+/*
+ * transport.h - running commands on nodes (implemented over SSH by ssh.c).
+ *
+ * A transport holds one persistent connection per node (libssh2: one owner
+ * thread per node session, channels multiplexed on it, at most
+ * MaxSessions-1 concurrent channels per session).  Any thread may call
+ * transport_exec(); calls for one node are queued to its owner thread and
+ * run concurrently as channels.
+ *
+ * Commands are argument vectors: each argv element reaches the remote
+ * command as one literal argument, whatever it contains (they are quoted
+ * for the remote shell here, never pasted together).  transport_sh() runs
+ * a fixed shell script (`sh -c SCRIPT`) for plug-ins that need pipes or
+ * redirections; values that come from data must then be passed as extra
+ * arguments ($1, $2...), never spliced into the script.
+ *
+ * Results: stdout and stderr are always drained (capped at cap bytes each,
+ * with truncated flags), exit status or signal, and timed_out when the
+ * deadline passed (the channel is closed, the session stays usable).
+ * A non-zero exit is not a transport error: the call returns 0 and the
+ * caller looks at the result.  Transport errors (-NS_ECONNECT,
+ * -NS_ETIMEDOUT, -NS_ESSH) name the node, e.g.
+ *   "n3: 'systemctl start etcd': connection lost".
+ * transport_result_error() formats the usual
+ *   "n3: 'systemctl start etcd' exited 1: <stderr tail>".
+ *
+ * Ownership: results own their buffers (transport_result_release()).  The
+ * transport borrows the nodes array of the config for its lifetime.
+ */
+#ifndef NS_TRANSPORT_H
+#define NS_TRANSPORT_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "sb.h"
+
+struct transport;
+
+struct transport_result {
+	int exit_status;	/* valid when !signal[0] && !timed_out */
+	char signal[16];	/* "KILL", "TERM"...; "" when none */
+	int timed_out;
+	struct sb out, err;	/* capped; .truncated set past the cap */
+};
+
+#define TRANSPORT_DEFAULT_CAP (8u << 20)	/* 8 MiB per stream */
+
+void transport_result_init(struct transport_result *r);
+void transport_result_release(struct transport_result *r);
+/* 1 if the command ran and exited 0. */
+int transport_result_ok(const struct transport_result *r);
+/* Append "node: 'cmd' exited N: <stderr tail>" (or signal / timeout). */
+void transport_result_error(const struct transport_result *r,
+			    const char *node, const char *const argv[],
+			    struct sb *err);
+
+/*
+ * Connect to every node of c in parallel.  Fails if any node fails, with
+ * one line per failing node in err; *tp is then NULL.  Use
+ * transport_open_partial() to keep the reachable ones.
+ */
+int transport_open(struct transport **tp, const struct config *c,
+		   struct sb *err);
+int transport_open_partial(struct transport **tp, const struct config *c,
+			   struct sb *err);
+void transport_close(struct transport *t);
+size_t transport_nnodes(const struct transport *t);
+const struct node *transport_node(const struct transport *t, size_t i);
+/* 1 if node i has a live session. */
+int transport_connected(const struct transport *t, size_t i);
+
+/* Run argv on node i, waiting at most timeout_ms (0 = no deadline). */
+int transport_exec(struct transport *t, size_t node,
+		   const char *const argv[], int timeout_ms,
+		   struct transport_result *res, struct sb *err);
+/* Run `sh -c script sh args...` on node i. */
+int transport_sh(struct transport *t, size_t node, const char *script,
+		 const char *const args[], int timeout_ms,
+		 struct transport_result *res, struct sb *err);
+/*
+ * Run argv on every node in nodes[] (n of them) at once; res[k] and rc[k]
+ * hold node nodes[k]'s outcome.  Returns 0 if all transport calls worked.
+ */
+int transport_exec_many(struct transport *t, const size_t *nodes, size_t n,
+			const char *const argv[], int timeout_ms,
+			struct transport_result *res, int *rc,
+			struct sb *err);
+
+int transport_upload(struct transport *t, size_t node, const char *local,
+		     const char *remote, int mode, struct sb *err);
+int transport_download(struct transport *t, size_t node, const char *remote,
+		       const char *local, struct sb *err);
+
+#endif
