@@ -1,0 +1,165 @@
+/*
+ * db.h - the database plug-in interface (Jepsen's DB protocol).
+ *
+ * A database plug-in installs, starts, stops and disturbs one database
+ * cluster on the nodes of a transport: one member per node.  The type (a
+ * vtable) lives in workloads/ (workloads/etcd-db.c, ...); the interface is
+ * here in core/ so that the nemesis layer can kill, pause and find a
+ * member's process without depending sideways on workloads/.
+ *
+ * Lifecycle (the controller's protocol):
+ *   1. db_find(name) gives the type (registry: workloads/db-registry.c);
+ *   2. db_new() checks the `db` section of the config (unknown keys, wrong
+ *      types: -NS_ECONFIG naming the key) without touching any node, so
+ *      config errors come before connection errors;
+ *   3. db_bind() gives it the transport (connected to every node);
+ *   4. db_setup() on all nodes: working dir, config, data dir, start, and
+ *      wait until the cluster is healthy.  If it never is: -NS_ESETUP with
+ *      the failing node's name and the tail of its log;
+ *   5. during the run, from any thread: db_start/kill/pause/resume on one
+ *      node, db_pid, db_primaries (the current leader(s));
+ *   6. db_logs() names each node's log files (the controller downloads
+ *      them), then db_teardown() stops every member and removes its data
+ *      (not its logs) - skipped with --keep;
+ *   7. db_free().
+ *
+ * Process identity.  Every member runs in the background with a pid file
+ * (db_pidfile(), an absolute path on the node once db_resolve() or
+ * db_setup() ran).  kill is `kill -9` of that pid, waiting until the
+ * process is gone (a zombie counts as gone); pause is SIGSTOP, waiting
+ * until it is in state T; resume is SIGCONT.  A plug-in whose member is
+ * started that way needs no code for these: the db_def_*() defaults below
+ * do it from the pid file.  A nemesis that must undo a pause after a
+ * controller crash journals the pid from db_pid(), not the path.
+ *
+ * Threads.  Calls for different nodes may run concurrently; calls for one
+ * node must not (the controller and the nemesis serialise them).  setup
+ * and teardown run alone.
+ *
+ * Ownership: struct db borrows the config and the transport (both must
+ * outlive it) and owns its per-node directories and the plug-in's private
+ * state (released by db_free()).  Strings returned by db_pidfile(),
+ * db_endpoint() and db_logs() belong to the db and live until db_free().
+ */
+#ifndef NS_DB_H
+#define NS_DB_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "sb.h"
+#include "transport.h"
+
+struct db;
+
+struct db_type {
+	const char *name;	/* "etcd" */
+	const char *help;	/* one line for `netsplit run --help` */
+	/* Check c->db (keys, types) and allocate d->priv.  No remote work. */
+	int (*init)(struct db *d, struct sb *err);
+	/* Every node: install, start, wait healthy.  Remote commands it runs
+	   are listed in the plug-in's opening comment. */
+	int (*setup)(struct db *d, struct sb *err);
+	/* Every node: stop the member, remove its data dir (logs stay). */
+	int (*teardown)(struct db *d, struct sb *err);
+	/* Start (or restart after kill) node i's member, rejoining the
+	   existing cluster; returns once its pid file names a live process. */
+	int (*start)(struct db *d, size_t node, struct sb *err);
+	/* Optional: default db_def_kill/pause/resume (pid file). */
+	int (*kill)(struct db *d, size_t node, struct sb *err);
+	int (*pause)(struct db *d, size_t node, struct sb *err);
+	int (*resume)(struct db *d, size_t node, struct sb *err);
+	/*
+	 * Node indexes of the current primaries (the leader) as seen by the
+	 * reachable members, at most max of them, into out; *n their count
+	 * (0 if nobody knows one).  Optional: default reports none.
+	 */
+	int (*primaries)(struct db *d, size_t *out, size_t max, size_t *n,
+			 struct sb *err);
+	/* Absolute pid file path of node i's member (after db_resolve). */
+	const char *(*pidfile)(struct db *d, size_t node);
+	/* Log files of node i (absolute paths), at most max; their count. */
+	size_t (*logs)(struct db *d, size_t node, const char **out,
+		       size_t max);
+	/* Client endpoint of node i, e.g. "http://10.77.0.1:2379". */
+	const char *(*endpoint)(struct db *d, size_t node);
+	/* Free d->priv. */
+	void (*release)(struct db *d);
+};
+
+struct db {
+	const struct db_type *type;
+	const struct config *cfg;	/* borrowed */
+	struct transport *t;		/* borrowed; NULL until db_bind() */
+	char **dirs;			/* per node: absolute working dir of
+					   this database on the node (node.dir
+					   or $HOME, plus "/<type name>"),
+					   NULL until db_resolve() */
+	void *priv;			/* the plug-in's state */
+};
+
+/* ===== Registry (workloads/db-registry.c) ===== */
+extern const struct db_type *const db_types[];
+const struct db_type *db_find(const char *name);
+
+/* ===== Lifecycle ===== */
+/* Allocate a db of type for config c and run type->init (-NS_ECONFIG). */
+int db_new(struct db **dp, const struct db_type *type,
+	   const struct config *c, struct sb *err);
+void db_bind(struct db *d, struct transport *t);
+void db_free(struct db *d);	/* NULL is fine */
+/*
+ * Resolve each node's working directory (node.dir, else the remote
+ * $HOME, plus "/<type name>") into d->dirs with one remote command per
+ * node; idempotent.  Setup implementations call it first.
+ */
+int db_resolve(struct db *d, struct sb *err);
+
+/* ===== Calls (sugar for d->type->...; errors name the node) ===== */
+static inline int db_setup(struct db *d, struct sb *err)
+{
+	return d->type->setup(d, err);
+}
+static inline int db_teardown(struct db *d, struct sb *err)
+{
+	return d->type->teardown(d, err);
+}
+static inline int db_start(struct db *d, size_t node, struct sb *err)
+{
+	return d->type->start(d, node, err);
+}
+int db_kill(struct db *d, size_t node, struct sb *err);
+int db_pause(struct db *d, size_t node, struct sb *err);
+int db_resume(struct db *d, size_t node, struct sb *err);
+int db_primaries(struct db *d, size_t *out, size_t max, size_t *n,
+		 struct sb *err);
+static inline const char *db_pidfile(struct db *d, size_t node)
+{
+	return d->type->pidfile(d, node);
+}
+static inline size_t db_logs(struct db *d, size_t node, const char **out,
+			     size_t max)
+{
+	return d->type->logs(d, node, out, max);
+}
+static inline const char *db_endpoint(struct db *d, size_t node)
+{
+	return d->type->endpoint(d, node);
+}
+/*
+ * The pid in node i's pid file, if that process exists and is not a
+ * zombie: *pid > 0.  *pid = 0 when there is no pid file or no such
+ * process (a stopped member).  Transport failures return an error.
+ */
+int db_pid(struct db *d, size_t node, long *pid, struct sb *err);
+/* Single-letter state of pid on node i from /proc ('R', 'S', 'T', 'Z'),
+   or 0 if the process is gone. */
+int db_proc_state(struct db *d, size_t node, long pid, char *state,
+		  struct sb *err);
+
+/* ===== Defaults (from the pid file) ===== */
+int db_def_kill(struct db *d, size_t node, struct sb *err);
+int db_def_pause(struct db *d, size_t node, struct sb *err);
+int db_def_resume(struct db *d, size_t node, struct sb *err);
+
+#endif
