@@ -1,7 +1,8 @@
 /*
  * err.h - error codes and exit codes, one table each.
  *
- * Convention: a function that can fail returns 0 or a negative NS_E* code
+ * Convention: a function that can fail returns 0 or -NS_E* (a negative
+ * number: the NS_E* constants are positive)
  * and appends a message naming its subject to a `struct sb *err` the
  * caller passes (never clearing what is already there).  Only main() and
  * the cmd_*() functions print messages or exit.
@@ -45,7 +46,8 @@ enum ns_errno {
 	NS_ERRNO_MAX
 };
 
-#define XX(name, code, text) enum { NS_##name = -NS_##name##_I };
+/* Positive constants: functions return their negation, -NS_EINPUT. */
+#define XX(name, code, text) enum { NS_##name = NS_##name##_I };
 NS_ERRNO_MAP(XX)
 #undef XX
 

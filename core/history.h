@@ -68,7 +68,8 @@ struct hist_event {
 				   formats, may be 0 when absent) */
 	int64_t process;	/* client process id, or HIST_NEMESIS */
 	int64_t version;	/* server version if HIST_F_VERSION */
-	int64_t session;	/* client session (defaults: see below) */
+	int64_t session;	/* client session; when the input has none
+				   (HIST_F_SESSION clear) it is the process */
 	struct hist_value value;
 	int64_t pair;		/* index of partner event, -1 if none */
 	uint64_t index;		/* the `index` field (defaults to position) */

@@ -1,0 +1,788 @@
+/*
+ * hist-edn.c - the Jepsen EDN reader, and the EDN value parser the
+ * jepsen.log reader shares.
+ *
+ * Input: a vector [...], a list (...) or a bare sequence of op maps
+ * {:type :invoke, :f :write, :value 3, :process 0, :time 123, :index 0},
+ * as Jepsen's history.edn and Knossos's test data hold them.  Op keys
+ * read: :type :f :value :process (integer or :nemesis) :time :index
+ * :error :node; others are ignored.  :type and :f values lose their ':'
+ * ("invoke", "write"); every other keyword keeps it (":timed-out").
+ * Tagged op maps (#jepsen.history.Op{...}) are read like plain maps.
+ *
+ * Values: nil, true/false, integers (with N), floats (with M) and ratios,
+ * strings with escapes (\" \\ \n \t \r \b \f \uXXXX), characters,
+ * keywords, symbols, vectors, lists, sets (all three as lists), maps (as
+ * canonical JSON text with sorted keys), tagged literals (their value),
+ * ; comments and #_ discarded forms.  Nesting is bounded (MAX_DEPTH) so
+ * hostile input cannot exhaust the stack.
+ *
+ * If the input ends inside the last op and the file does not end with a
+ * newline, the run crashed mid-write: the cut op is dropped with a
+ * warning and the rest is used.  The same holds for a vector or list
+ * whose closing bracket is missing.  Any other bad form is an error
+ * naming FILE:LINE.  File order is history order; :time is advisory.
+ */
+#include "hist-internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "err.h"
+
+#define MAX_DEPTH 128
+
+static int failf(struct hist__edn *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int failf(struct hist__edn *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	sb_addf(r->err, "%s:%u: ", r->name, r->line);
+	va_start(ap, fmt);
+	sb_vaddf(r->err, fmt, ap);
+	va_end(ap);
+	return -NS_EINPUT;
+}
+
+static int fail_eof(struct hist__edn *r, const char *what)
+{
+	r->eof = 1;
+	return failf(r, "unexpected end of input in %s", what);
+}
+
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' ||
+	       c == '\f' || c == '\v';
+}
+
+static int is_term(char c)
+{
+	return is_ws(c) || strchr("()[]{}\";", c) != NULL || c == '\0';
+}
+
+/* Length of the symbol-like token at r->p. */
+static size_t token_len(const struct hist__edn *r)
+{
+	const char *q = r->p;
+
+	while (q < r->end && !is_term(*q))
+		q++;
+	return (size_t)(q - r->p);
+}
+
+int hist__edn_skip(struct hist__edn *r)
+{
+	while (r->p < r->end) {
+		char c = *r->p;
+
+		if (c == '\n') {
+			r->line++;
+			r->p++;
+		} else if (is_ws(c)) {
+			r->p++;
+		} else if (c == ';') {
+			while (r->p < r->end && *r->p != '\n')
+				r->p++;
+		} else if (c == '#' && r->p + 1 < r->end && r->p[1] == '_') {
+			struct hist_value discard;
+			int rc;
+
+			r->p += 2;
+			rc = hist__edn_value(r, &discard);
+			if (rc < 0)
+				return rc;
+		} else {
+			break;
+		}
+	}
+	return 0;
+}
+
+static void add_utf8(struct sb *sb, unsigned cp)
+{
+	char b[4];
+
+	if (cp < 0x80) {
+		sb_addc(sb, (char)cp);
+		return;
+	}
+	if (cp < 0x800) {
+		b[0] = (char)(0xc0 | (cp >> 6));
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		sb_add(sb, b, 2);
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | (cp >> 12));
+		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		sb_add(sb, b, 3);
+	} else {
+		b[0] = (char)(0xf0 | (cp >> 18));
+		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[3] = (char)(0x80 | (cp & 0x3f));
+		sb_add(sb, b, 4);
+	}
+}
+
+static int hex4(const char *p, const char *end, unsigned *cp)
+{
+	int i;
+
+	*cp = 0;
+	if (end - p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		*cp <<= 4;
+		if (c >= '0' && c <= '9')
+			*cp |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*cp |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			*cp |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* r->p is at the opening quote. */
+static int parse_string(struct hist__edn *r, struct hist_value *out)
+{
+	const char *s = ++r->p;
+	struct sb text = SB_INIT;
+	uint32_t line0 = r->line;
+
+	/* Fast path: no escapes. */
+	while (r->p < r->end && *r->p != '"' && *r->p != '\\') {
+		if (*r->p == '\n')
+			r->line++;
+		r->p++;
+	}
+	if (r->p < r->end && *r->p == '"') {
+		out->kind = HV_STR;
+		out->u.str = hist_intern(r->h, s, (size_t)(r->p - s));
+		r->p++;
+		return 0;
+	}
+	sb_add(&text, s, (size_t)(r->p - s));
+	while (r->p < r->end && *r->p != '"') {
+		char c = *r->p++;
+		unsigned cp, lo;
+
+		if (c == '\n')
+			r->line++;
+		if (c != '\\') {
+			sb_addc(&text, c);
+			continue;
+		}
+		if (r->p >= r->end)
+			break;
+		c = *r->p++;
+		switch (c) {
+		case '"': sb_addc(&text, '"'); break;
+		case '\\': sb_addc(&text, '\\'); break;
+		case '/': sb_addc(&text, '/'); break;
+		case 'n': sb_addc(&text, '\n'); break;
+		case 't': sb_addc(&text, '\t'); break;
+		case 'r': sb_addc(&text, '\r'); break;
+		case 'b': sb_addc(&text, '\b'); break;
+		case 'f': sb_addc(&text, '\f'); break;
+		case 'u':
+			if (hex4(r->p, r->end, &cp) < 0) {
+				sb_release(&text);
+				return failf(r, "bad \\u escape in a string");
+			}
+			r->p += 4;
+			if (cp >= 0xd800 && cp < 0xdc00 && r->end - r->p >= 6 &&
+			    r->p[0] == '\\' && r->p[1] == 'u' &&
+			    !hex4(r->p + 2, r->end, &lo) && lo >= 0xdc00 &&
+			    lo < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				     (lo - 0xdc00);
+				r->p += 6;
+			} else if (cp >= 0xd800 && cp < 0xe000) {
+				cp = 0xfffd;
+			}
+			add_utf8(&text, cp);
+			break;
+		default:
+			sb_release(&text);
+			return failf(r, "unknown escape '\\%c' in a string",
+				     c);
+		}
+	}
+	if (r->p >= r->end) {
+		sb_release(&text);
+		r->line = line0;
+		return fail_eof(r, "a string");
+	}
+	r->p++;
+	out->kind = HV_STR;
+	out->u.str = hist_intern(r->h, text.buf, text.len);
+	sb_release(&text);
+	return 0;
+}
+
+static int parse_number(struct hist__edn *r, struct hist_value *out)
+{
+	size_t n = token_len(r);
+	char buf[128], *endp;
+	const char *tok = r->p;
+	size_t i = 0;
+
+	if (n >= sizeof(buf))
+		return failf(r, "number too long");
+	memcpy(buf, tok, n);
+	buf[n] = '\0';
+	r->p += n;
+	if (buf[i] == '+' || buf[i] == '-')
+		i++;
+	while (buf[i] >= '0' && buf[i] <= '9')
+		i++;
+	if (buf[i] == '\0' || (buf[i] == 'N' && buf[i + 1] == '\0')) {
+		long long v;
+
+		buf[i] = '\0';
+		errno = 0;
+		v = strtoll(buf, &endp, 10);
+		if (!errno && *endp == '\0') {
+			out->kind = HV_INT;
+			out->u.i = v;
+		} else {	/* beyond 64 bits: keep the digits */
+			out->kind = HV_RAW;
+			out->u.str = hist_intern(r->h, buf[0] == '+' ?
+						 buf + 1 : buf,
+						 strlen(buf) - (buf[0] == '+'));
+		}
+		return 0;
+	}
+	if (buf[i] == '/') {	/* ratio */
+		out->kind = HV_STR;
+		out->u.str = hist_intern(r->h, buf, n);
+		return 0;
+	}
+	if (n && buf[n - 1] == 'M')
+		buf[--n] = '\0';
+	{
+		double d;
+		char text[64];
+
+		errno = 0;
+		d = strtod(buf, &endp);
+		if (*endp != '\0' || endp == buf)
+			return failf(r, "bad number '%s'", buf);
+		if (d != d || d > 1.7976931348623157e308 ||
+		    d < -1.7976931348623157e308) {
+			out->kind = HV_STR;
+			out->u.str = hist_intern(r->h, buf, n);
+			return 0;
+		}
+		snprintf(text, sizeof(text), "%.17g", d);
+		out->kind = HV_RAW;
+		out->u.str = hist_intern(r->h, text, strlen(text));
+	}
+	return 0;
+}
+
+/* Elements up to `close` into a HV_LIST. */
+static int parse_seq(struct hist__edn *r, char close, const char *what,
+		     struct hist_value *out)
+{
+	struct hist_value small[8], *elems = small;
+	size_t n = 0, alloc = 8;
+	uint64_t off;
+	int rc;
+
+	r->p++;
+	for (;;) {
+		rc = hist__edn_skip(r);
+		if (rc < 0)
+			goto out;
+		if (r->p >= r->end) {
+			rc = fail_eof(r, what);
+			goto out;
+		}
+		if (*r->p == close) {
+			r->p++;
+			break;
+		}
+		if (n == alloc) {
+			if (elems == small) {
+				elems = xmalloc(2 * alloc * sizeof(*elems));
+				memcpy(elems, small, sizeof(small));
+			} else {
+				elems = xrealloc(elems,
+						 2 * alloc * sizeof(*elems));
+			}
+			alloc *= 2;
+		}
+		rc = hist__edn_value(r, &elems[n]);
+		if (rc < 0)
+			goto out;
+		n++;
+	}
+	off = hist_alloc_vals(r->h, n);
+	if (n)
+		memcpy(r->h->vals + off, elems, n * sizeof(*elems));
+	memset(out, 0, sizeof(*out));
+	out->kind = HV_LIST;
+	out->n = (uint32_t)n;
+	out->u.off = off;
+	rc = 0;
+out:
+	if (elems != small)
+		free(elems);
+	return rc;
+}
+
+void hist__value_text(const struct history *h, const struct hist_value *v,
+		      struct sb *out)
+{
+	switch (v->kind) {
+	case HV_STR:
+	case HV_RAW:
+		sb_adds(out, hist_str(h, v->u.str));
+		break;
+	case HV_NIL:
+		sb_adds(out, "nil");
+		break;
+	default:
+		hist_value_json(h, v, out);
+		break;
+	}
+}
+
+struct kv {
+	char *key, *val;
+};
+
+static int cmp_kv(const void *a, const void *b)
+{
+	return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
+}
+
+/* A map becomes canonical JSON text: keys as strings, sorted. */
+static int parse_map(struct hist__edn *r, struct hist_value *out)
+{
+	struct kv *kv = NULL;
+	size_t n = 0, alloc = 0, i;
+	struct sb text = SB_INIT;
+	int rc = 0;
+
+	r->p++;
+	for (;;) {
+		struct hist_value k, v;
+		struct sb ks = SB_INIT, vs = SB_INIT;
+
+		rc = hist__edn_skip(r);
+		if (rc < 0)
+			goto out;
+		if (r->p >= r->end) {
+			rc = fail_eof(r, "a map");
+			goto out;
+		}
+		if (*r->p == '}') {
+			r->p++;
+			break;
+		}
+		rc = hist__edn_value(r, &k);
+		if (rc < 0)
+			goto out;
+		rc = hist__edn_skip(r);
+		if (rc < 0)
+			goto out;
+		if (r->p < r->end && *r->p == '}') {
+			rc = failf(r, "a map with an odd number of forms");
+			goto out;
+		}
+		rc = hist__edn_value(r, &v);
+		if (rc < 0)
+			goto out;
+		hist__value_text(r->h, &k, &ks);
+		hist_value_json(r->h, &v, &vs);
+		ALLOC_GROW(kv, n + 1, alloc);
+		kv[n].key = sb_detach(&ks, NULL);
+		kv[n].val = sb_detach(&vs, NULL);
+		n++;
+	}
+	if (n > 1)
+		qsort(kv, n, sizeof(*kv), cmp_kv);
+	sb_addc(&text, '{');
+	for (i = 0; i < n; i++) {
+		if (i)
+			sb_addc(&text, ',');
+		sb_addc(&text, '"');
+		sb_add_json_escaped(&text, kv[i].key, strlen(kv[i].key));
+		sb_adds(&text, "\":");
+		sb_adds(&text, kv[i].val);
+	}
+	sb_addc(&text, '}');
+	memset(out, 0, sizeof(*out));
+	out->kind = HV_RAW;
+	out->u.str = hist_intern(r->h, text.buf, text.len);
+out:
+	for (i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].val);
+	}
+	free(kv);
+	sb_release(&text);
+	return rc;
+}
+
+static int parse_char(struct hist__edn *r, struct hist_value *out)
+{
+	size_t n;
+	struct sb text = SB_INIT;
+	unsigned cp;
+
+	r->p++;	/* the backslash */
+	if (r->p >= r->end)
+		return fail_eof(r, "a character");
+	n = token_len(r);
+	if (!n)
+		n = 1;	/* \( \" \space-like punctuation */
+	if (n == 7 && !memcmp(r->p, "newline", 7))
+		sb_addc(&text, '\n');
+	else if (n == 5 && !memcmp(r->p, "space", 5))
+		sb_addc(&text, ' ');
+	else if (n == 3 && !memcmp(r->p, "tab", 3))
+		sb_addc(&text, '\t');
+	else if (n == 6 && !memcmp(r->p, "return", 6))
+		sb_addc(&text, '\r');
+	else if (n == 5 && r->p[0] == 'u' && !hex4(r->p + 1, r->end, &cp))
+		add_utf8(&text, cp);
+	else
+		sb_add(&text, r->p, n);
+	r->p += n;
+	memset(out, 0, sizeof(*out));
+	out->kind = HV_STR;
+	out->u.str = hist_intern(r->h, text.buf, text.len);
+	sb_release(&text);
+	return 0;
+}
+
+static int parse_symbol(struct hist__edn *r, struct hist_value *out)
+{
+	size_t n = token_len(r);
+
+	memset(out, 0, sizeof(*out));
+	if (!n)
+		return failf(r, "unexpected '%c'", *r->p);
+	if (n == 3 && !memcmp(r->p, "nil", 3)) {
+		out->kind = HV_NIL;
+	} else if (n == 4 && !memcmp(r->p, "true", 4)) {
+		out->kind = HV_BOOL;
+		out->u.i = 1;
+	} else if (n == 5 && !memcmp(r->p, "false", 5)) {
+		out->kind = HV_BOOL;
+	} else {
+		out->kind = HV_STR;
+		out->u.str = hist_intern(r->h, r->p, n);
+	}
+	r->p += n;
+	return 0;
+}
+
+static int dispatch(struct hist__edn *r, struct hist_value *out)
+{
+	const char *p = r->p;
+
+	if (p + 1 >= r->end)
+		return fail_eof(r, "a # form");
+	switch (p[1]) {
+	case '{':
+		r->p++;
+		return parse_seq(r, '}', "a set", out);
+	case '"':
+		r->p++;
+		return parse_string(r, out);
+	case '#':	/* ##Inf ##NaN */
+		return parse_symbol(r, out);
+	default:
+		if (is_term(p[1]))
+			return failf(r, "unexpected '#'");
+		r->p++;
+		r->p += token_len(r);	/* the tag: its value stands */
+		return hist__edn_value(r, out);
+	}
+}
+
+int hist__edn_value(struct hist__edn *r, struct hist_value *out)
+{
+	int rc;
+	char c;
+
+	memset(out, 0, sizeof(*out));
+	rc = hist__edn_skip(r);
+	if (rc < 0)
+		return rc;
+	if (r->p >= r->end)
+		return fail_eof(r, "a value");
+	if (r->depth >= MAX_DEPTH)
+		return failf(r, "values nested more than %d deep", MAX_DEPTH);
+	r->depth++;
+	c = *r->p;
+	switch (c) {
+	case '"':
+		rc = parse_string(r, out);
+		break;
+	case '[':
+		rc = parse_seq(r, ']', "a vector", out);
+		break;
+	case '(':
+		rc = parse_seq(r, ')', "a list", out);
+		break;
+	case '{':
+		rc = parse_map(r, out);
+		break;
+	case '#':
+		rc = dispatch(r, out);
+		break;
+	case '\\':
+		rc = parse_char(r, out);
+		break;
+	case ')':
+	case ']':
+	case '}':
+		rc = failf(r, "unexpected '%c'", c);
+		break;
+	default:
+		if ((c >= '0' && c <= '9') ||
+		    ((c == '-' || c == '+') && r->p + 1 < r->end &&
+		     r->p[1] >= '0' && r->p[1] <= '9'))
+			rc = parse_number(r, out);
+		else
+			rc = parse_symbol(r, out);
+		break;
+	}
+	r->depth--;
+	return rc;
+}
+
+/* ===== Op maps ===== */
+
+/* Text of a keyword, symbol or string without a leading ':'. */
+static const char *plain_name(const struct history *h,
+			      const struct hist_value *v)
+{
+	const char *s;
+
+	if (v->kind != HV_STR)
+		return NULL;
+	s = hist_str(h, v->u.str);
+	return *s == ':' ? s + 1 : s;
+}
+
+static int set_field(struct hist__edn *r, const char *k, size_t kn,
+		     const struct hist_value *v, struct hist_event *e,
+		     unsigned *have, uint32_t line)
+{
+	static const char *const types[] = { "invoke", "ok", "fail", "info" };
+	struct history *h = r->h;
+	const char *s;
+	int i;
+
+#define KEY(lit) (kn == sizeof(lit) - 1 && !memcmp(k, lit, kn))
+	if (KEY(":type")) {
+		s = plain_name(h, v);
+		for (i = 0; s && i < 4; i++)
+			if (!strcmp(s, types[i]))
+				break;
+		if (!s || i == 4) {
+			r->line = line;
+			return failf(r, ":type must be one of :invoke :ok "
+				     ":fail :info");
+		}
+		e->type = (uint8_t)i;
+		*have |= 1;
+	} else if (KEY(":f")) {
+		s = plain_name(h, v);
+		if (!s || !*s) {
+			r->line = line;
+			return failf(r, ":f must be a keyword or a string");
+		}
+		{	/* s lives in the string table, which may move */
+			char *name = xstrdup(s);
+
+			e->f = hist_intern(h, name, strlen(name));
+			free(name);
+		}
+		*have |= 2;
+	} else if (KEY(":process")) {
+		s = plain_name(h, v);
+		if (s && !strcmp(s, "nemesis")) {
+			e->process = HIST_NEMESIS;
+		} else if (v->kind == HV_INT && v->u.i >= 0) {
+			e->process = v->u.i;
+		} else {
+			r->line = line;
+			return failf(r, ":process must be a non-negative "
+				     "integer or :nemesis");
+		}
+		*have |= 4;
+	} else if (KEY(":value")) {
+		e->value = *v;
+	} else if (KEY(":time")) {
+		if (v->kind == HV_INT)
+			e->time = v->u.i;
+	} else if (KEY(":index")) {
+		if (v->kind == HV_INT && v->u.i >= 0) {
+			e->index = (uint64_t)v->u.i;
+			*have |= 8;
+		}
+	} else if (KEY(":error")) {
+		struct sb text = SB_INIT;
+
+		if (v->kind != HV_NIL) {
+			hist__value_text(h, v, &text);
+			e->error = hist_intern(h, text.buf, text.len);
+		}
+		sb_release(&text);
+	} else if (KEY(":node")) {
+		if (v->kind == HV_STR)
+			e->node = v->u.str;
+	}
+#undef KEY
+	return 0;
+}
+
+/* r->p is at '{': one op map into e. */
+static int op_map(struct hist__edn *r, struct hist_event *e)
+{
+	uint32_t line = r->line;
+	unsigned have = 0;
+	int rc;
+
+	hist__event_init(e);
+	e->line = line;
+	r->p++;
+	for (;;) {
+		struct hist_value v;
+		const char *k;
+		size_t kn;
+
+		rc = hist__edn_skip(r);
+		if (rc < 0)
+			return rc;
+		if (r->p >= r->end)
+			return fail_eof(r, "an operation map");
+		if (*r->p == '}') {
+			r->p++;
+			break;
+		}
+		if (*r->p != ':')
+			return failf(r, "operation map keys must be keywords "
+				     "(:type, :f, ...)");
+		k = r->p;
+		kn = token_len(r);
+		r->p += kn;
+		rc = hist__edn_value(r, &v);
+		if (rc < 0)
+			return rc;
+		rc = set_field(r, k, kn, &v, e, &have, line);
+		if (rc < 0)
+			return rc;
+	}
+	if ((have & 7) != 7) {
+		r->line = line;
+		return failf(r, "operation map without %s",
+			     !(have & 1) ? ":type" : !(have & 2) ? ":f" :
+			     ":process");
+	}
+	if (!(have & 8))
+		e->index = r->h->n;
+	e->session = e->process;
+	return 0;
+}
+
+int hist__read_edn(struct history *h, struct hist__src *src,
+		   struct sb *warn, struct sb *err)
+{
+	struct hist__edn r = { h, src->name, src->buf, src->buf + src->len,
+			       1, 0, 0, err };
+	int ends_nl = src->len && src->buf[src->len - 1] == '\n';
+	char close = 0;
+	int rc;
+
+	rc = hist__edn_skip(&r);
+	if (rc < 0)
+		return rc;
+	if (r.p < r.end && (*r.p == '[' || *r.p == '(')) {
+		close = *r.p == '[' ? ']' : ')';
+		r.p++;
+	}
+	for (;;) {
+		struct hist_event e;
+		size_t elen = err->len;
+		uint32_t line;
+
+		rc = hist__edn_skip(&r);
+		if (rc < 0)
+			return rc;
+		if (r.p >= r.end) {
+			if (close) {
+				h->truncated_tail = 1;
+				sb_addf(warn, "%s:%u: the history ends "
+					"without its closing '%c' (cut "
+					"short?); the rest is used",
+					src->name, r.line, close);
+			}
+			return 0;
+		}
+		if (close && *r.p == close) {
+			r.p++;
+			rc = hist__edn_skip(&r);
+			if (rc < 0)
+				return rc;
+			if (r.p < r.end)
+				return failf(&r, "unexpected data after "
+					     "the closing '%c'", close);
+			return 0;
+		}
+		if (*r.p == '#' && r.p + 1 < r.end && !is_term(r.p[1]) &&
+		    r.p[1] != '{') {	/* #jepsen.history.Op{...} */
+			r.p++;
+			r.p += token_len(&r);
+			rc = hist__edn_skip(&r);
+			if (rc < 0)
+				return rc;
+		}
+		if (r.p >= r.end || *r.p != '{') {
+			if (r.p >= r.end && !ends_nl)
+				goto truncated;
+			return failf(&r, "expected an operation map {...}, "
+				     "found '%c'", r.p < r.end ? *r.p : ' ');
+		}
+		line = r.line;
+		r.eof = 0;
+		rc = op_map(&r, &e);
+		if (rc < 0 && r.eof && !ends_nl) {
+			/* not an error: the op was cut short */
+			sb_setlen(err, elen);
+			r.line = line;
+			goto truncated;
+		}
+		if (rc < 0)
+			return rc;
+		hist_append(h, &e);
+		hist__src_consumed(src, (size_t)(r.p - src->buf));
+		continue;
+truncated:
+		h->truncated_tail = 1;
+		sb_addf(warn, "%s:%u: the last operation is cut short (the "
+			"input ends inside it, without a final newline); "
+			"ignored it, the rest of the history is used",
+			src->name, r.line);
+		return 0;
+	}
+}

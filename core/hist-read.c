@@ -1,0 +1,269 @@
+/*
+ * hist-read.c - opening a history: the input, format detection, Jepsen
+ * tuples, and the hand-off to one reader (hist-json.c, hist-edn.c,
+ * hist-log.c) and to hist_pair() (hist-pair.c).
+ *
+ * Input.  A regular file is mapped read-only and the readers give the
+ * pages they have passed back to the kernel (hist__src_consumed), so
+ * reading a multi-gigabyte history costs the events, not the file.
+ * Standard input and other non-mappable files are read into memory.
+ *
+ * Detection (HIST_FMT_AUTO), from the first significant byte:
+ *   '{' then '"'          JSON Lines (our format)
+ *   '{' '[' '(' ';' '#'   Jepsen EDN
+ *   otherwise             jepsen.log if a "jepsen.util" op line is found
+ *
+ * Jepsen's independent keys.  Jepsen writes an op on key k as the tuple
+ * [k v].  In EDN and jepsen.log input, when every client event's value
+ * is a two-element vector, the history is taken to be keyed: key = k,
+ * value = v.  (A history of nothing but CAS ops on one register would
+ * look the same; force JSON to avoid the guess.)
+ */
+#define _GNU_SOURCE
+#include "hist-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "err.h"
+
+#define DROP_CHUNK ((size_t)64 << 20)	/* give back pages every 64 MB */
+
+void hist__event_init(struct hist_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->pair = -1;
+	e->value.kind = HV_NIL;
+}
+
+void hist__src_consumed(struct hist__src *src, size_t off)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t upto;
+
+	if (!src->mapped || off < src->dropped + DROP_CHUNK)
+		return;
+	upto = off & ~((size_t)pg - 1);
+	if (upto <= src->dropped)
+		return;
+	madvise((char *)src->buf + src->dropped, upto - src->dropped,
+		MADV_DONTNEED);
+	src->dropped = upto;
+}
+
+int hist_format_parse(const char *name)
+{
+	if (!strcmp(name, "json") || !strcmp(name, "jsonl"))
+		return HIST_FMT_JSON;
+	if (!strcmp(name, "edn"))
+		return HIST_FMT_EDN;
+	if (!strcmp(name, "jepsen-log") || !strcmp(name, "log"))
+		return HIST_FMT_LOG;
+	if (!strcmp(name, "auto"))
+		return HIST_FMT_AUTO;
+	return -1;
+}
+
+static int has_log_ops(const char *buf, size_t len)
+{
+	return memmem(buf, len, "jepsen.util - ", 14) ||
+	       memmem(buf, len, "jepsen.util: ", 13);
+}
+
+static int detect(const struct hist__src *src, struct sb *err)
+{
+	const char *p = src->buf, *end = src->buf + src->len;
+
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
+			   *p == '\r' || *p == ','))
+		p++;
+	if (p == end) {
+		sb_addf(err, "%s: empty history (no events)", src->name);
+		return -NS_EINPUT;
+	}
+	if (*p == '{') {
+		const char *q = p + 1;
+
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		return q < end && *q == '"' ? HIST_FMT_JSON : HIST_FMT_EDN;
+	}
+	if (strchr("[(;#", *p))
+		return HIST_FMT_EDN;
+	if (has_log_ops(src->buf, src->len))
+		return HIST_FMT_LOG;
+	sb_addf(err, "%s: cannot tell the format (not JSON Lines, EDN nor "
+		"a jepsen.log with op lines); use --format", src->name);
+	return -NS_EINPUT;
+}
+
+/* Split Jepsen [key value] tuples (see the top of this file). */
+static void untuple(struct history *h)
+{
+	struct sb text = SB_INIT;
+	size_t i, nclient = 0;
+
+	for (i = 0; i < h->n; i++) {
+		const struct hist_event *e = &h->ev[i];
+
+		if (!hist_is_client(e))
+			continue;
+		if (e->value.kind != HV_LIST || e->value.n != 2)
+			return;
+		nclient++;
+	}
+	if (!nclient)
+		return;
+	for (i = 0; i < h->n; i++) {
+		struct hist_event *e = &h->ev[i];
+		struct hist_value k, v;
+
+		if (!hist_is_client(e))
+			continue;
+		k = *hist_list_elem(h, &e->value, 0);
+		v = *hist_list_elem(h, &e->value, 1);
+		sb_reset(&text);
+		hist__value_text(h, &k, &text);
+		e->key = hist_intern(h, text.buf, text.len);
+		e->flags |= HIST_F_KEY;
+		e->value = v;
+	}
+	sb_release(&text);
+}
+
+static int read_src(struct history *h, struct hist__src *src,
+		    enum hist_format fmt, struct sb *warn, struct sb *err)
+{
+	static const char *const names[] = {
+		[HIST_FMT_JSON] = "json", [HIST_FMT_EDN] = "edn",
+		[HIST_FMT_LOG] = "jepsen-log",
+	};
+	int rc;
+
+	free(h->source);
+	h->source = xstrdup(src->name);
+	if (fmt == HIST_FMT_AUTO) {
+		rc = detect(src, err);
+		if (rc < 0)
+			return rc;
+		fmt = (enum hist_format)rc;
+	}
+	if (fmt != HIST_FMT_JSON && fmt != HIST_FMT_EDN &&
+	    fmt != HIST_FMT_LOG) {
+		sb_addf(err, "%s: unknown history format %d", src->name,
+			(int)fmt);
+		return -NS_EUSAGE;
+	}
+	free(h->format);
+	h->format = xstrdup(names[fmt]);
+	switch (fmt) {
+	case HIST_FMT_JSON:
+		rc = hist__read_json(h, src, warn, err);
+		break;
+	case HIST_FMT_EDN:
+		rc = hist__read_edn(h, src, warn, err);
+		break;
+	default:
+		rc = hist__read_log(h, src, warn, err);
+		break;
+	}
+	if (rc < 0)
+		return rc;
+	if (!h->n) {
+		sb_addf(err, "%s: no operations found (read as %s)",
+			src->name, h->format);
+		return -NS_EINPUT;
+	}
+	if (fmt != HIST_FMT_JSON)
+		untuple(h);
+	return hist_pair(h, err);
+}
+
+int hist_read_mem(struct history *h, const char *name, const char *buf,
+		  size_t len, enum hist_format fmt, struct sb *warn,
+		  struct sb *err)
+{
+	struct hist__src src = { name, buf, len, 0, 0 };
+
+	return read_src(h, &src, fmt, warn, err);
+}
+
+static int read_all(int fd, const char *path, struct sb *out,
+		    struct sb *err)
+{
+	for (;;) {
+		ssize_t n;
+
+		sb_grow(out, 65536);
+		n = read(fd, out->buf + out->len, out->alloc - out->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			sb_addf(err, "cannot read '%s': %s", path,
+				strerror(errno));
+			return -NS_EIO;
+		}
+		if (!n)
+			return 0;
+		out->len += (size_t)n;
+		out->buf[out->len] = '\0';
+	}
+}
+
+int hist_read_file(struct history *h, const char *path, enum hist_format fmt,
+		   struct sb *warn, struct sb *err)
+{
+	struct hist__src src = { path, NULL, 0, 0, 0 };
+	struct sb data = SB_INIT;
+	struct stat st;
+	void *map = NULL;
+	int fd, rc;
+
+	if (!strcmp(path, "-")) {
+		fd = STDIN_FILENO;
+		src.name = "<stdin>";
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			sb_addf(err, "cannot open '%s': %s", path,
+				strerror(errno));
+			return -NS_EIO;
+		}
+	}
+	if (fd != STDIN_FILENO && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
+	    st.st_size > 0) {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
+			   fd, 0);
+		if (map == MAP_FAILED)
+			map = NULL;
+	}
+	if (map) {
+		src.buf = map;
+		src.len = (size_t)st.st_size;
+		src.mapped = 1;
+		madvise(map, src.len, MADV_SEQUENTIAL);
+	} else {
+		rc = read_all(fd, path, &data, err);
+		if (rc < 0) {
+			if (fd != STDIN_FILENO)
+				close(fd);
+			sb_release(&data);
+			return rc;
+		}
+		src.buf = data.buf;
+		src.len = data.len;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	rc = read_src(h, &src, fmt, warn, err);
+	if (map)
+		munmap(map, src.len);
+	sb_release(&data);
+	return rc;
+}
