@@ -13,6 +13,7 @@
 #ifndef NS_CMD_H
 #define NS_CMD_H
 
+int cmd_check(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -1,0 +1,341 @@
+/*
+ * cmd-check.c - `netsplit check`: read a recorded history and run
+ * checkers over it offline.
+ *
+ * The history is read by hist_read_file() (any of the three formats,
+ * validated and paired), then each checker named by --checker runs in
+ * turn and its verdict is printed as text, or all of them as one JSON
+ * document {"history": {...}, "checkers": [verdict_json(), ...]}.
+ *
+ * Exit status: 3 for a usage error or a history that cannot be read,
+ * else 1 if any checker found an anomaly, else 2 if any could not decide
+ * (time or memory budget), else 0.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "checkers/checker.h"
+#include "cmd.h"
+#include "err.h"
+#include "history.h"
+
+#define DEFAULT_CHECKER "linearizable"
+
+static void known_checkers(struct sb *out)
+{
+	size_t i;
+
+	for (i = 0; checker_types[i]; i++)
+		sb_addf(out, "%s%s", i ? ", " : "", checker_types[i]->name);
+	if (!i)
+		sb_adds(out, "(none)");
+}
+
+static void usage(FILE *f)
+{
+	struct sb known = SB_INIT;
+	size_t i;
+
+	known_checkers(&known);
+	fprintf(f,
+"usage: netsplit check [--checker NAME[,NAME]] [--model MODEL] [--init VALUE]\n"
+"                      [--format FORMAT] [--timeout S] [--json] HISTORY\n"
+"\n"
+"Check a recorded history offline.  HISTORY is netsplit's JSON Lines\n"
+"(docs/history.md), a Jepsen EDN history or a jepsen.log; the format is\n"
+"detected from the content.  '-' reads standard input.  The history is\n"
+"validated first: a malformed one is an error naming its file and line.\n"
+"\n"
+"options:\n"
+"  --checker NAME[,NAME]  checkers to run, in order (default: %s);\n"
+"                         known: %s\n"
+"  --model MODEL          data model of the register checkers: register\n"
+"                         (read/write) or cas-register (read/write/cas,\n"
+"                         the default)\n"
+"  --init VALUE           initial value, as JSON (0, \"x\", null); default:\n"
+"                         none (nil), as in Jepsen's etcd tests\n"
+"  --format FORMAT        json, edn or jepsen-log instead of detecting it\n"
+"  --timeout S            give up after S seconds (verdict unknown)\n"
+"  --json                 print {\"history\": ..., \"checkers\": [verdicts]}\n"
+"  -h, --help             show this help\n"
+"\n"
+"checkers:\n", DEFAULT_CHECKER, known.buf);
+	for (i = 0; checker_types[i]; i++)
+		fprintf(f, "  %-22s %s\n", checker_types[i]->name,
+			checker_types[i]->help ? checker_types[i]->help : "");
+	if (!checker_types[0])
+		fprintf(f, "  (none registered)\n");
+	fprintf(f,
+"\n"
+"exit status: 0 valid, 1 an anomaly found (by any checker), 2 unknown (a\n"
+"checker hit its budget and none found an anomaly), 3 usage error or a\n"
+"history that cannot be read.\n");
+	sb_release(&known);
+}
+
+/* Split "a,b" into checker types; on an unknown name print and fail. */
+static int add_checkers(const char *list, const struct checker_type ***ts,
+			size_t *n, size_t *alloc)
+{
+	char *copy = xstrdup(list), *save = NULL, *name;
+	int rc = 0;
+
+	for (name = strtok_r(copy, ",", &save); name;
+	     name = strtok_r(NULL, ",", &save)) {
+		const struct checker_type *t = checker_find(name);
+
+		if (!t) {
+			struct sb known = SB_INIT;
+
+			known_checkers(&known);
+			errorf("unknown checker '%s' (known: %s)", name,
+			       known.buf);
+			sb_release(&known);
+			rc = -1;
+			break;
+		}
+		ALLOC_GROW(*ts, *n + 1, *alloc);
+		(*ts)[(*n)++] = t;
+	}
+	if (!rc && !*n) {
+		errorf("--checker needs a name");
+		rc = -1;
+	}
+	free(copy);
+	return rc;
+}
+
+/* --init: JSON text, kept canonical; "nil" and "null" mean none. */
+static int parse_init(const char *arg, char **out)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if (!strcmp(arg, "nil") || !strcmp(arg, "null")) {
+		*out = NULL;
+		return 0;
+	}
+	j = json_loads(arg, JSON_DECODE_ANY, &jerr);
+	if (!j) {
+		errorf("--init '%s' is not a JSON value (%s); write strings "
+		       "quoted: --init '\"x\"'", arg, jerr.text);
+		return -1;
+	}
+	*out = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+	json_decref(j);
+	return 0;
+}
+
+static void print_indented(const char *text, const char *indent)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		int n = nl ? (int)(nl - p) : (int)strlen(p);
+
+		printf("%s%.*s\n", indent, n, p);
+		p += n + (nl ? 1 : 0);
+	}
+}
+
+static void print_text(const struct history *h, const struct verdict *v)
+{
+	size_t i;
+
+	printf("%s: %s", v->checker, verdict_name(v->kind));
+	if (v->summary.len)
+		printf(": %s", v->summary.buf);
+	putchar('\n');
+	for (i = 0; i < v->n; i++) {
+		const struct anomaly *a = &v->anomalies[i];
+
+		printf("  %s", a->kind);
+		if (a->key != UINT32_MAX)
+			printf(" (key %s)", hist_str(h, a->key));
+		printf(":\n");
+		print_indented(a->text, "    ");
+	}
+	if (v->anomaly_count > v->n)
+		printf("  ... and %zu more anomalies\n",
+		       v->anomaly_count - v->n);
+}
+
+static json_t *history_json(const struct history *h, const char *warn)
+{
+	json_t *j = json_object();
+	size_t i, ops = 0;
+
+	for (i = 0; i < h->n; i++)
+		ops += h->ev[i].type == HIST_INVOKE;
+	json_object_set_new(j, "file", json_string(h->source));
+	json_object_set_new(j, "format", json_string(h->format));
+	json_object_set_new(j, "events", json_integer((json_int_t)h->n));
+	json_object_set_new(j, "ops", json_integer((json_int_t)ops));
+	json_object_set_new(j, "truncated_tail",
+			    json_boolean(h->truncated_tail));
+	json_object_set_new(j, "warnings", json_string(warn));
+	return j;
+}
+
+/* Rank of a verdict for the exit status: an anomaly beats unknown. */
+static int rank(int code)
+{
+	switch (code) {
+	case NS_EXIT_VALID: return 0;
+	case NS_EXIT_UNKNOWN: return 1;
+	case NS_EXIT_ANOMALY: return 2;
+	default: return 3;
+	}
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "checker", required_argument, NULL, 'c' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "init", required_argument, NULL, 'i' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct checker_type **ts = NULL;
+	size_t nts = 0, ts_alloc = 0, i;
+	struct checker_opts o;
+	enum hist_format fmt = HIST_FMT_AUTO;
+	struct history h;
+	struct sb warn = SB_INIT, err = SB_INIT;
+	json_t *doc = NULL, *arr = NULL;
+	char *init = NULL, *end;
+	int as_json = 0, c, rc, status = NS_EXIT_VALID;
+
+	memset(&o, 0, sizeof(o));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (add_checkers(optarg, &ts, &nts, &ts_alloc) < 0)
+				goto usage_error;
+			break;
+		case 'm':
+			o.model = optarg;
+			break;
+		case 'i':
+			free(init);
+			init = NULL;
+			if (parse_init(optarg, &init) < 0)
+				goto usage_error;
+			break;
+		case 'f':
+			rc = hist_format_parse(optarg);
+			if (rc < 0) {
+				errorf("unknown --format '%s' (json, edn, "
+				       "jepsen-log)", optarg);
+				goto usage_error;
+			}
+			fmt = (enum hist_format)rc;
+			break;
+		case 't':
+			o.timeout_s = strtod(optarg, &end);
+			if (end == optarg || *end || o.timeout_s < 0) {
+				errorf("--timeout wants seconds (a number "
+				       ">= 0), not '%s'", optarg);
+				goto usage_error;
+			}
+			break;
+		case 'j':
+			as_json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			free(ts);
+			free(init);
+			return NS_EXIT_VALID;
+		default:
+			errorf("check: unknown option or missing value in "
+			       "'%s' (see 'netsplit check --help')",
+			       argv[optind - 1]);
+			goto usage_error;
+		}
+	}
+	if (optind != argc - 1) {
+		errorf(optind >= argc ? "check: which history? (see "
+		       "'netsplit check --help')" :
+		       "check: one history at a time (see 'netsplit check "
+		       "--help')");
+		goto usage_error;
+	}
+	if (!nts && add_checkers(DEFAULT_CHECKER, &ts, &nts, &ts_alloc) < 0)
+		goto usage_error;
+	o.init = init;
+
+	hist_init(&h);
+	rc = hist_read_file(&h, argv[optind], fmt, &warn, &err);
+	if (warn.len)
+		warnf("%s", warn.buf);
+	if (rc < 0) {
+		errorf("%s", err.buf);
+		status = ns_exit_code(rc);
+		goto out;
+	}
+	if (as_json) {
+		doc = json_object();
+		arr = json_array();
+		json_object_set_new(doc, "history", history_json(&h, warn.buf));
+		json_object_set_new(doc, "checkers", arr);
+	}
+	for (i = 0; i < nts; i++) {
+		struct verdict v;
+		int code;
+
+		verdict_init(&v, ts[i]->name);
+		sb_reset(&err);
+		rc = checker_check(ts[i], &h, &o, &v, &err);
+		if (rc < 0 && ns_exit_code(rc) != NS_EXIT_UNKNOWN) {
+			errorf("%s: %s", ts[i]->name, err.len ? err.buf :
+			       ns_strerror(rc));
+			verdict_release(&v);
+			status = ns_exit_code(rc);
+			goto out;
+		}
+		if (rc < 0) {	/* budget: unknown, whatever v says */
+			v.kind = VERDICT_UNKNOWN;
+			if (!v.summary.len)
+				sb_addf(&v.summary, "%s", err.len ? err.buf :
+					ns_strerror(rc));
+		}
+		code = (int)v.kind;
+		if (rank(code) > rank(status))
+			status = code;
+		if (as_json)
+			json_array_append_new(arr, verdict_json(&h, &v));
+		else
+			print_text(&h, &v);
+		verdict_release(&v);
+	}
+	if (as_json) {
+		json_dumpf(doc, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+out:
+	fflush(stdout);
+	json_decref(doc);
+	hist_release(&h);
+	sb_release(&warn);
+	sb_release(&err);
+	free(ts);
+	free(init);
+	return status;
+
+usage_error:
+	free(ts);
+	free(init);
+	return NS_EXIT_USAGE;
+}
