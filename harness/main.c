@@ -1,7 +1,6 @@
 /*
  * main.c - netsplit's entry point: argv -> command table -> cmd_*().
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,28 +24,6 @@ static const struct cmd_struct commands[] = {
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-void errorf(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("netsplit: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void warnf(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("netsplit: warning: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void usage(FILE *f)
 {
