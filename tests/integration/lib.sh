@@ -1,0 +1,196 @@
+# tests/integration/lib.sh - helpers for integration tests (bash).
+#
+# Source it first thing:   . "$(dirname "$0")/lib.sh"
+#
+# Reporting (one line per check, as tests/run counts them):
+#   pass NAME               prints "PASS: NAME"
+#   fail NAME WHY           prints "FAIL: NAME (WHY)"; the script exits 1
+#   skip NAME WHY           prints "SKIP: NAME (WHY)" (a failure under CI)
+#   check NAME CMD...       pass if CMD succeeds, else fail with its output
+#   check_eq NAME WANT GOT  pass if equal, else fail showing both
+#   check_contains NAME NEEDLE HAYSTACK
+#   die_test NAME WHY       fail and stop the script now (cleanup still runs)
+#
+# Cluster (scripts/cluster, always torn down):
+#   cluster_up N [ARGS...]  builds an N-node cluster in a fresh directory
+#                           under /tmp; sets CLUSTER_DIR, CLUSTER_CONFIG
+#                           (netsplit.json), CLUSTER_KEY, CLUSTER_KNOWN_HOSTS,
+#                           CLUSTER_ID; ARGS go to `scripts/cluster up`
+#                           (e.g. --hash-known-hosts).  On failure it
+#                           reports FAIL and exits.  May be called twice
+#                           (two clusters; the variables name the last).
+#   cluster_down [DIR]      tears one down now (default: the last one)
+#   cluster_track DIR       have DIR torn down at exit (a cluster built by
+#                           hand, e.g. two `up`s at once)
+#   cluster_use DIR         point CLUSTER_* (and the node helpers) at DIR
+#   cluster_leftovers DIR ID  prints what is left of cluster ID built in
+#                           DIR (netns, links, routes, processes, files,
+#                           registry entry); prints nothing when clean
+#   node_addr nK            node's address;   node_netns nK: its netns
+#   on_node nK CMD...       runs CMD inside node nK's network namespace
+#                           (ip netns exec; no ssh, no hostname change)
+#   node_ssh nK CMD...      runs CMD on nK over ssh with the cluster's key
+#                           and known_hosts (OpenSSH client, strict host
+#                           key checking); CMD words are joined by ssh
+#   at_exit CMD...          registers cleanup (e.g. healing a fault); run
+#                           in reverse order on EXIT/INT/TERM, before the
+#                           clusters are torn down, even after a failure
+#
+# The script's exit status is 1 if any check failed, else 0.
+# Variables: NS_ROOT (repository root; tests/run sets it), NS_CLUSTER (the
+# cluster script).
+
+NS_ROOT=${NS_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+NS_CLUSTER=${NS_CLUSTER:-$NS_ROOT/scripts/cluster}
+NS_FAILED=0
+NS_CLUSTER_DIRS=()
+NS_AT_EXIT=()
+
+pass() { echo "PASS: $1"; }
+fail() {
+	echo "FAIL: $1 (${2:-failed})"
+	NS_FAILED=1
+}
+skip() { echo "SKIP: $1 (${2:-skipped})"; }
+die_test() {
+	fail "$@"
+	exit 1
+}
+
+check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		pass "$name"
+	else
+		fail "$name" "'$*' exited $?: $(printf '%s' "$out" |
+			tail -n 3 | tr '\n' ' ')"
+	fi
+}
+
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "expected '$2', got '$3'"
+	fi
+}
+
+check_contains() {
+	case $3 in
+	*"$2"*) pass "$1" ;;
+	*) fail "$1" "'$2' not in: $(printf '%s' "$3" | head -c 300 |
+		tr '\n' ' ')" ;;
+	esac
+}
+
+at_exit() {
+	local cmd
+	printf -v cmd '%q ' "$@"
+	NS_AT_EXIT+=("$cmd")
+}
+
+ns__cleanup() {
+	local rc=$? i d
+	trap - EXIT INT TERM HUP
+	for ((i = ${#NS_AT_EXIT[@]} - 1; i >= 0; i--)); do
+		eval "${NS_AT_EXIT[$i]}" >/dev/null 2>&1
+	done
+	for d in "${NS_CLUSTER_DIRS[@]}"; do
+		"$NS_CLUSTER" down --dir "$d" >/dev/null 2>&1 ||
+			echo "FAIL: teardown (scripts/cluster down --dir $d" \
+				"failed)"
+		rm -rf "$d"
+	done
+	[ "$NS_FAILED" = 0 ] || rc=1
+	exit "$rc"
+}
+trap ns__cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+cluster_up() {
+	local n=$1 out
+	shift
+	CLUSTER_DIR=$(mktemp -d /tmp/ns-cluster.XXXXXX) ||
+		die_test cluster_up "mktemp failed"
+	NS_CLUSTER_DIRS+=("$CLUSTER_DIR")
+	if ! out=$("$NS_CLUSTER" up --nodes "$n" --dir "$CLUSTER_DIR" \
+		"$@" 2>&1); then
+		die_test "cluster_up" "scripts/cluster up --nodes $n failed:" \
+			"$(printf '%s' "$out" | tail -n 5 | tr '\n' ' ')"
+	fi
+	CLUSTER_UP_OUTPUT=$out
+	cluster_use "$CLUSTER_DIR"
+}
+
+cluster_track() { NS_CLUSTER_DIRS+=("$1"); }
+
+cluster_use() {
+	CLUSTER_DIR=$1
+	CLUSTER_CONFIG=$1/netsplit.json
+	CLUSTER_KEY=$1/id_ed25519
+	CLUSTER_KNOWN_HOSTS=$1/known_hosts
+	CLUSTER_ID=$(sed -n 's/^id //p' "$1/state" 2>/dev/null)
+}
+
+cluster_leftovers() {
+	local d=$1 id=$2 p
+	[ -n "$id" ] || { echo "no cluster id given"; return; }
+	ls /run/netns 2>/dev/null | grep "^nsc${id}n[0-9]" |
+		sed 's/^/netns /'
+	ip -o link show 2>/dev/null |
+		awk -F': ' -v id="$id" '$2 ~ "^nsc" id "(br|v[0-9])" {
+			sub(/@.*/, "", $2); print "link " $2 }'
+	ip -4 route show root "10.213.$id.0/24" | sed 's/^/route /'
+	for p in /proc/[0-9]*; do
+		{ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null |
+			grep -qF -- "$d/" &&
+			echo "process ${p#/proc/}: $( { tr '\0' ' ' \
+				<"$p/cmdline"; } 2>/dev/null)"
+	done
+	[ -e "$d/state" ] && echo "file $d/state"
+	[ -e "$d/nodes" ] && echo "dir $d/nodes"
+	[ -e "$d/netsplit.json" ] && echo "file $d/netsplit.json"
+	[ -e "$d/id_ed25519" ] && echo "file $d/id_ed25519"
+	[ -e "$d/known_hosts" ] && echo "file $d/known_hosts"
+	[ -d "/run/netsplit-cluster/$id" ] &&
+		grep -qxF -- "$d" "/run/netsplit-cluster/$id/dir" 2>/dev/null &&
+		echo "registry /run/netsplit-cluster/$id"
+	return 0
+}
+
+cluster_down() {
+	local d=${1:-$CLUSTER_DIR}
+	"$NS_CLUSTER" down --dir "$d"
+}
+
+# ns__state_node DIR NODE FIELD (3: netns, 4: address)
+ns__state_node() {
+	awk -v n="$2" -v f="$3" '$1 == "node" && $2 == n { print $f }' \
+		"$1/state"
+}
+
+node_netns() { ns__state_node "$CLUSTER_DIR" "$1" 3; }
+node_addr() { ns__state_node "$CLUSTER_DIR" "$1" 4; }
+
+on_node() {
+	local ns
+	ns=$(node_netns "$1")
+	[ -n "$ns" ] || { echo "on_node: no node '$1'" >&2; return 2; }
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+node_ssh() {
+	local addr
+	addr=$(node_addr "$1")
+	[ -n "$addr" ] || { echo "node_ssh: no node '$1'" >&2; return 2; }
+	shift
+	ssh -F /dev/null -i "$CLUSTER_KEY" -o IdentitiesOnly=yes \
+		-o IdentityAgent=none \
+		-o UserKnownHostsFile="$CLUSTER_KNOWN_HOSTS" \
+		-o GlobalKnownHostsFile=/dev/null \
+		-o StrictHostKeyChecking=yes -o BatchMode=yes \
+		-o ConnectTimeout=3 -o LogLevel=ERROR "root@$addr" "$@"
+}
