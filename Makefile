@@ -7,7 +7,8 @@
 #
 # Sources are found by wildcard: a new .c file in a part's folder is built
 # without touching this file.  Unit tests are tests/unit/test-*.c, bench
-# programs tests/bench/bench-*.c.
+# programs tests/bench/bench-*.c, integration test helpers
+# tests/integration/*.c (built as build/itest-*).
 
 PREFIX ?= /usr/local
 CC ?= cc
@@ -30,12 +31,14 @@ LIB_SRC := $(filter-out harness/main.c,$(wildcard $(addsuffix /*.c,$(PARTS))))
 HDRS := $(wildcard $(addsuffix /*.h,$(PARTS))) tests/unit/test.h
 UNIT_SRC := $(wildcard tests/unit/test-*.c) tests/unit/runner.c
 BENCH_SRC := $(wildcard tests/bench/bench-*.c)
+ITEST_SRC := $(wildcard tests/integration/*.c)
 
 OBJ := $(LIB_SRC:%.c=build/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=build/%.o)
 ASAN_UNIT_OBJ := $(UNIT_SRC:%.c=build/asan/%.o)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=build/%)
+ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=build/itest-%)
 
 DEPS_STAMP = build/.deps-ok
 
@@ -63,16 +66,30 @@ netsplit: build/harness/main.o $(OBJ)
 build/asan/netsplit: build/asan/harness/main.o $(ASAN_OBJ)
 	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
 
-build/test-unit: $(UNIT_OBJ) $(OBJ)
+# Test and bench programs link an archive, so that they only pull in the
+# objects they use.
+build/libnetsplit.a: $(OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+build/asan/libnetsplit.a: $(ASAN_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+build/test-unit: $(UNIT_OBJ) build/libnetsplit.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-build/asan/test-unit: $(ASAN_UNIT_OBJ) $(ASAN_OBJ)
+build/asan/test-unit: $(ASAN_UNIT_OBJ) build/asan/libnetsplit.a
 	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
 
-build/bench-%: build/tests/bench/bench-%.o $(OBJ)
+build/bench-%: build/tests/bench/bench-%.o build/libnetsplit.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-check: netsplit build/asan/netsplit build/test-unit build/asan/test-unit
+build/itest-%: build/tests/integration/%.o build/libnetsplit.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+check: netsplit build/asan/netsplit build/test-unit build/asan/test-unit \
+	$(ITEST_BIN)
 	@tests/run
 
 bench: netsplit $(BENCH_BIN)

@@ -18,12 +18,17 @@
  *              "passphrase": null, "agent": false,
  *              "known_hosts": "/path/known_hosts",
  *              "accept_new_host_keys": false,
- *              "connect_timeout_ms": 5000, "keepalive_s": 10 },
+ *              "connect_timeout_ms": 5000, "keepalive_s": 10,
+ *              "max_channels": 8, "max_sessions": 4 },
  *     "db": { "type": "etcd", ... },
  *     "workload": { "type": "register", ... },
  *     "nemesis": { "faults": ["partition", "kill"], "interval_s": 10 },
  *     "store_dir": "./store"
  *   }
+ *
+ * Relative `ssh.key` and `ssh.known_hosts` paths are taken relative to the
+ * config file's directory; a leading "~/" means $HOME.  A JSON null counts
+ * as absent everywhere.
  *
  * Ownership: struct config owns every string and the JSON; plug-ins
  * borrow the section objects.  config_release() frees it all.
@@ -52,6 +57,9 @@ struct ssh_opts {
 	int accept_new;		/* record unknown host keys (accept-new) */
 	int connect_timeout_ms;	/* default 5000 */
 	int keepalive_s;	/* default 10; 0 disables */
+	int max_channels;	/* concurrent channels per session, default 8
+				   (below sshd's MaxSessions, 10) */
+	int max_sessions;	/* sessions per node, default 4 */
 };
 
 struct config {

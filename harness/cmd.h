@@ -14,6 +14,7 @@
 #define NS_CMD_H
 
 int cmd_check(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -19,6 +19,7 @@ struct cmd_struct {
 
 static const struct cmd_struct commands[] = {
 	{ "check", cmd_check, "check a recorded history offline" },
+	{ "exec", cmd_exec, "run a command on the nodes over SSH" },
 	{ "help", cmd_help, "show this help" },
 	{ "version", cmd_version, "print the version" },
 };

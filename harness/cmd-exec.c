@@ -1,0 +1,263 @@
+/*
+ * cmd-exec.c - `netsplit exec`: run one command on many nodes in parallel
+ * over SSH (like pssh), print each node's output prefixed by its name.
+ *
+ *   netsplit exec [--config C] [--nodes n1,n2] [--timeout S]
+ *                 [--max-output BYTES] [--out-dir DIR] -- CMD [ARG...]
+ *
+ * CMD and its arguments reach the remote side as literal words (quoted
+ * for the remote shell by the transport).  Exit 0 when the command
+ * succeeded on every node, 4 when any node failed, timed out or was
+ * unreachable, 3 on a usage or config error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "alloc.h"
+#include "cmd.h"
+#include "config.h"
+#include "err.h"
+#include "sb.h"
+#include "transport.h"
+
+static const char exec_usage[] =
+	"usage: netsplit exec [--config FILE] [--nodes n1,n2,...] "
+	"[--timeout SECONDS]\n"
+	"                     [--max-output BYTES] [--out-dir DIR] -- CMD "
+	"[ARG...]\n"
+	"\n"
+	"Runs CMD on the nodes (all by default) in parallel and prints each\n"
+	"node's stdout (to stdout) and stderr (to stderr), every line\n"
+	"prefixed by the node's name.  --out-dir also writes them unprefixed\n"
+	"to DIR/NODE.out and DIR/NODE.err.  Exit 0 when every node succeeded,\n"
+	"4 when any failed or was unreachable, 3 on usage/config errors.\n";
+
+/* Print buf with every line prefixed by "name: ". */
+static void print_prefixed(FILE *f, const char *name, const struct sb *buf)
+{
+	const char *p = buf->buf, *end = buf->buf + buf->len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		fprintf(f, "%s: %.*s\n", name, (int)n, p);
+		p += n + (nl ? 1 : 0);
+	}
+}
+
+static int write_file(const char *dir, const char *node, const char *ext,
+		      const struct sb *buf)
+{
+	struct sb path = SB_INIT;
+	FILE *f;
+	int rc = 0;
+
+	sb_addf(&path, "%s/%s.%s", dir, node, ext);
+	f = fopen(path.buf, "w");
+	if (!f || fwrite(buf->buf, 1, buf->len, f) != buf->len) {
+		errorf("cannot write '%s': %s", path.buf, strerror(errno));
+		rc = -1;
+	}
+	if (f && fclose(f)) {
+		errorf("cannot write '%s': %s", path.buf, strerror(errno));
+		rc = -1;
+	}
+	sb_release(&path);
+	return rc;
+}
+
+/* Select the nodes named in list (comma-separated) into sub. */
+static int select_nodes(const struct config *c, const char *list,
+			struct config *sub)
+{
+	char *copy, *tok, *save = NULL;
+	int ok = 1;
+
+	*sub = *c;
+	if (!list)
+		return 0;
+	sub->nodes = xcalloc(c->nnodes ? c->nnodes : 1, sizeof(*sub->nodes));
+	sub->nnodes = 0;
+	copy = xstrdup(list);
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int i = config_node_index(c, tok);
+		size_t k;
+
+		if (i < 0) {
+			errorf("--nodes: no node '%s' in '%s'", tok, c->path);
+			ok = 0;
+			continue;
+		}
+		for (k = 0; k < sub->nnodes; k++)
+			if (!strcmp(sub->nodes[k].name, tok))
+				break;
+		if (k == sub->nnodes)
+			sub->nodes[sub->nnodes++] = c->nodes[i];
+	}
+	free(copy);
+	if (ok && !sub->nnodes) {
+		errorf("--nodes: no node given");
+		ok = 0;
+	}
+	return ok ? 0 : -1;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "nodes", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "max-output", required_argument, NULL, 'm' },
+		{ "out-dir", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *config_path = "netsplit.json", *nodes = NULL;
+	const char *out_dir = NULL;
+	double timeout_s = 0;
+	unsigned long long max_output = TRANSPORT_DEFAULT_CAP;
+	struct config cfg, sub;
+	struct transport *t = NULL;
+	struct transport_result *res = NULL;
+	struct sb err = SB_INIT;
+	size_t *idx = NULL, i, k;
+	int *rcs = NULL, opt, rc, status = NS_EXIT_VALID;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "+c:n:t:m:o:h", opts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'n':
+			nodes = optarg;
+			break;
+		case 't':
+			errno = 0;
+			timeout_s = strtod(optarg, &end);
+			if (errno || *end || timeout_s < 0 ||
+			    timeout_s > 86400 * 7) {
+				errorf("--timeout: '%s' is not a number of "
+				       "seconds", optarg);
+				return NS_EXIT_USAGE;
+			}
+			break;
+		case 'm':
+			errno = 0;
+			max_output = strtoull(optarg, &end, 10);
+			if (errno || *end || !max_output) {
+				errorf("--max-output: '%s' is not a positive "
+				       "number of bytes", optarg);
+				return NS_EXIT_USAGE;
+			}
+			break;
+		case 'o':
+			out_dir = optarg;
+			break;
+		case 'h':
+			fputs(exec_usage, stdout);
+			return NS_EXIT_VALID;
+		default:
+			fputs(exec_usage, stderr);
+			return NS_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		errorf("exec: no command given");
+		fputs(exec_usage, stderr);
+		return NS_EXIT_USAGE;
+	}
+	if (out_dir && mkdir(out_dir, 0777) && errno != EEXIST) {
+		errorf("cannot create '%s': %s", out_dir, strerror(errno));
+		return NS_EXIT_USAGE;
+	}
+	config_init(&cfg);
+	rc = config_load(&cfg, config_path, &err);
+	if (!rc && !cfg.nnodes) {
+		sb_addf(&err, "%s: no nodes configured ('nodes')",
+			config_path);
+		rc = -NS_ECONFIG;
+	}
+	if (rc) {
+		errorf("%s", err.buf);
+		sb_release(&err);
+		config_release(&cfg);
+		return NS_EXIT_USAGE;
+	}
+	if (select_nodes(&cfg, nodes, &sub)) {
+		config_release(&cfg);
+		return NS_EXIT_USAGE;
+	}
+	rc = transport_open_partial(&t, &sub, &err);
+	if (err.len) {
+		errorf("%s", err.buf);
+		sb_reset(&err);
+	}
+	if (!t) {
+		status = rc ? ns_exit_code(rc) : NS_EXIT_HARNESS;
+		goto out;
+	}
+	idx = xcalloc(sub.nnodes, sizeof(*idx));
+	rcs = xcalloc(sub.nnodes, sizeof(*rcs));
+	res = xcalloc(sub.nnodes, sizeof(*res));
+	for (i = k = 0; i < sub.nnodes; i++) {
+		if (!transport_connected(t, i)) {
+			status = NS_EXIT_HARNESS;
+			continue;
+		}
+		transport_result_init(&res[k]);
+		res[k].out.max = res[k].err.max = (size_t)max_output;
+		idx[k++] = i;
+	}
+	transport_exec_many(t, idx, k, (const char *const *)argv + optind,
+			    (int)(timeout_s * 1000 + 0.5), res, rcs, &err);
+	for (i = 0; i < k; i++) {
+		const char *name = sub.nodes[idx[i]].name;
+		struct sb msg = SB_INIT;
+
+		fflush(stderr);
+		print_prefixed(stdout, name, &res[i].out);
+		fflush(stdout);
+		print_prefixed(stderr, name, &res[i].err);
+		if (out_dir && (write_file(out_dir, name, "out", &res[i].out) ||
+				write_file(out_dir, name, "err", &res[i].err)))
+			status = NS_EXIT_HARNESS;
+		if (res[i].out.truncated)
+			warnf("%s: stdout truncated at %zu bytes", name,
+			      res[i].out.max);
+		if (res[i].err.truncated)
+			warnf("%s: stderr truncated at %zu bytes", name,
+			      res[i].err.max);
+		if (rcs[i]) {
+			status = NS_EXIT_HARNESS;
+		} else if (!transport_result_ok(&res[i])) {
+			transport_result_error(&res[i], name,
+					       (const char *const *)argv +
+					       optind, &msg);
+			errorf("%s", msg.buf);
+			status = NS_EXIT_HARNESS;
+		}
+		sb_release(&msg);
+		transport_result_release(&res[i]);
+	}
+	if (err.len)
+		errorf("%s", err.buf);
+out:
+	transport_close(t);
+	free(idx);
+	free(rcs);
+	free(res);
+	if (sub.nodes != cfg.nodes)
+		free(sub.nodes);
+	config_release(&cfg);
+	sb_release(&err);
+	return status;
+}
