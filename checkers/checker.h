@@ -70,6 +70,9 @@ struct checker_opts {
 	size_t mem_limit;	/* bytes; 0 = the checker's default */
 	int threads;		/* 0 = number of CPUs */
 	size_t max_anomalies;	/* anomalies kept in detail; 0 = default */
+	int nil_reads_unknown;	/* a read returning nil says nothing about
+				   the value (Knossos test data); default:
+				   nil is a value like any other */
 };
 
 struct checker_type {

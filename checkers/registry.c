@@ -9,7 +9,10 @@
 
 #include <string.h>
 
+extern const struct checker_type checker_linearizable;
+
 const struct checker_type *const checker_types[] = {
+	&checker_linearizable,
 	NULL
 };
 
