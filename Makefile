@@ -28,7 +28,7 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 PARTS = core checkers nemesis workloads reports harness
 LIB_SRC := $(filter-out harness/main.c,$(wildcard $(addsuffix /*.c,$(PARTS))))
-HDRS := $(wildcard $(addsuffix /*.h,$(PARTS))) tests/unit/test.h
+HDRS := $(wildcard $(addsuffix /*.h,$(PARTS))) $(wildcard tests/unit/*.h)
 UNIT_SRC := $(wildcard tests/unit/test-*.c) tests/unit/runner.c
 BENCH_SRC := $(wildcard tests/bench/bench-*.c)
 ITEST_SRC := $(wildcard tests/integration/*.c)

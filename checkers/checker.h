@@ -73,6 +73,8 @@ struct checker_opts {
 	int nil_reads_unknown;	/* a read returning nil says nothing about
 				   the value (Knossos test data); default:
 				   nil is a value like any other */
+	double stale_ms;	/* stale: reads at most this many ms behind
+				   are counted, not anomalies; 0 = none */
 };
 
 struct checker_type {

@@ -10,9 +10,15 @@
 #include <string.h>
 
 extern const struct checker_type checker_linearizable;
+extern const struct checker_type checker_set;
+extern const struct checker_type checker_session;
+extern const struct checker_type checker_stale;
 
 const struct checker_type *const checker_types[] = {
 	&checker_linearizable,
+	&checker_set,
+	&checker_session,
+	&checker_stale,
 	NULL
 };
 

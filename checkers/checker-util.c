@@ -1,0 +1,460 @@
+/*
+ * checker-util.c - maps, fault windows and helpers shared by the set,
+ * session and stale checkers (checker-util.h).
+ */
+#include "checker-util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static size_t pow2_at_least(size_t n)
+{
+	size_t s = 16;
+
+	while (s < n)
+		s *= 2;
+	return s;
+}
+
+/* ===== valmap ===== */
+
+static uint64_t vkey_hash(const struct history *h, uint32_t key,
+			  const struct hist_value *v)
+{
+	uint64_t x;
+
+	if (v->kind == HV_INT)
+		x = (uint64_t)v->u.i * 0x9e3779b97f4a7c15ULL;
+	else
+		x = hist_value_hash(h, v);
+	return mix64(x ^ ((uint64_t)key << 32 | 0x5bd1e995u));
+}
+
+static void valmap_rehash(struct checker__valmap *m, size_t nslots)
+{
+	size_t i, mask = nslots - 1;
+
+	free(m->slots);
+	m->slots = xcalloc(nslots, sizeof(*m->slots));
+	m->nslots = nslots;
+	for (i = 0; i < m->n; i++) {
+		size_t s = m->hashes[i] & mask;
+
+		while (m->slots[s])
+			s = (s + 1) & mask;
+		m->slots[s] = (uint32_t)i + 1;
+	}
+}
+
+void checker__valmap_init(struct checker__valmap *m, size_t hint)
+{
+	memset(m, 0, sizeof(*m));
+	valmap_rehash(m, pow2_at_least(hint * 2));
+}
+
+void checker__valmap_release(struct checker__valmap *m)
+{
+	free(m->keys);
+	free(m->hashes);
+	free(m->slots);
+	memset(m, 0, sizeof(*m));
+}
+
+static int vkey_eq(const struct history *h, const struct checker__vkey *k,
+		   uint32_t key, const struct hist_value *v)
+{
+	if (k->key != key || k->v.kind != v->kind)
+		return 0;
+	if (v->kind == HV_INT)
+		return k->v.u.i == v->u.i;
+	return hist_value_eq(h, &k->v, v);
+}
+
+uint32_t checker__valmap_get(const struct checker__valmap *m,
+			     const struct history *h, uint32_t key,
+			     const struct hist_value *v)
+{
+	uint64_t hash = vkey_hash(h, key, v);
+	size_t mask = m->nslots - 1, s = hash & mask;
+
+	while (m->slots[s]) {
+		uint32_t id = m->slots[s] - 1;
+
+		if (m->hashes[id] == hash && vkey_eq(h, &m->keys[id], key, v))
+			return id;
+		s = (s + 1) & mask;
+	}
+	return CHECKER__NONE;
+}
+
+uint32_t checker__valmap_put(struct checker__valmap *m,
+			     const struct history *h, uint32_t key,
+			     const struct hist_value *v, int *added)
+{
+	uint64_t hash = vkey_hash(h, key, v);
+	size_t mask = m->nslots - 1, s = hash & mask;
+	uint32_t id;
+
+	while (m->slots[s]) {
+		id = m->slots[s] - 1;
+		if (m->hashes[id] == hash && vkey_eq(h, &m->keys[id], key, v)) {
+			if (added)
+				*added = 0;
+			return id;
+		}
+		s = (s + 1) & mask;
+	}
+	id = (uint32_t)m->n;
+	if (m->n + 1 > m->alloc) {
+		ALLOC_GROW(m->keys, m->n + 1, m->alloc);
+		m->hashes = xrealloc(m->hashes,
+				     m->alloc * sizeof(*m->hashes));
+	}
+	m->keys[id].v = *v;
+	m->keys[id].key = key;
+	m->hashes[id] = hash;
+	m->n++;
+	m->slots[s] = id + 1;
+	if (m->n * 2 > m->nslots)
+		valmap_rehash(m, m->nslots * 2);
+	if (added)
+		*added = 1;
+	return id;
+}
+
+/* ===== pairmap ===== */
+
+static uint64_t pair_hash(uint64_t a, uint64_t b)
+{
+	return mix64(a * 0x9e3779b97f4a7c15ULL ^ mix64(b + 0x632be59bd9b4e019ULL));
+}
+
+static void pairmap_rehash(struct checker__pairmap *m, size_t nslots)
+{
+	size_t i, mask = nslots - 1;
+
+	free(m->slots);
+	m->slots = xcalloc(nslots, sizeof(*m->slots));
+	m->nslots = nslots;
+	for (i = 0; i < m->n; i++) {
+		size_t s = pair_hash(m->a[i], m->b[i]) & mask;
+
+		while (m->slots[s])
+			s = (s + 1) & mask;
+		m->slots[s] = (uint32_t)i + 1;
+	}
+}
+
+void checker__pairmap_init(struct checker__pairmap *m, size_t hint)
+{
+	memset(m, 0, sizeof(*m));
+	pairmap_rehash(m, pow2_at_least(hint * 2));
+}
+
+void checker__pairmap_release(struct checker__pairmap *m)
+{
+	free(m->a);
+	free(m->b);
+	free(m->slots);
+	memset(m, 0, sizeof(*m));
+}
+
+uint32_t checker__pairmap_put(struct checker__pairmap *m, uint64_t a,
+			      uint64_t b, int *added)
+{
+	size_t mask = m->nslots - 1, s = pair_hash(a, b) & mask;
+	uint32_t id;
+
+	while (m->slots[s]) {
+		id = m->slots[s] - 1;
+		if (m->a[id] == a && m->b[id] == b) {
+			if (added)
+				*added = 0;
+			return id;
+		}
+		s = (s + 1) & mask;
+	}
+	id = (uint32_t)m->n;
+	if (m->n + 1 > m->alloc) {
+		ALLOC_GROW(m->a, m->n + 1, m->alloc);
+		m->b = xrealloc(m->b, m->alloc * sizeof(*m->b));
+	}
+	m->a[id] = a;
+	m->b[id] = b;
+	m->n++;
+	m->slots[s] = id + 1;
+	if (m->n * 2 > m->nslots)
+		pairmap_rehash(m, m->nslots * 2);
+	if (added)
+		*added = 1;
+	return id;
+}
+
+/* ===== Fault windows ===== */
+
+static const char *fault_suffix(const char *f, const char *verb)
+{
+	size_t n = strlen(verb);
+
+	if (strncmp(f, verb, n))
+		return NULL;
+	f += n;
+	if (*f == '-' || *f == '_' || *f == ' ')
+		f++;
+	return f;
+}
+
+static size_t add_text(struct sb *sb, const char *s)
+{
+	size_t off = sb->len;
+
+	sb_adds(sb, s);
+	sb_addc(sb, '\0');
+	return off;
+}
+
+static void open_window(struct checker__faults *f, const struct history *h,
+			size_t pos, const char *suffix)
+{
+	const struct hist_event *e = &h->ev[pos];
+	const struct hist_event *c = e->type == HIST_INVOKE ?
+				     checker__completion(h, pos) : NULL;
+	const struct hist_value *v = &e->value;
+	struct checker__fault *w;
+	struct sb label = SB_INIT;
+
+	if (v->kind == HV_NIL && c)
+		v = &c->value;
+	sb_adds(&label, *suffix ? suffix : "fault");
+	if (v->kind != HV_NIL) {
+		sb_addc(&label, ' ');
+		checker__value_text(h, v, &label);
+	}
+	ALLOC_GROW(f->w, f->n + 1, f->alloc);
+	w = &f->w[f->n++];
+	w->start = e->time;
+	w->end = INT64_MAX;
+	w->pos = pos;
+	w->open = 1;
+	w->label = add_text(&f->labels, label.buf);
+	w->suffix = add_text(&f->labels, suffix);
+	sb_release(&label);
+}
+
+static void close_windows(struct checker__faults *f, const char *suffix,
+			  int64_t t)
+{
+	size_t i, matched = 0;
+
+	if (*suffix)
+		for (i = 0; i < f->n; i++)
+			if (f->w[i].open &&
+			    !strcmp(f->labels.buf + f->w[i].suffix, suffix)) {
+				f->w[i].open = 0;
+				f->w[i].end = t;
+				matched++;
+			}
+	if (matched)
+		return;
+	for (i = 0; i < f->n; i++)
+		if (f->w[i].open) {
+			f->w[i].open = 0;
+			f->w[i].end = t;
+		}
+}
+
+void checker__faults_build(struct checker__faults *f,
+			   const struct history *h)
+{
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	sb_init(&f->labels, 0);
+	for (i = 0; i < h->n; i++) {
+		const struct hist_event *e = &h->ev[i];
+		const char *name, *sfx;
+
+		if (hist_is_client(e))
+			continue;
+		/* Completions of a paired op are handled at its invoke. */
+		if (e->type != HIST_INVOKE && e->pair >= 0 &&
+		    (size_t)e->pair != i)
+			continue;
+		name = hist_str(h, e->f);
+		if ((sfx = fault_suffix(name, "start"))) {
+			open_window(f, h, i, sfx);
+		} else if ((sfx = fault_suffix(name, "stop"))) {
+			const struct hist_event *c =
+				e->type == HIST_INVOKE ?
+				checker__completion(h, i) : NULL;
+
+			close_windows(f, sfx, c ? c->time : e->time);
+		}
+	}
+}
+
+void checker__faults_release(struct checker__faults *f)
+{
+	free(f->w);
+	sb_release(&f->labels);
+	memset(f, 0, sizeof(*f));
+}
+
+size_t checker__faults_at(const struct checker__faults *f, int64_t t,
+			  struct sb *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < f->n; i++) {
+		const struct checker__fault *w = &f->w[i];
+
+		if (t < w->start || t >= w->end)
+			continue;
+		if (n++)
+			sb_adds(out, "; ");
+		sb_addf(out, "%s (from %.3f s", f->labels.buf + w->label,
+			checker__secs(w->start));
+		if (w->end == INT64_MAX)
+			sb_adds(out, ", never healed)");
+		else
+			sb_addf(out, " to %.3f s)", checker__secs(w->end));
+	}
+	if (!n)
+		sb_adds(out, "no fault");
+	return n;
+}
+
+json_t *checker__faults_json(const struct checker__faults *f)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		const struct checker__fault *w = &f->w[i];
+
+		json_array_append_new(arr, json_pack(
+			"{s:s, s:f, s:o, s:I}",
+			"label", f->labels.buf + w->label,
+			"start_s", checker__secs(w->start),
+			"end_s", w->end == INT64_MAX ? json_null() :
+				 json_real(checker__secs(w->end)),
+			"position", (json_int_t)w->pos));
+	}
+	return arr;
+}
+
+/* ===== Helpers ===== */
+
+static void swap64(int64_t *a, int64_t *b)
+{
+	int64_t t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Quickselect: the k-th smallest of a[0..n), expected O(n). */
+static int64_t select_kth(int64_t *a, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1;
+	uint64_t seed = 0x2545F4914F6CDD1DULL;
+
+	while (lo < hi) {
+		size_t i, j, p;
+		int64_t pivot;
+
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		p = lo + (size_t)(seed % (hi - lo + 1));
+		pivot = a[p];
+		/* Three-way partition: < pivot, == pivot, > pivot. */
+		i = lo;
+		j = lo;
+		p = hi + 1;
+		while (j < p) {
+			if (a[j] < pivot)
+				swap64(&a[i++], &a[j++]);
+			else if (a[j] > pivot)
+				swap64(&a[j], &a[--p]);
+			else
+				j++;
+		}
+		if (k < i)
+			hi = i - 1;
+		else if (k >= p)
+			lo = p;
+		else
+			return pivot;
+	}
+	return a[k];
+}
+
+int64_t checker__percentile(int64_t *a, size_t n, double p)
+{
+	size_t k;
+
+	if (!n)
+		return 0;
+	if (p <= 0)
+		k = 0;
+	else if (p >= 100)
+		k = n - 1;
+	else {
+		/* Nearest rank: ceil(p/100 * n), 1-based. */
+		double r = p / 100.0 * (double)n;
+
+		k = (size_t)r;
+		if ((double)k < r)
+			k++;
+		k = k ? k - 1 : 0;
+	}
+	return select_kth(a, n, k);
+}
+
+json_t *checker__value_json(const struct history *h,
+			    const struct hist_value *v)
+{
+	struct sb sb = SB_INIT;
+	json_t *j;
+
+	if (v->kind == HV_INT)
+		return json_integer((json_int_t)v->u.i);
+	if (v->kind == HV_STR)
+		return json_string(hist_str(h, v->u.str));
+	hist_value_json(h, v, &sb);
+	j = json_loadb(sb.buf, sb.len, JSON_DECODE_ANY, NULL);
+	sb_release(&sb);
+	return j ? j : json_null();
+}
+
+void checker__value_text(const struct history *h,
+			 const struct hist_value *v, struct sb *out)
+{
+	size_t start = out->len;
+
+	hist_value_json(h, v, out);
+	if (out->len - start > 80) {
+		sb_setlen(out, start + 77);
+		sb_adds(out, "...");
+	}
+}
+
+int checker__op_flag(const struct history *h, size_t pos, unsigned flag)
+{
+	const struct hist_event *c = checker__completion(h, pos);
+
+	return (h->ev[pos].flags & flag) || (c && (c->flags & flag));
+}

@@ -1,0 +1,133 @@
+/*
+ * checker-util.h - pieces the set, session and stale checkers share:
+ * a map from (key, value) to dense ids, a map from integer pairs to dense
+ * ids, fault windows derived from nemesis events, percentiles, times.
+ *
+ * Everything here is module-internal to checkers/ (prefix checker__).
+ * Maps use open addressing with linear probing over power-of-two tables;
+ * lookups and inserts are O(1) expected and never allocate except when
+ * the table grows (doubling), so they are safe in hot loops.
+ *
+ * Ownership: each map or fault list owns its arrays and is released with
+ * its _release function.  A valmap borrows the history its values live in
+ * (list values point into history.vals[]); the history must outlive it.
+ */
+#ifndef NS_CHECKER_UTIL_H
+#define NS_CHECKER_UTIL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "history.h"
+#include "sb.h"
+
+#define CHECKER__NOKEY UINT32_MAX	/* "no key" in a valmap entry */
+#define CHECKER__NONE UINT32_MAX	/* "no id" */
+
+/* ===== (key, value) -> dense id ===== */
+struct checker__vkey {
+	struct hist_value v;
+	uint32_t key;			/* interned key or CHECKER__NOKEY */
+};
+
+struct checker__valmap {
+	struct checker__vkey *keys;	/* id -> (key, value) */
+	uint64_t *hashes;		/* id -> hash */
+	size_t n, alloc;
+	uint32_t *slots;		/* id + 1; 0 = empty */
+	size_t nslots;
+};
+
+void checker__valmap_init(struct checker__valmap *m, size_t hint);
+void checker__valmap_release(struct checker__valmap *m);
+/* Id of (key, v), adding it if new (*added set to 1 then, else 0). */
+uint32_t checker__valmap_put(struct checker__valmap *m,
+			     const struct history *h, uint32_t key,
+			     const struct hist_value *v, int *added);
+/* Id of (key, v), or CHECKER__NONE. */
+uint32_t checker__valmap_get(const struct checker__valmap *m,
+			     const struct history *h, uint32_t key,
+			     const struct hist_value *v);
+
+/* ===== (a, b) integer pair -> dense id ===== */
+struct checker__pairmap {
+	uint64_t *a, *b;		/* id -> pair */
+	size_t n, alloc;
+	uint32_t *slots;
+	size_t nslots;
+};
+
+void checker__pairmap_init(struct checker__pairmap *m, size_t hint);
+void checker__pairmap_release(struct checker__pairmap *m);
+uint32_t checker__pairmap_put(struct checker__pairmap *m, uint64_t a,
+			      uint64_t b, int *added);
+
+/* ===== Fault windows =====
+ *
+ * The convention (docs/checkers.md): a nemesis op (process HIST_NEMESIS)
+ * whose f starts with "start" opens a fault window at its invoke time (or
+ * at its completion's time when it has no invoke); one whose f starts with
+ * "stop" closes, at its completion time (the heal is done when the stop
+ * op returns; its invoke time when it never completed), the open windows
+ * with the same suffix ("stop-partition" closes "start-partition"; a bare
+ * "stop" closes them all; a suffix nobody opened closes them all too).
+ * A window never closed lasts to the end of the history.  The label is
+ * the suffix without its dash ("partition"; "fault" for a bare "start")
+ * followed by the op's value, when it has one (invoke's, else the
+ * completion's), as JSON: `partition {"n1":["n2","n3"]}`.
+ */
+struct checker__fault {
+	int64_t start, end;		/* ns; end INT64_MAX if never closed */
+	size_t pos;			/* position of the opening event */
+	size_t label;			/* offset in checker__faults.labels */
+	size_t suffix;			/* offset of the f suffix */
+	int open;
+};
+
+struct checker__faults {
+	struct checker__fault *w;
+	size_t n, alloc;
+	struct sb labels;		/* NUL-separated texts */
+};
+
+void checker__faults_build(struct checker__faults *f,
+			   const struct history *h);
+void checker__faults_release(struct checker__faults *f);
+/*
+ * Describe the faults in force at time t into out ("partition {...}
+ * (10.000 s to 25.000 s)", several joined by "; "), or "no fault".
+ * Returns the number of windows in force.  O(windows).
+ */
+size_t checker__faults_at(const struct checker__faults *f, int64_t t,
+			  struct sb *out);
+/* The faults as a JSON array of {label, start_s, end_s, position}. */
+json_t *checker__faults_json(const struct checker__faults *f);
+
+/* ===== Small helpers ===== */
+/* The p-th percentile (0..100, nearest rank) of a[0..n); reorders a. */
+int64_t checker__percentile(int64_t *a, size_t n, double p);
+/* ns since test start -> seconds, for texts ("12.301"). */
+static inline double checker__secs(int64_t ns)
+{
+	return (double)ns / 1e9;
+}
+/* A history value as a new JSON reference (null when unparsable). */
+json_t *checker__value_json(const struct history *h,
+			    const struct hist_value *v);
+/* The value as JSON text, appended to out (shortened past 80 bytes). */
+void checker__value_text(const struct history *h,
+			 const struct hist_value *v, struct sb *out);
+/* Whether the invoke or the completion of the op at pos has flag. */
+int checker__op_flag(const struct history *h, size_t pos, unsigned flag);
+/* The completion of the invoke at pos, or NULL (pending). */
+static inline const struct hist_event *
+checker__completion(const struct history *h, size_t pos)
+{
+	int64_t p = h->ev[pos].pair;
+
+	return p >= 0 && (size_t)p != pos && (size_t)p < h->n ?
+	       &h->ev[p] : NULL;
+}
+
+#endif

@@ -1,0 +1,746 @@
+/*
+ * set.c - the "set" checker: lost, unexpected, duplicated and revived
+ * elements of a grow-only set (Redis SADD/SMEMBERS, Jepsen's set tests).
+ *
+ * Model.  Clients `add` unique elements (f "add", value the element) and
+ * `read` the whole set (f "read", an ok read's value is the list of
+ * elements).  Final reads (`"final": true` on the invoke or completion)
+ * run after the faults healed.  With keys (HIST_F_KEY) every key is a set
+ * of its own and elements are (key, element) pairs.
+ *
+ * What it reports (docs/checkers.md):
+ *   lost        an element known to exist (its add was acknowledged, or a
+ *               read that completed before the final read began listed
+ *               it) that a final read lacks; with the add op, its times
+ *               and the faults in force when it was acknowledged (fault
+ *               windows: checker-util.h);
+ *   unexpected  an element a read listed whose add never happened (no
+ *               add, or the add failed);
+ *   duplicate   an element listed more than once by one read;
+ *   revived     an element read by R1, then missing from R2 that began
+ *               after R1 completed, then read again by R3 that began
+ *               after R2 completed: it disappeared and came back (in a
+ *               linearizable set an element, once read, stays).
+ * Indeterminate (info or never completed) adds are counted as survived
+ * (some final read lists them) or not (no read ever listed them); they
+ * are not anomalies, since they may never have happened.  An add
+ * acknowledged after a final read began is not judged by that read.
+ * When no final read succeeded the lost-write question cannot be
+ * answered: the verdict is unknown (never "everything lost"), unless an
+ * anomaly of another kind makes it invalid.
+ *
+ * Algorithm.  One pass over the events collects adds (a (key, element)
+ * -> id hash map) and ok reads; reads are grouped by key in invoke order
+ * (a counting sort) and a segment tree over their completion positions
+ * answers "the read in this range that completed first" in O(log r).
+ * Then every listed element is visited once, in its key's read order,
+ * keeping per element: the last read listing it, the read listing it
+ * that completed first (the best R1), and the best R2 candidate so far.
+ * R2 candidates are the reads between two consecutive reads listing the
+ * element (exactly the reads that lack it), restricted by binary search
+ * to those that began after R1 completed.  Final-read membership is a
+ * 64-bit mask per element (the first 64 final reads of a key are
+ * judged; more are counted).
+ *
+ * Complexity: O(E + L + G log R) time, E events, L listed elements in
+ * all reads, R reads, G gaps (an element missing between two reads that
+ * list it: rare); memory O(E) (no allocation per event).  The lost list
+ * looks up faults in O(F) per lost element, F fault windows.
+ */
+#include "checker.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "checker-util.h"
+
+#define NONE CHECKER__NONE
+#define MAX_FINAL 64
+
+enum { ADD_NONE, ADD_OK, ADD_INFO, ADD_FAIL };
+
+#define EL_DUP		0x01	/* duplicate reported */
+#define EL_UNEXP	0x02	/* unexpected reported */
+#define EL_REVIVED	0x04	/* revived reported */
+#define EL_LISTED	0x08	/* some read listed it */
+
+struct read {
+	size_t inv, cmp;	/* positions of the invoke and completion */
+	uint32_t key;		/* key index */
+	int fin;		/* ordinal among the key's final reads, or -1 */
+};
+
+struct elem {
+	int64_t add;		/* invoke position of its add, -1 if none */
+	uint64_t finmask;	/* final reads (ordinals) that list it */
+	uint32_t key;		/* key index */
+	uint32_t stamp;		/* last read (grouped index + 1) listing it */
+	uint32_t last;		/* grouped index of that read, NONE */
+	uint32_t mincmp;	/* listing read that completed first, NONE */
+	uint32_t gap, gap_a;	/* best R2 so far and its R1, NONE */
+	uint8_t add_state;
+	uint8_t flags;
+};
+
+struct key {
+	uint32_t key;		/* interned key, CHECKER__NOKEY */
+	size_t nreads;
+	size_t nelems;		/* elements added or listed */
+	size_t off;		/* first grouped read */
+	size_t nfinal;		/* ok final reads */
+	size_t final_failed;	/* final reads that did not return */
+	size_t fin_off;		/* first entry in finals[] */
+};
+
+struct setchk {
+	const struct history *h;
+	struct verdict *v;
+	struct checker__valmap elems_map, keys_map;
+	struct elem *el;
+	size_t nel, el_alloc;
+	struct key *keys;
+	size_t nkeys, keys_alloc;
+	struct read *rd;	/* ok reads, history order, then grouped */
+	size_t nrd, rd_alloc;
+	uint32_t *tree;		/* segment tree: argmin of rd[].cmp */
+	size_t tsize;
+	uint32_t *finals;	/* grouped indices of final reads per key */
+	struct checker__faults faults;
+	/* counts */
+	size_t adds, adds_ok, adds_fail, adds_info, dup_adds;
+	size_t reads_ok, reads_fail, reads_info, malformed;
+	size_t final_ok, final_failed, final_ignored;
+	size_t lost, unexpected, duplicated, revived;
+	size_t info_survived, info_lost, unresolved, acked_ok;
+	json_t *l_lost, *l_unexp, *l_dup, *l_rev, *by_fault;
+};
+
+static uint32_t key_index(struct setchk *c, uint32_t key)
+{
+	struct hist_value nil = { .kind = HV_NIL };
+	int added;
+	uint32_t k = checker__valmap_put(&c->keys_map, c->h, key, &nil,
+					 &added);
+
+	if (added) {
+		ALLOC_GROW(c->keys, c->nkeys + 1, c->keys_alloc);
+		memset(&c->keys[k], 0, sizeof(c->keys[k]));
+		c->keys[k].key = key;
+		c->nkeys++;
+	}
+	return k;
+}
+
+static uint32_t elem_id(struct setchk *c, uint32_t key, uint32_t kidx,
+			const struct hist_value *v)
+{
+	int added;
+	uint32_t id = checker__valmap_put(&c->elems_map, c->h, key, v, &added);
+
+	if (added) {
+		struct elem *e;
+
+		ALLOC_GROW(c->el, c->nel + 1, c->el_alloc);
+		e = &c->el[c->nel++];
+		memset(e, 0, sizeof(*e));
+		e->add = -1;
+		e->key = kidx;
+		e->last = e->mincmp = e->gap = e->gap_a = NONE;
+		c->keys[kidx].nelems++;
+	}
+	return id;
+}
+
+static uint32_t ev_key(const struct hist_event *e)
+{
+	return (e->flags & HIST_F_KEY) ? e->key : CHECKER__NOKEY;
+}
+
+/* Pass 1: adds, reads, counts. */
+static void collect(struct setchk *c, uint32_t f_add, uint32_t f_read)
+{
+	const struct history *h = c->h;
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		const struct hist_event *e = &h->ev[i], *cp;
+		uint32_t kidx;
+
+		if (e->type != HIST_INVOKE || !hist_is_client(e))
+			continue;
+		if (e->f != f_add && e->f != f_read)
+			continue;
+		cp = checker__completion(h, i);
+		kidx = key_index(c, ev_key(e));
+		if (e->f == f_add) {
+			uint32_t id = elem_id(c, ev_key(e), kidx, &e->value);
+			struct elem *el = &c->el[id];
+			int st = !cp ? ADD_INFO : cp->type == HIST_OK ? ADD_OK :
+				 cp->type == HIST_FAIL ? ADD_FAIL : ADD_INFO;
+
+			c->adds++;
+			c->adds_ok += st == ADD_OK;
+			c->adds_fail += st == ADD_FAIL;
+			c->adds_info += st == ADD_INFO;
+			if (el->add >= 0)
+				c->dup_adds++;
+			/* The strongest outcome wins: ok, then info. */
+			if (el->add < 0 || st == ADD_OK ||
+			    (st == ADD_INFO && el->add_state == ADD_FAIL)) {
+				if (el->add_state != ADD_OK) {
+					el->add = (int64_t)i;
+					el->add_state = (uint8_t)st;
+				}
+			}
+			continue;
+		}
+		/* A read. */
+		{
+			int fin = checker__op_flag(h, i, HIST_F_FINAL);
+			struct read *r;
+
+			if (!cp || cp->type != HIST_OK) {
+				if (!cp || cp->type == HIST_INFO)
+					c->reads_info++;
+				else
+					c->reads_fail++;
+				if (fin) {
+					c->final_failed++;
+					c->keys[kidx].final_failed++;
+				}
+				continue;
+			}
+			if (cp->value.kind != HV_LIST) {
+				c->malformed++;
+				continue;
+			}
+			c->reads_ok++;
+			ALLOC_GROW(c->rd, c->nrd + 1, c->rd_alloc);
+			r = &c->rd[c->nrd++];
+			r->inv = i;
+			r->cmp = (size_t)e->pair;
+			r->key = kidx;
+			r->fin = fin ? 0 : -1;
+			c->keys[kidx].nreads++;
+		}
+	}
+}
+
+/* Group reads by key (stable: invoke order within a key). */
+static void group_reads(struct setchk *c)
+{
+	struct read *g = xmalloc((c->nrd ? c->nrd : 1) * sizeof(*g));
+	size_t *fill = xcalloc(c->nkeys ? c->nkeys : 1, sizeof(*fill));
+	size_t i, off = 0, nfin = 0;
+
+	for (i = 0; i < c->nkeys; i++) {
+		c->keys[i].off = off;
+		fill[i] = off;
+		off += c->keys[i].nreads;
+	}
+	for (i = 0; i < c->nrd; i++) {
+		struct read *r = &c->rd[i];
+		struct key *k = &c->keys[r->key];
+
+		if (r->fin >= 0) {
+			if (k->nfinal < MAX_FINAL)
+				r->fin = (int)k->nfinal;
+			else {
+				r->fin = -1;
+				c->final_ignored++;
+			}
+			k->nfinal++;
+			c->final_ok++;
+			nfin++;
+		}
+		g[fill[r->key]++] = *r;
+	}
+	free(c->rd);
+	free(fill);
+	c->rd = g;
+	/* Final reads per key, grouped order == ordinal order. */
+	c->finals = xmalloc((nfin ? nfin : 1) * sizeof(*c->finals));
+	nfin = 0;
+	for (i = 0; i < c->nkeys; i++) {
+		struct key *k = &c->keys[i];
+		size_t j;
+
+		k->fin_off = nfin;
+		for (j = k->off; j < k->off + k->nreads; j++)
+			if (c->rd[j].fin >= 0)
+				c->finals[nfin++] = (uint32_t)j;
+		if (k->nfinal > MAX_FINAL)
+			k->nfinal = MAX_FINAL;
+	}
+}
+
+/* ===== Segment tree: argmin of completion position over a range ===== */
+
+static uint32_t tmin(const struct setchk *c, uint32_t a, uint32_t b)
+{
+	if (a == NONE)
+		return b;
+	if (b == NONE)
+		return a;
+	return c->rd[a].cmp <= c->rd[b].cmp ? a : b;
+}
+
+static void tree_build(struct setchk *c)
+{
+	size_t i, n = c->nrd;
+
+	c->tsize = n;
+	c->tree = xmalloc((2 * n + 1) * sizeof(*c->tree));
+	for (i = 0; i < n; i++)
+		c->tree[n + i] = (uint32_t)i;
+	for (i = n - 1; i >= 1 && n > 1; i--)
+		c->tree[i] = tmin(c, c->tree[2 * i], c->tree[2 * i + 1]);
+}
+
+/* The read in grouped range [l, r) that completed first. */
+static uint32_t tree_query(const struct setchk *c, size_t l, size_t r)
+{
+	uint32_t best = NONE;
+
+	for (l += c->tsize, r += c->tsize; l < r; l /= 2, r /= 2) {
+		if (l & 1)
+			best = tmin(c, best, c->tree[l++]);
+		if (r & 1)
+			best = tmin(c, best, c->tree[--r]);
+	}
+	return best;
+}
+
+/* First grouped index in [lo, hi) whose read began after position x. */
+static size_t first_after(const struct setchk *c, size_t lo, size_t hi,
+			  size_t x)
+{
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->rd[mid].inv > x)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* ===== Anomalies ===== */
+
+static json_t *elem_json(const struct setchk *c, uint32_t id)
+{
+	const struct checker__vkey *k = &c->elems_map.keys[id];
+	json_t *v = checker__value_json(c->h, &k->v);
+
+	if (k->key == CHECKER__NOKEY)
+		return v;
+	return json_pack("[s, o]", hist_str(c->h, k->key), v);
+}
+
+static void elem_text(const struct setchk *c, uint32_t id, struct sb *out)
+{
+	checker__value_text(c->h, &c->elems_map.keys[id].v, out);
+}
+
+static double t_at(const struct setchk *c, size_t pos)
+{
+	return checker__secs(c->h->ev[pos].time);
+}
+
+
+static uint32_t anomaly_key(const struct setchk *c, uint32_t id)
+{
+	return c->elems_map.keys[id].key;
+}
+
+static void report_revived(struct setchk *c, uint32_t id, uint32_t g)
+{
+	const struct elem *e = &c->el[id];
+	const struct read *ra = &c->rd[e->gap_a], *rb = &c->rd[e->gap],
+			  *rc = &c->rd[g];
+	size_t ops[4], n = 0;
+	struct sb el = SB_INIT;
+	struct anomaly *a;
+
+	if (e->add >= 0)
+		ops[n++] = (size_t)e->add;
+	ops[n++] = ra->inv;
+	ops[n++] = rb->inv;
+	ops[n++] = rc->inv;
+	elem_text(c, id, &el);
+	a = verdict_add(c->v, "revived", ops, n, anomaly_key(c, id),
+			"element %s was read by a read that ended at %.3f s, "
+			"missing from a read that began after it "
+			"(%.3f s to %.3f s), and read again by a read that "
+			"began at %.3f s: it disappeared and came back",
+			el.buf, t_at(c, ra->cmp), t_at(c, rb->inv),
+			t_at(c, rb->cmp), t_at(c, rc->inv));
+	a->detail = json_pack("{s:o}", "element", elem_json(c, id));
+	json_array_append_new(c->l_rev, elem_json(c, id));
+	c->revived++;
+	sb_release(&el);
+}
+
+static void report_unexpected(struct setchk *c, uint32_t id, uint32_t g)
+{
+	const struct elem *e = &c->el[id];
+	const struct read *r = &c->rd[g];
+	size_t ops[2], n = 0;
+	struct sb el = SB_INIT;
+	struct anomaly *a;
+
+	if (e->add >= 0)
+		ops[n++] = (size_t)e->add;
+	ops[n++] = r->inv;
+	elem_text(c, id, &el);
+	if (e->add_state == ADD_FAIL)
+		a = verdict_add(c->v, "unexpected", ops, n, anomaly_key(c, id),
+				"element %s was read at %.3f s although its "
+				"add failed (a failed op must not take "
+				"effect)", el.buf, t_at(c, r->inv));
+	else
+		a = verdict_add(c->v, "unexpected", ops, n, anomaly_key(c, id),
+				"element %s was read at %.3f s but nobody "
+				"added it", el.buf, t_at(c, r->inv));
+	a->detail = json_pack("{s:o}", "element", elem_json(c, id));
+	json_array_append_new(c->l_unexp, elem_json(c, id));
+	c->unexpected++;
+	sb_release(&el);
+}
+
+static void report_duplicate(struct setchk *c, uint32_t id, uint32_t g)
+{
+	const struct elem *e = &c->el[id];
+	const struct read *r = &c->rd[g];
+	size_t ops[2], n = 0;
+	struct sb el = SB_INIT;
+	struct anomaly *a;
+
+	if (e->add >= 0)
+		ops[n++] = (size_t)e->add;
+	ops[n++] = r->inv;
+	elem_text(c, id, &el);
+	a = verdict_add(c->v, "duplicate", ops, n, anomaly_key(c, id),
+			"element %s appears more than once in the read that "
+			"began at %.3f s (a set holds each element once)",
+			el.buf, t_at(c, r->inv));
+	a->detail = json_pack("{s:o}", "element", elem_json(c, id));
+	json_array_append_new(c->l_dup, elem_json(c, id));
+	c->duplicated++;
+	sb_release(&el);
+}
+
+/* Visit element id listed by grouped read g. */
+static void visit(struct setchk *c, uint32_t id, uint32_t g)
+{
+	struct elem *e = &c->el[id];
+	const struct read *r = &c->rd[g];
+
+	if (e->stamp == g + 1) {
+		if (!(e->flags & EL_DUP)) {
+			e->flags |= EL_DUP;
+			report_duplicate(c, id, g);
+		}
+		return;
+	}
+	e->stamp = g + 1;
+	e->flags |= EL_LISTED;
+	if ((e->add_state == ADD_NONE || e->add_state == ADD_FAIL) &&
+	    !(e->flags & EL_UNEXP)) {
+		e->flags |= EL_UNEXP;
+		report_unexpected(c, id, g);
+	}
+	if (r->fin >= 0)
+		e->finmask |= (uint64_t)1 << r->fin;
+	if (e->last != NONE) {
+		if (g - e->last > 1) {
+			/* Reads (last, g) lack it: R2 candidates are those
+			 * that began after the best R1 completed. */
+			size_t s = first_after(c, e->last + 1, g,
+					       c->rd[e->mincmp].cmp);
+
+			if (s < g) {
+				uint32_t b = tree_query(c, s, g);
+
+				if (e->gap == NONE ||
+				    c->rd[b].cmp < c->rd[e->gap].cmp) {
+					e->gap = b;
+					e->gap_a = e->mincmp;
+				}
+			}
+		}
+		if (e->gap != NONE && c->rd[e->gap].cmp < r->inv &&
+		    !(e->flags & EL_REVIVED)) {
+			e->flags |= EL_REVIVED;
+			report_revived(c, id, g);
+		}
+	}
+	if (e->mincmp == NONE || r->cmp < c->rd[e->mincmp].cmp)
+		e->mincmp = g;
+	e->last = g;
+}
+
+static void scan_reads(struct setchk *c)
+{
+	const struct history *h = c->h;
+	size_t g;
+
+	for (g = 0; g < c->nrd; g++) {
+		const struct read *r = &c->rd[g];
+		const struct hist_value *v = &h->ev[r->cmp].value;
+		uint32_t key = c->keys[r->key].key, j;
+
+		for (j = 0; j < v->n; j++) {
+			uint32_t id = elem_id(c, key, r->key,
+					      hist_list_elem(h, v, j));
+
+			visit(c, id, (uint32_t)g);
+		}
+	}
+}
+
+/*
+ * Position after which element e is known to exist: its add's
+ * acknowledgement, or the completion of the first read listing it;
+ * SIZE_MAX when neither exists.
+ */
+static size_t known_at(const struct setchk *c, const struct elem *e)
+{
+	size_t k = SIZE_MAX;
+
+	if (e->add_state == ADD_OK)
+		k = (size_t)c->h->ev[e->add].pair;
+	if (e->mincmp != NONE && c->rd[e->mincmp].cmp < k)
+		k = c->rd[e->mincmp].cmp;
+	return k;
+}
+
+static void report_lost(struct setchk *c, uint32_t id, size_t known,
+			const struct read *f)
+{
+	const struct history *h = c->h;
+	const struct elem *e = &c->el[id];
+	struct sb el = SB_INIT, fault = SB_INIT, how = SB_INIT;
+	size_t ops[3], n = 0;
+	int64_t t_fault;
+	struct anomaly *a;
+	json_t *cnt;
+
+	elem_text(c, id, &el);
+	if (e->add >= 0)
+		ops[n++] = (size_t)e->add;
+	if (e->add_state == ADD_OK) {
+		size_t ack = (size_t)h->ev[e->add].pair;
+
+		t_fault = h->ev[ack].time;
+		sb_addf(&how, "its add (invoked at %.3f s) was acknowledged "
+			"at %.3f s", t_at(c, (size_t)e->add), t_at(c, ack));
+	} else {
+		const struct read *r = &c->rd[e->mincmp];
+
+		ops[n++] = r->inv;
+		t_fault = e->add >= 0 ? h->ev[e->add].time : h->ev[r->inv].time;
+		sb_addf(&how, "its add was %s, but a read that ended at "
+			"%.3f s listed it",
+			e->add < 0 ? "never invoked" : "indeterminate",
+			t_at(c, r->cmp));
+	}
+	ops[n++] = f->inv;
+	checker__faults_at(&c->faults, t_fault, &fault);
+	a = verdict_add(c->v, "lost", ops, n, anomaly_key(c, id),
+			"element %s was lost: %s, during %s, but the final "
+			"read that began at %.3f s lacks it",
+			el.buf, how.buf, fault.buf, t_at(c, f->inv));
+	a->detail = json_pack("{s:o, s:s, s:f, s:s}",
+			      "element", elem_json(c, id),
+			      "add", e->add_state == ADD_OK ? "ok" :
+				     e->add >= 0 ? "info" : "none",
+			      "known_at_s", t_at(c, known),
+			      "fault", fault.buf);
+	json_array_append_new(c->l_lost, elem_json(c, id));
+	cnt = json_object_get(c->by_fault, fault.buf);
+	json_object_set_new(c->by_fault, fault.buf, json_integer(
+		(cnt ? json_integer_value(cnt) : 0) + 1));
+	c->lost++;
+	sb_release(&el);
+	sb_release(&fault);
+	sb_release(&how);
+}
+
+/* Judge every element against its key's final reads. */
+static void judge_final(struct setchk *c)
+{
+	uint32_t id;
+
+	for (id = 0; id < c->nel; id++) {
+		const struct elem *e = &c->el[id];
+		const struct key *k = &c->keys[e->key];
+		uint64_t full = k->nfinal >= 64 ? ~(uint64_t)0 :
+				((uint64_t)1 << k->nfinal) - 1;
+		size_t known, j;
+		int lost = 0;
+
+		if (e->add_state == ADD_FAIL || e->add_state == ADD_NONE)
+			continue;	/* unexpected, if ever listed */
+		if (e->add_state == ADD_OK)
+			c->acked_ok++;
+		if (!k->nfinal) {
+			c->unresolved++;
+			continue;
+		}
+		known = known_at(c, e);
+		if (e->finmask != full && known != SIZE_MAX) {
+			for (j = 0; j < k->nfinal; j++) {
+				const struct read *f =
+					&c->rd[c->finals[k->fin_off + j]];
+
+				if (e->finmask & ((uint64_t)1 << j))
+					continue;
+				if (known < f->inv) {
+					report_lost(c, id, known, f);
+					lost = 1;
+					break;
+				}
+			}
+		}
+		if (lost)
+			continue;
+		if (e->add_state == ADD_INFO) {
+			if (e->finmask)
+				c->info_survived++;
+			else
+				c->info_lost++;
+		} else if (e->finmask != full) {
+			/* Acknowledged after every final read lacking it
+			 * began: that read cannot judge it. */
+			c->unresolved++;
+		}
+	}
+}
+
+static void fill_stats(struct setchk *c)
+{
+	json_t *s = c->v->stats;
+
+	json_object_set_new(s, "adds", json_pack(
+		"{s:I, s:I, s:I, s:I, s:I}",
+		"attempted", (json_int_t)c->adds, "ok", (json_int_t)c->adds_ok,
+		"fail", (json_int_t)c->adds_fail,
+		"info", (json_int_t)c->adds_info,
+		"repeated", (json_int_t)c->dup_adds));
+	json_object_set_new(s, "reads", json_pack(
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"ok", (json_int_t)c->reads_ok,
+		"fail", (json_int_t)c->reads_fail,
+		"info", (json_int_t)c->reads_info,
+		"malformed", (json_int_t)c->malformed,
+		"final_ok", (json_int_t)c->final_ok,
+		"final_failed", (json_int_t)c->final_failed,
+		"final_not_judged", (json_int_t)c->final_ignored));
+	json_object_set_new(s, "keys", json_integer((json_int_t)c->nkeys));
+	json_object_set_new(s, "elements", json_integer((json_int_t)c->nel));
+	json_object_set_new(s, "acknowledged",
+			    json_integer((json_int_t)c->acked_ok));
+	json_object_set_new(s, "lost_count", json_integer((json_int_t)c->lost));
+	json_object_set(s, "lost", c->l_lost);
+	json_object_set(s, "lost_by_fault", c->by_fault);
+	json_object_set_new(s, "unexpected_count",
+			    json_integer((json_int_t)c->unexpected));
+	json_object_set(s, "unexpected", c->l_unexp);
+	json_object_set_new(s, "duplicated_count",
+			    json_integer((json_int_t)c->duplicated));
+	json_object_set(s, "duplicated", c->l_dup);
+	json_object_set_new(s, "revived_count",
+			    json_integer((json_int_t)c->revived));
+	json_object_set(s, "revived", c->l_rev);
+	json_object_set_new(s, "indeterminate_survived",
+			    json_integer((json_int_t)c->info_survived));
+	json_object_set_new(s, "indeterminate_lost",
+			    json_integer((json_int_t)c->info_lost));
+	json_object_set_new(s, "unresolved",
+			    json_integer((json_int_t)c->unresolved));
+	json_object_set_new(s, "faults", checker__faults_json(&c->faults));
+}
+
+static void summarize(struct setchk *c)
+{
+	struct sb *s = &c->v->summary;
+	size_t k, undecided = 0;
+
+	for (k = 0; k < c->nkeys; k++)
+		if (!c->keys[k].nfinal && (c->keys[k].nelems ||
+		    c->keys[k].final_failed))
+			undecided++;
+	sb_addf(s, "%zu of %zu adds acknowledged; %zu lost, %zu unexpected, "
+		"%zu duplicated, %zu revived; indeterminate adds: %zu "
+		"survived, %zu did not", c->acked_ok, c->adds, c->lost,
+		c->unexpected, c->duplicated, c->revived, c->info_survived,
+		c->info_lost);
+	if ((!c->final_ok && c->nel) || undecided) {
+		if (c->nkeys > 1)
+			sb_addf(s, "; %zu key(s) without a successful final "
+				"read", undecided);
+		else if (c->final_failed)
+			sb_addf(s, "; no final read succeeded (%zu failed)",
+				c->final_failed);
+		else
+			sb_adds(s, "; the history has no final read");
+		sb_adds(s, ": lost writes cannot be judged");
+		if (c->v->kind == VERDICT_VALID)
+			c->v->kind = VERDICT_UNKNOWN;
+	}
+}
+
+static int set_check(const struct history *h, const struct checker_opts *o,
+		     struct verdict *v, struct sb *err)
+{
+	struct setchk c;
+	uint32_t f_add = hist_lookup(h, "add"), f_read = hist_lookup(h, "read");
+
+	(void)o;
+	(void)err;
+	memset(&c, 0, sizeof(c));
+	c.h = h;
+	c.v = v;
+	checker__valmap_init(&c.elems_map, h->n / 2);
+	checker__valmap_init(&c.keys_map, 16);
+	checker__faults_build(&c.faults, h);
+	c.l_lost = json_array();
+	c.l_unexp = json_array();
+	c.l_dup = json_array();
+	c.l_rev = json_array();
+	c.by_fault = json_object();
+
+	collect(&c, f_add, f_read);
+	group_reads(&c);
+	tree_build(&c);
+	scan_reads(&c);
+	judge_final(&c);
+	fill_stats(&c);
+	summarize(&c);
+
+	json_decref(c.l_lost);
+	json_decref(c.l_unexp);
+	json_decref(c.l_dup);
+	json_decref(c.l_rev);
+	json_decref(c.by_fault);
+	checker__faults_release(&c.faults);
+	checker__valmap_release(&c.elems_map);
+	checker__valmap_release(&c.keys_map);
+	free(c.el);
+	free(c.keys);
+	free(c.rd);
+	free(c.tree);
+	free(c.finals);
+	return 0;
+}
+
+const struct checker_type checker_set = {
+	.name = "set",
+	.help = "grow-only set: lost, unexpected, duplicated and revived "
+		"elements (f add / read, final reads)",
+	.check = set_check,
+};

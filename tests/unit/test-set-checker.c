@@ -1,0 +1,449 @@
+/* Unit tests for checkers/set.c (the "set" checker). */
+#include "test.h"
+
+#include "histbuild.h"
+#include "checkers/checker-util.h"
+
+/* add element x by process p over [t0, t1] with outcome type. */
+static size_t add(struct history *h, int64_t p, int x, enum hist_type type,
+		  double t0, double t1)
+{
+	return hb_op(h, p, "add", hb_int(x), type, hb_int(x), t0, t1);
+}
+
+static size_t final_read(struct history *h, int64_t p, struct hist_value v,
+			 double t0, double t1)
+{
+	size_t r = hb_op(h, p, "read", hb_nil(), HIST_OK, v, t0, t1);
+
+	hb_final(h, r);
+	return r;
+}
+
+TEST(set_valid_history)
+{
+	struct history h;
+	struct verdict v;
+	char *j;
+	int i;
+
+	hist_init(&h);
+	for (i = 1; i <= 5; i++)
+		add(&h, i % 2, i, HIST_OK, i * 10, i * 10 + 5);
+	hb_op(&h, 2, "read", hb_nil(), HIST_OK, hb_list(&h, 3, 1, 2, 3),
+	      35, 38);
+	final_read(&h, 3, hb_list(&h, 5, 5, 4, 3, 2, 1), 100, 101);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK(j);
+	CHECK_EQ_INT(v.kind, VERDICT_VALID);
+	CHECK_EQ_INT(v.anomaly_count, 0);
+	CHECK_EQ_INT(hb_stat(&v, "acknowledged"), 5);
+	CHECK_EQ_INT(hb_stat(&v, "lost_count"), 0);
+	CHECK_CONTAINS(j, "\"verdict\":\"valid\"");
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+TEST(set_lost_element_with_fault)
+{
+	struct history h;
+	struct verdict v;
+	const struct anomaly *a;
+	size_t a2, fr;
+	char *j;
+
+	hist_init(&h);
+	add(&h, 0, 1, HIST_OK, 10, 11);
+	hb_nemesis(&h, "start-partition", "isolate n1", 20);
+	a2 = add(&h, 0, 2, HIST_OK, 30, 31);
+	hb_nemesis(&h, "stop-partition", NULL, 40);
+	add(&h, 0, 3, HIST_OK, 50, 51);
+	fr = final_read(&h, 1, hb_list(&h, 2, 1, 3), 100, 101);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK(j);
+	CHECK_EQ_INT(v.kind, VERDICT_INVALID);
+	CHECK_EQ_INT(v.anomaly_count, 1);
+	a = hb_find(&v, "lost");
+	CHECK(a);
+	CHECK_EQ_INT(a->nops, 2);
+	CHECK_EQ_INT(a->ops[0], a2);
+	CHECK_EQ_INT(a->ops[1], fr);
+	CHECK_CONTAINS(a->text, "element 2 was lost");
+	CHECK_CONTAINS(a->text, "acknowledged at 0.031 s");
+	CHECK_CONTAINS(a->text, "partition \"isolate n1\" (from 0.020 s "
+		       "to 0.040 s)");
+	CHECK_EQ_INT(hb_stat(&v, "lost_count"), 1);
+	CHECK_CONTAINS(j, "\"lost\":[2]");
+	CHECK_CONTAINS(j, "\"lost_by_fault\":{\"partition");
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+TEST(set_lost_outside_fault_says_no_fault)
+{
+	struct history h;
+	struct verdict v;
+	char *j;
+
+	hist_init(&h);
+	hb_nemesis(&h, "start", NULL, 1);
+	hb_nemesis(&h, "stop", NULL, 2);
+	add(&h, 0, 7, HIST_OK, 10, 11);
+	final_read(&h, 1, hb_list(&h, 0), 100, 101);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK_EQ_INT(v.kind, VERDICT_INVALID);
+	CHECK(hb_find(&v, "lost"));
+	CHECK_CONTAINS(hb_find(&v, "lost")->text, "during no fault");
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+TEST(set_unexpected_elements)
+{
+	struct history h;
+	struct verdict v;
+	char *j;
+
+	hist_init(&h);
+	add(&h, 0, 1, HIST_OK, 10, 11);
+	add(&h, 0, 2, HIST_FAIL, 12, 13);
+	final_read(&h, 1, hb_list(&h, 3, 1, 2, 9), 100, 101);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK_EQ_INT(v.kind, VERDICT_INVALID);
+	CHECK_EQ_INT(hb_count(&v, "unexpected"), 2);
+	CHECK_EQ_INT(hb_count(&v, "lost"), 0);
+	CHECK_CONTAINS(v.anomalies[0].text, "its add failed");
+	CHECK_CONTAINS(v.anomalies[1].text, "element 9 was read at 0.100 s "
+		       "but nobody added it");
+	CHECK_CONTAINS(j, "\"unexpected\":[2,9]");
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+TEST(set_duplicates_in_a_read)
+{
+	struct history h;
+	struct verdict v;
+	char *j;
+
+	hist_init(&h);
+	add(&h, 0, 1, HIST_OK, 10, 11);
+	add(&h, 0, 2, HIST_OK, 12, 13);
+	hb_op(&h, 1, "read", hb_nil(), HIST_OK, hb_list(&h, 3, 1, 2, 1),
+	      20, 21);
+	final_read(&h, 1, hb_list(&h, 2, 1, 2), 100, 101);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK_EQ_INT(v.kind, VERDICT_INVALID);
+	CHECK_EQ_INT(v.anomaly_count, 1);
+	CHECK(hb_find(&v, "duplicate"));
+	CHECK_CONTAINS(hb_find(&v, "duplicate")->text, "element 1 appears "
+		       "more than once");
+	CHECK_EQ_INT(hb_stat(&v, "duplicated_count"), 1);
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+TEST(set_indeterminate_adds_counted_not_anomalies)
+{
+	struct history h;
+	struct verdict v;
+	char *j;
+
+	hist_init(&h);
+	add(&h, 0, 1, HIST_OK, 10, 11);
+	add(&h, 1, 2, HIST_INFO, 12, 13);	/* survives */
+	add(&h, 2, 3, HIST_INFO, 14, 15);	/* does not */
+	hb_inv(&h, 3, "add", hb_int(4), 16);	/* never completed */
+	final_read(&h, 4, hb_list(&h, 3, 1, 2, 4), 100, 101);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK_EQ_INT(v.kind, VERDICT_VALID);
+	CHECK_EQ_INT(hb_stat(&v, "indeterminate_survived"), 2);
+	CHECK_EQ_INT(hb_stat(&v, "indeterminate_lost"), 1);
+	CHECK_CONTAINS(j, "\"info\":3");
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+TEST(set_indeterminate_add_seen_then_gone_is_lost)
+{
+	struct history h;
+	struct verdict v;
+	char *j;
+
+	hist_init(&h);
+	add(&h, 0, 5, HIST_INFO, 10, 11);
+	hb_op(&h, 1, "read", hb_nil(), HIST_OK, hb_list(&h, 1, 5), 20, 21);
+	final_read(&h, 1, hb_list(&h, 0), 100, 101);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK_EQ_INT(v.kind, VERDICT_INVALID);
+	CHECK(hb_find(&v, "lost"));
+	CHECK_CONTAINS(hb_find(&v, "lost")->text, "indeterminate, but a "
+		       "read that ended at 0.021 s listed it");
+	CHECK_EQ_INT(hb_find(&v, "lost")->nops, 3);
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+TEST(set_all_final_reads_failed_is_unknown)
+{
+	struct history h;
+	struct verdict v;
+	size_t r;
+	char *j;
+
+	hist_init(&h);
+	add(&h, 0, 1, HIST_OK, 10, 11);
+	add(&h, 0, 2, HIST_OK, 12, 13);
+	r = hb_op(&h, 1, "read", hb_nil(), HIST_FAIL, hb_nil(), 100, 101);
+	hb_final(&h, r);
+	r = hb_op(&h, 2, "read", hb_nil(), HIST_INFO, hb_nil(), 100, 105);
+	hb_final(&h, r);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK_EQ_INT(v.kind, VERDICT_UNKNOWN);
+	CHECK_EQ_INT(hb_stat(&v, "lost_count"), 0);
+	CHECK_CONTAINS(v.summary.buf, "no final read succeeded (2 failed)");
+	CHECK_CONTAINS(j, "\"verdict\":\"unknown\"");
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+TEST(set_no_final_read_is_unknown)
+{
+	struct history h;
+	struct verdict v;
+	char *j;
+
+	hist_init(&h);
+	add(&h, 0, 1, HIST_OK, 10, 11);
+	hb_op(&h, 1, "read", hb_nil(), HIST_OK, hb_list(&h, 0), 20, 21);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK_EQ_INT(v.kind, VERDICT_UNKNOWN);
+	CHECK_CONTAINS(v.summary.buf, "no final read");
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+TEST(set_unknown_but_unexpected_is_invalid)
+{
+	struct history h;
+	struct verdict v;
+	char *j;
+
+	hist_init(&h);
+	add(&h, 0, 1, HIST_OK, 10, 11);
+	hb_op(&h, 1, "read", hb_nil(), HIST_OK, hb_list(&h, 1, 8), 20, 21);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK_EQ_INT(v.kind, VERDICT_INVALID);
+	CHECK(hb_find(&v, "unexpected"));
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+TEST(set_revived_element)
+{
+	struct history h;
+	struct verdict v;
+	const struct anomaly *a;
+	size_t r1, r2, r3;
+	char *j;
+
+	hist_init(&h);
+	add(&h, 0, 1, HIST_OK, 10, 11);
+	r1 = hb_op(&h, 1, "read", hb_nil(), HIST_OK, hb_list(&h, 1, 1),
+		   20, 21);
+	r2 = hb_op(&h, 1, "read", hb_nil(), HIST_OK, hb_list(&h, 0), 30, 31);
+	r3 = hb_op(&h, 1, "read", hb_nil(), HIST_OK, hb_list(&h, 1, 1),
+		   40, 41);
+	final_read(&h, 1, hb_list(&h, 1, 1), 100, 101);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK_EQ_INT(v.kind, VERDICT_INVALID);
+	CHECK_EQ_INT(v.anomaly_count, 1);
+	a = hb_find(&v, "revived");
+	CHECK(a);
+	CHECK_EQ_INT(a->nops, 4);
+	CHECK_EQ_INT(a->ops[1], r1);
+	CHECK_EQ_INT(a->ops[2], r2);
+	CHECK_EQ_INT(a->ops[3], r3);
+	CHECK_CONTAINS(a->text, "disappeared and came back");
+	CHECK_EQ_INT(hb_stat(&v, "revived_count"), 1);
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+/* A read missing the element that overlaps the reads around it proves
+ * nothing: it may have been served before the element was visible. */
+TEST(set_concurrent_gap_is_not_revived)
+{
+	struct history h;
+	struct verdict v;
+	size_t r1, r2, r3;
+	char *j;
+
+	hist_init(&h);
+	add(&h, 0, 1, HIST_OK, 10, 11);
+	r1 = hb_inv(&h, 1, "read", hb_nil(), 20);
+	r2 = hb_inv(&h, 2, "read", hb_nil(), 21);	/* begins first... */
+	hb_done(&h, r1, HIST_OK, hb_list(&h, 1, 1), 22);
+	r3 = hb_inv(&h, 3, "read", hb_nil(), 23);
+	hb_done(&h, r2, HIST_OK, hb_list(&h, 0), 24);	/* ...ends after R3 */
+	hb_done(&h, r3, HIST_OK, hb_list(&h, 1, 1), 25);
+	final_read(&h, 1, hb_list(&h, 1, 1), 100, 101);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK_EQ_INT(v.kind, VERDICT_VALID);
+	CHECK_EQ_INT(hb_stat(&v, "revived_count"), 0);
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+/* The gap read overlaps the next listing read but not a later one. */
+TEST(set_revived_found_by_a_later_read)
+{
+	struct history h;
+	struct verdict v;
+	size_t r2, r3;
+	char *j;
+
+	hist_init(&h);
+	add(&h, 0, 1, HIST_OK, 10, 11);
+	hb_op(&h, 1, "read", hb_nil(), HIST_OK, hb_list(&h, 1, 1), 20, 21);
+	r2 = hb_inv(&h, 2, "read", hb_nil(), 22);
+	r3 = hb_inv(&h, 3, "read", hb_nil(), 23);
+	hb_done(&h, r2, HIST_OK, hb_list(&h, 0), 24);
+	hb_done(&h, r3, HIST_OK, hb_list(&h, 1, 1), 25);
+	hb_op(&h, 3, "read", hb_nil(), HIST_OK, hb_list(&h, 1, 1), 30, 31);
+	final_read(&h, 1, hb_list(&h, 1, 1), 100, 101);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK_EQ_INT(v.kind, VERDICT_INVALID);
+	CHECK_EQ_INT(hb_stat(&v, "revived_count"), 1);
+	CHECK_EQ_INT(hb_find(&v, "revived")->ops[2], r2);
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+TEST(set_add_acked_after_final_read_began_is_not_lost)
+{
+	struct history h;
+	struct verdict v;
+	size_t a, r;
+	char *j;
+
+	hist_init(&h);
+	add(&h, 0, 1, HIST_OK, 10, 11);
+	a = hb_inv(&h, 0, "add", hb_int(2), 90);
+	r = hb_inv(&h, 1, "read", hb_nil(), 95);
+	hb_done(&h, a, HIST_OK, hb_int(2), 96);
+	hb_done(&h, r, HIST_OK, hb_list(&h, 1, 1), 97);
+	hb_final(&h, r);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK_EQ_INT(v.kind, VERDICT_VALID);
+	CHECK_EQ_INT(hb_stat(&v, "unresolved"), 1);
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+TEST(set_per_key_sets)
+{
+	struct history h;
+	struct verdict v;
+	size_t op;
+	char *j;
+
+	hist_init(&h);
+	op = add(&h, 0, 1, HIST_OK, 10, 11);
+	hb_key(&h, op, "a");
+	op = add(&h, 0, 1, HIST_OK, 12, 13);
+	hb_key(&h, op, "b");
+	op = final_read(&h, 1, hb_list(&h, 1, 1), 100, 101);
+	hb_key(&h, op, "a");
+	op = final_read(&h, 1, hb_list(&h, 0), 102, 103);
+	hb_key(&h, op, "b");
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK_EQ_INT(v.kind, VERDICT_INVALID);
+	CHECK_EQ_INT(hb_count(&v, "lost"), 1);
+	CHECK_EQ_STR(hist_str(&h, hb_find(&v, "lost")->key), "b");
+	CHECK_EQ_INT(hb_stat(&v, "keys"), 2);
+	CHECK_CONTAINS(j, "\"lost\":[[\"b\",1]]");
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+TEST(set_lost_in_one_of_two_final_reads)
+{
+	struct history h;
+	struct verdict v;
+	size_t f2;
+	char *j;
+
+	hist_init(&h);
+	add(&h, 0, 1, HIST_OK, 10, 11);
+	add(&h, 0, 2, HIST_OK, 12, 13);
+	final_read(&h, 1, hb_list(&h, 2, 1, 2), 100, 101);
+	f2 = final_read(&h, 2, hb_list(&h, 1, 2), 102, 103);
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK_EQ_INT(v.kind, VERDICT_INVALID);
+	CHECK_EQ_INT(hb_count(&v, "lost"), 1);
+	CHECK_EQ_INT(hb_find(&v, "lost")->ops[1], f2);
+	CHECK_CONTAINS(hb_find(&v, "lost")->text, "element 1 was lost");
+	free(j);
+	verdict_release(&v);
+	hist_release(&h);
+}
+
+TEST(set_fault_windows_convention)
+{
+	struct history h;
+	struct checker__faults f;
+	struct sb out = SB_INIT;
+
+	hist_init(&h);
+	hb_nemesis(&h, "start-partition", "halves", 10);
+	hb_nemesis(&h, "start-kill", NULL, 15);
+	hb_nemesis(&h, "stop-partition", NULL, 20);
+	hb_nemesis(&h, "start", NULL, 30);
+	checker__faults_build(&f, &h);
+	CHECK_EQ_INT(f.n, 3);
+	CHECK_EQ_INT(checker__faults_at(&f, 12 * 1000000, &out), 1);
+	CHECK_CONTAINS(out.buf, "partition \"halves\" (from 0.010 s to "
+		       "0.020 s)");
+	sb_reset(&out);
+	CHECK_EQ_INT(checker__faults_at(&f, 16 * 1000000, &out), 2);
+	sb_reset(&out);
+	CHECK_EQ_INT(checker__faults_at(&f, 25 * 1000000, &out), 1);
+	CHECK_CONTAINS(out.buf, "kill (from 0.015 s, never healed)");
+	sb_reset(&out);
+	CHECK_EQ_INT(checker__faults_at(&f, 5 * 1000000, &out), 0);
+	CHECK_EQ_STR(out.buf, "no fault");
+	sb_reset(&out);
+	checker__faults_at(&f, 35 * 1000000, &out);
+	CHECK_CONTAINS(out.buf, "fault (from 0.030 s");
+	sb_release(&out);
+	checker__faults_release(&f);
+	hist_release(&h);
+}
+
+TEST(set_percentile_nearest_rank)
+{
+	int64_t a[] = { 5, 1, 4, 2, 3, 9, 7, 8, 6, 10 };
+
+	CHECK_EQ_INT(checker__percentile(a, 10, 50), 5);
+	CHECK_EQ_INT(checker__percentile(a, 10, 99), 10);
+	CHECK_EQ_INT(checker__percentile(a, 10, 0), 1);
+	CHECK_EQ_INT(checker__percentile(a, 10, 10), 1);
+	CHECK_EQ_INT(checker__percentile(a, 10, 11), 2);
+	CHECK_EQ_INT(checker__percentile(a, 0, 50), 0);
+}
