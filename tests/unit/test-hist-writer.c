@@ -1,0 +1,175 @@
+/* Unit tests for the streaming history writer (core/hist-writer.c) and
+ * for hist_pair() on histories built in memory. */
+#include "test.h"
+
+#include <pthread.h>
+
+#include "err.h"
+#include "history.h"
+
+static size_t add(struct history *h, int64_t t, int64_t p, int type,
+		  const char *f, int64_t v)
+{
+	struct hist_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.time = t;
+	e.process = p;
+	e.session = p;
+	e.type = (uint8_t)type;
+	e.f = hist_intern(h, f, strlen(f));
+	e.value.kind = HV_INT;
+	e.value.u.i = v;
+	e.pair = -1;
+	e.index = h->n;
+	return hist_append(h, &e);
+}
+
+struct job {
+	struct hist_writer *w;
+	const struct history *h;
+	size_t from, to;
+};
+
+static void *writer_thread(void *arg)
+{
+	struct job *j = arg;
+	size_t i;
+
+	for (i = j->from; i < j->to; i++)
+		if (hist_writer_write(j->w, j->h, i) < 0)
+			return (void *)1;
+	return NULL;
+}
+
+TEST(hist_writer_threads_write_whole_lines)
+{
+	struct history h;
+	struct sb err = SB_INIT;
+	struct hist_writer *w;
+	pthread_t th[4];
+	struct job jobs[4];
+	char path[512];
+	size_t i;
+	void *res;
+
+	hist_init(&h);
+	for (i = 0; i < 2000; i++) {
+		add(&h, 0, (int64_t)(i % 4), HIST_INVOKE, "write",
+		    (int64_t)i);
+		add(&h, 0, (int64_t)(i % 4), HIST_OK, "write", (int64_t)i);
+	}
+	snprintf(path, sizeof(path), "%s/h.jsonl", test_tmpdir());
+	w = hist_writer_open(path, &err);
+	CHECK(w);
+	/* the threads write interleaved: every line must stay whole */
+	for (i = 0; i < 4; i++) {
+		jobs[i].w = w;
+		jobs[i].h = &h;
+		jobs[i].from = i * (h.n / 4);
+		jobs[i].to = (i + 1) * (h.n / 4);
+		CHECK(!pthread_create(&th[i], NULL, writer_thread, &jobs[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		CHECK(!pthread_join(th[i], &res));
+		CHECK(res == NULL);
+	}
+	CHECK_EQ_INT(hist_writer_flush(w), 0);
+	CHECK_EQ_INT(hist_writer_close(w), 0);
+	/* interleaved by thread, so not a valid history: check that
+	 * every event came back as one whole line */
+	{
+		FILE *f = fopen(path, "r");
+		char line[512];
+		size_t n = 0;
+
+		CHECK(f);
+		while (fgets(line, sizeof(line), f)) {
+			CHECK(line[0] == '{');
+			CHECK(strlen(line) > 2 &&
+			      line[strlen(line) - 2] == '}');
+			n++;
+		}
+		fclose(f);
+		CHECK_EQ_INT(n, h.n);
+	}
+	hist_release(&h);
+	sb_release(&err);
+}
+
+TEST(hist_writer_round_trip)
+{
+	struct history h, back;
+	struct sb warn = SB_INIT, err = SB_INIT, a = SB_INIT, b = SB_INIT;
+	struct hist_writer *w;
+	char path[512];
+	size_t i;
+
+	hist_init(&h);
+	add(&h, 1, 0, HIST_INVOKE, "write", 3);
+	add(&h, 2, 1, HIST_INVOKE, "read", 0);
+	add(&h, 3, 0, HIST_OK, "write", 3);
+	add(&h, 4, 1, HIST_INFO, "read", 0);
+	h.ev[3].error = hist_intern(&h, "timed out", 9);
+	add(&h, 5, HIST_NEMESIS, HIST_INFO, "start", 0);
+	snprintf(path, sizeof(path), "%s/r.jsonl", test_tmpdir());
+	w = hist_writer_open(path, &err);
+	CHECK(w);
+	for (i = 0; i < h.n; i++)
+		CHECK_EQ_INT(hist_writer_write(w, &h, i), 0);
+	CHECK_EQ_INT(hist_writer_close(w), 0);
+	hist_init(&back);
+	CHECK_EQ_INT(hist_read_file(&back, path, HIST_FMT_AUTO, &warn, &err),
+		     0);
+	CHECK_EQ_INT(back.n, h.n);
+	for (i = 0; i < h.n; i++) {
+		hist_event_json(&h, i, &a);
+		hist_event_json(&back, i, &b);
+	}
+	CHECK_EQ_STR(b.buf, a.buf);
+	CHECK_EQ_INT(back.ev[1].pair, 3);
+	CHECK_EQ_STR(hist_str(&back, back.ev[3].error), "timed out");
+	hist_release(&back);
+	hist_release(&h);
+	sb_release(&warn);
+	sb_release(&err);
+	sb_release(&a);
+	sb_release(&b);
+}
+
+TEST(hist_writer_open_fails_with_a_message)
+{
+	struct sb err = SB_INIT;
+
+	CHECK(!hist_writer_open("/nonexistent/dir/h.jsonl", &err));
+	CHECK_CONTAINS(err.buf, "cannot open '/nonexistent/dir/h.jsonl'");
+	sb_release(&err);
+}
+
+TEST(hist_pair_in_memory_names_events)
+{
+	struct history h;
+	struct sb err = SB_INIT;
+
+	hist_init(&h);
+	add(&h, 1, 0, HIST_INVOKE, "write", 3);
+	add(&h, 2, 0, HIST_INVOKE, "write", 4);
+	CHECK_EQ_INT(hist_pair(&h, &err), -NS_EINPUT);
+	CHECK_CONTAINS(err.buf, "history: event 1: process 0 invokes while "
+		       "its op from event 0 is still pending");
+	hist_release(&h);
+	sb_reset(&err);
+	/* nemesis: invoke/ok pairs, stray completions are not errors */
+	hist_init(&h);
+	add(&h, 1, HIST_NEMESIS, HIST_OK, "stop", 0);
+	add(&h, 2, HIST_NEMESIS, HIST_INVOKE, "start", 0);
+	add(&h, 3, 0, HIST_INVOKE, "read", 0);
+	add(&h, 4, HIST_NEMESIS, HIST_OK, "start", 0);
+	add(&h, 5, 0, HIST_OK, "read", 0);
+	CHECK_EQ_INT(hist_pair(&h, &err), 0);
+	CHECK_EQ_INT(h.ev[0].pair, -1);
+	CHECK_EQ_INT(h.ev[1].pair, 3);
+	CHECK_EQ_INT(h.ev[2].pair, 4);
+	hist_release(&h);
+	sb_release(&err);
+}
