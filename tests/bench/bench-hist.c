@@ -1,8 +1,9 @@
 /*
  * bench-hist.c - history reading speed: generates a large history in each
  * format in a scratch directory, reads it with hist_read_file() and
- * prints events/s, MB/s and the peak RSS of a child process that did only
- * the reading.
+ * prints wall and CPU time, events and MB per CPU second (the machine may
+ * be shared) and the peak RSS of a child process that did only the
+ * reading.
  *
  *   build/bench-hist [OPS]    (default 500,000 ops = 1,000,000 events;
  *                              also NS_BENCH_HIST_OPS)
@@ -138,6 +139,7 @@ static int measure(const char *path, const char *name)
 		struct history h;
 		struct sb warn = SB_INIT, err = SB_INIT;
 		struct rusage ru;
+		double cpu;
 		int rc;
 
 		close(fds[0]);
@@ -150,13 +152,15 @@ static int measure(const char *path, const char *name)
 			fprintf(stderr, "bench-hist: %s\n", err.buf);
 			_exit(1);
 		}
+		cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		      (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 		n = snprintf(buf, sizeof(buf),
-			     "%-10s %10zu events %7.1f MB %6.2f s "
-			     "%6.2f M events/s %6.1f MB/s  peak RSS %5ld MB "
-			     "(%.0f B/event)\n", name, h.n,
-			     (double)st.st_size / 1e6, t1 - t0,
-			     (double)h.n / (t1 - t0) / 1e6,
-			     (double)st.st_size / (t1 - t0) / 1e6,
+			     "%-10s %9zu events %7.1f MB  wall %6.2f s "
+			     "cpu %6.2f s  %5.2f M events/cpu-s %6.1f MB/cpu-s"
+			     "  peak RSS %5ld MB (%.0f B/event)\n", name,
+			     h.n, (double)st.st_size / 1e6, t1 - t0, cpu,
+			     (double)h.n / cpu / 1e6,
+			     (double)st.st_size / cpu / 1e6,
 			     ru.ru_maxrss / 1024,
 			     (double)ru.ru_maxrss * 1024 / (double)h.n);
 		if (write(fds[1], buf, (size_t)n) < 0)
