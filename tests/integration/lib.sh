@@ -135,7 +135,7 @@ cluster_use() {
 }
 
 cluster_leftovers() {
-	local d=$1 id=$2 p
+	local d=$1 id=$2 p cmd
 	[ -n "$id" ] || { echo "no cluster id given"; return; }
 	ls /run/netns 2>/dev/null | grep "^nsc${id}n[0-9]" |
 		sed 's/^/netns /'
@@ -143,11 +143,12 @@ cluster_leftovers() {
 		awk -F': ' -v id="$id" '$2 ~ "^nsc" id "(br|v[0-9])" {
 			sub(/@.*/, "", $2); print "link " $2 }'
 	ip -4 route show root "10.213.$id.0/24" | sed 's/^/route /'
-	for p in /proc/[0-9]*; do
-		{ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null |
-			grep -qF -- "$d/" &&
-			echo "process ${p#/proc/}: $( { tr '\0' ' ' \
-				<"$p/cmdline"; } 2>/dev/null)"
+	for p in $(grep -lsaF -- "$d/" /proc/[0-9]*/cmdline); do
+		p=${p#/proc/}
+		p=${p%/cmdline}
+		cmd=$( { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null)
+		# Skip our grep (gone by now) and zombies (empty cmdline).
+		[ -n "$cmd" ] && echo "process $p: $cmd"
 	done
 	[ -e "$d/state" ] && echo "file $d/state"
 	[ -e "$d/nodes" ] && echo "dir $d/nodes"

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# t0101-cluster-crash: `scripts/cluster down` after a kill -9 of `up` at
+# several points leaves nothing behind; down is idempotent, refuses
+# nothing, and leaves alone what it did not create.
+. "$(dirname "$0")/lib.sh"
+
+# A namespace and a process that are not the cluster's: down must leave
+# them alone.
+decoy_ns=nsdecoy$$
+ip netns add "$decoy_ns" || die_test "decoy netns" "ip netns add failed"
+at_exit ip netns del "$decoy_ns"
+ip netns exec "$decoy_ns" sleep 300 </dev/null >/dev/null 2>&1 &
+decoy_pid=$!
+at_exit kill -9 "$decoy_pid"
+
+# crash_at NAME PATTERN: start `up --nodes 3`, kill -9 it as soon as its
+# journal has a line matching PATTERN, check that something was made, run
+# down, check nothing is left.
+crash_at() {
+	local name=$1 pat=$2 d pid id made deadline out
+	d=$(mktemp -d /tmp/ns-cluster.XXXXXX)
+	cluster_track "$d"
+	"$NS_CLUSTER" up --nodes 3 --dir "$d" >"$d.log" 2>&1 &
+	pid=$!
+	deadline=$((SECONDS + 20))
+	until grep -qE "$pat" "$d/state" 2>/dev/null; do
+		if ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]
+		then
+			fail "crash $name" "up ended before '$pat': $(tail -n 2 \
+				"$d.log" | tr '\n' ' ')"
+			rm -f "$d.log"
+			return
+		fi
+		sleep 0.005
+	done
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	rm -f "$d.log"
+	id=$(sed -n 's/^id //p' "$d/state")
+	if grep -q '^ready' "$d/state"; then
+		fail "crash $name" "up finished before the kill"
+		return
+	fi
+	made=$(cluster_leftovers "$d" "$id" | grep -vE '^(file|dir|registry) ')
+	case $name in
+	*sshd*)
+		check_contains "crash $name: sshds were running" \
+			"sshd_config" "$made" ;;
+	*netns*)
+		check_contains "crash $name: namespaces existed" \
+			"netns nsc${id}n" "$made" ;;
+	esac
+	out=$("$NS_CLUSTER" down --dir "$d" 2>&1)
+	check_eq "crash $name: down exit 0" 0 "$?"
+	check_eq "crash $name: nothing left" "" \
+		"$(cluster_leftovers "$d" "$id")"
+}
+
+crash_at "after the bridge" '^bridge '
+crash_at "after 2 netns" '^netns nsc[0-9]+n2$'
+crash_at "after 2 sshds" '^pid n2 '
+crash_at "waiting for sshds" '^pid n3 '
+
+# The decoys survived every down.
+check "decoy netns untouched" test -e "/run/netns/$decoy_ns"
+check "decoy process untouched" kill -0 "$decoy_pid"
+
+# A crashed cluster's DIR is refused by up (exit 3) until down; then a new
+# cluster builds there.
+d=$(mktemp -d /tmp/ns-cluster.XXXXXX)
+cluster_track "$d"
+"$NS_CLUSTER" up --nodes 2 --dir "$d" >/dev/null 2>&1 &
+pid=$!
+until grep -q '^pid n1 ' "$d/state" 2>/dev/null || ! kill -0 $pid 2>/dev/null
+do
+	sleep 0.005
+done
+kill -9 $pid
+wait $pid 2>/dev/null
+out=$("$NS_CLUSTER" up --nodes 2 --dir "$d" 2>&1)
+check_eq "up on a crashed cluster's DIR: exit 3" 3 "$?"
+check_contains "up on a crashed cluster's DIR: says why" \
+	"already holds a cluster" "$out"
+"$NS_CLUSTER" status --dir "$d" >/dev/null 2>&1
+check_eq "status of a crashed cluster: exit 4" 4 "$?"
+"$NS_CLUSTER" down --dir "$d" >/dev/null 2>&1
+"$NS_CLUSTER" down --dir "$d" >/dev/null 2>&1
+check_eq "down twice: exit 0" 0 "$?"
+out=$("$NS_CLUSTER" up --nodes 2 --dir "$d" 2>&1)
+check_eq "up again after down: exit 0" 0 "$?"
+cluster_use "$d"
+check_eq "up again after down: n2 answers" n2 "$(node_ssh n2 hostname 2>&1)"
+id=$CLUSTER_ID
+"$NS_CLUSTER" down --dir "$d" >/dev/null 2>&1
+check_eq "up again after down: down leaves nothing" "" \
+	"$(cluster_leftovers "$d" "$id")"
+
+# Usage errors.
+"$NS_CLUSTER" up --nodes 0 --dir "$d" >/dev/null 2>&1
+check_eq "up --nodes 0: exit 3" 3 "$?"
+"$NS_CLUSTER" up --dir "/tmp/has space" >/dev/null 2>&1
+check_eq "up --dir with a space: exit 3" 3 "$?"
+"$NS_CLUSTER" frobnicate >/dev/null 2>&1
+check_eq "unknown command: exit 3" 3 "$?"
