@@ -79,7 +79,8 @@ else fail "every node reaches every other node" "failed:$why"; fi
 # --- faults inside one namespace affect that node only ---------------------
 
 # root_rules: the root namespace's firewall rules (both iptables backends,
-# IPv4 and IPv6) and qdiscs, without counters.  The *-save commands only
+# IPv4 and IPv6) and qdiscs, without counters; the qdiscs of other
+# clusters' links (which come and go with concurrent tests) left out.  The *-save commands only
 # read: they dump the tables that exist and create none.
 root_rules() {
 	local save
@@ -90,7 +91,12 @@ root_rules() {
 		$save 2>&1 | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//g'
 	done
 	echo "== tc"
-	tc qdisc show 2>&1
+	tc qdisc show 2>&1 | awk -v me="nsc$CLUSTER_ID" '
+		match($0, / dev nsc[0-9]+/) {
+			d = substr($0, RSTART + 5, RLENGTH - 5)
+			if (d != me) next
+		}
+		{ print }'
 }
 root_before=$(root_rules)
 
