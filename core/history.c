@@ -141,6 +141,8 @@ uint64_t hist_alloc_vals(struct history *h, size_t n)
 {
 	uint64_t off = h->nvals;
 
+	if (!n)
+		return off;	/* an empty list: vals may still be NULL */
 	ALLOC_GROW(h->vals, h->nvals + n, h->vals_alloc);
 	memset(h->vals + off, 0, n * sizeof(*h->vals));
 	h->nvals += n;

@@ -43,7 +43,8 @@ static void usage(FILE *f)
 	known_checkers(&known);
 	fprintf(f,
 "usage: netsplit check [--checker NAME[,NAME]] [--model MODEL] [--init VALUE]\n"
-"                      [--format FORMAT] [--timeout S] [--json] HISTORY\n"
+"                      [--format FORMAT] [--timeout S] [--stale-ms MS]\n"
+"                      [--json] HISTORY\n"
 "\n"
 "Check a recorded history offline.  HISTORY is netsplit's JSON Lines\n"
 "(docs/history.md), a Jepsen EDN history or a jepsen.log; the format is\n"
@@ -60,6 +61,9 @@ static void usage(FILE *f)
 "                         none (nil), as in Jepsen's etcd tests\n"
 "  --format FORMAT        json, edn or jepsen-log instead of detecting it\n"
 "  --timeout S            give up after S seconds (verdict unknown)\n"
+"  --stale-ms MS          stale: reads at most MS ms behind the latest\n"
+"                         acknowledged write are counted, not anomalies\n"
+"                         (default 0: every stale read is an anomaly)\n"
 "  --json                 print {\"history\": ..., \"checkers\": [verdicts]}\n"
 "  -h, --help             show this help\n"
 "\n"
@@ -201,6 +205,7 @@ int cmd_check(int argc, char **argv)
 		{ "init", required_argument, NULL, 'i' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "stale-ms", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -247,6 +252,14 @@ int cmd_check(int argc, char **argv)
 			if (end == optarg || *end || o.timeout_s < 0) {
 				errorf("--timeout wants seconds (a number "
 				       ">= 0), not '%s'", optarg);
+				goto usage_error;
+			}
+			break;
+		case 's':
+			o.stale_ms = strtod(optarg, &end);
+			if (end == optarg || *end || o.stale_ms < 0) {
+				errorf("--stale-ms wants milliseconds (a "
+				       "number >= 0), not '%s'", optarg);
 				goto usage_error;
 			}
 			break;

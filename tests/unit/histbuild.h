@@ -41,8 +41,7 @@ static inline struct hist_value hb_list(struct history *h, size_t n, ...)
 	va_list ap;
 	size_t i;
 
-	/* (hist_alloc_vals(h, 0) on an empty history memsets NULL.) */
-	v.u.off = n ? hist_alloc_vals(h, n) : 0;
+	v.u.off = hist_alloc_vals(h, n);
 	va_start(ap, n);
 	for (i = 0; i < n; i++)
 		h->vals[v.u.off + i] = hb_int(va_arg(ap, int));
