@@ -33,8 +33,7 @@ crash_at() {
 		fi
 		sleep 0.005
 	done
-	kill -9 "$pid"
-	wait "$pid" 2>/dev/null
+	{ kill -9 "$pid"; wait "$pid"; } 2>/dev/null
 	rm -f "$d.log"
 	id=$(sed -n 's/^id //p' "$d/state")
 	if grep -q '^ready' "$d/state"; then
@@ -75,8 +74,7 @@ until grep -q '^pid n1 ' "$d/state" 2>/dev/null || ! kill -0 $pid 2>/dev/null
 do
 	sleep 0.005
 done
-kill -9 $pid
-wait $pid 2>/dev/null
+{ kill -9 $pid; wait $pid; } 2>/dev/null
 out=$("$NS_CLUSTER" up --nodes 2 --dir "$d" 2>&1)
 check_eq "up on a crashed cluster's DIR: exit 3" 3 "$?"
 check_contains "up on a crashed cluster's DIR: says why" \
@@ -102,3 +100,23 @@ check_eq "up --nodes 0: exit 3" 3 "$?"
 check_eq "up --dir with a space: exit 3" 3 "$?"
 "$NS_CLUSTER" frobnicate >/dev/null 2>&1
 check_eq "unknown command: exit 3" 3 "$?"
+
+# A cluster whose DIR was deleted without down: `list` shows it as an
+# orphan, `down --id` removes what exists with its names.
+d=$(mktemp -d /tmp/ns-cluster.XXXXXX)
+cluster_track "$d"
+if "$NS_CLUSTER" up --nodes 2 --dir "$d" >/dev/null 2>&1; then
+	id=$(sed -n 's/^id //p' "$d/state")
+	rm -rf "$d"
+	check_contains "list: orphan shown" "ORPHAN $d" \
+		"$("$NS_CLUSTER" list | awk -v id="$id" '$1 == id { print $3, $4 }')"
+	out=$("$NS_CLUSTER" down --id "$id" 2>&1)
+	check_eq "down --id of an orphan: exit 0" 0 "$?"
+	check_eq "down --id of an orphan: nothing left" "" \
+		"$(cluster_leftovers "$d" "$id")"
+	# (The id itself may be taken again at once by a concurrent test.)
+	check_eq "list: orphan gone" "" \
+		"$("$NS_CLUSTER" list | awk -v d="$d" '$4 == d')"
+else
+	fail "orphan cluster" "up --nodes 2 failed"
+fi
