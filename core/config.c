@@ -19,6 +19,7 @@
 
 #define CFG_DEFAULT_PORT 22
 #define CFG_DEFAULT_CONNECT_TIMEOUT_MS 5000
+#define CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS 15000
 #define CFG_DEFAULT_KEEPALIVE_S 10
 #define CFG_DEFAULT_MAX_CHANNELS 8
 #define CFG_DEFAULT_MAX_SESSIONS 4
@@ -331,7 +332,8 @@ static int load_ssh(struct config *c, json_t *o, struct sb *err)
 {
 	static const char *const keys[] = {
 		"user", "key", "passphrase", "agent", "known_hosts",
-		"accept_new_host_keys", "connect_timeout_ms", "keepalive_s",
+		"accept_new_host_keys", "connect_timeout_ms",
+		"handshake_timeout_ms", "keepalive_s",
 		"max_channels", "max_sessions", NULL
 	};
 	struct ssh_opts *s = &c->ssh;
@@ -340,6 +342,7 @@ static int load_ssh(struct config *c, json_t *o, struct sb *err)
 
 	s->user = xstrdup("root");
 	s->connect_timeout_ms = CFG_DEFAULT_CONNECT_TIMEOUT_MS;
+	s->handshake_timeout_ms = CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	s->keepalive_s = CFG_DEFAULT_KEEPALIVE_S;
 	s->max_channels = CFG_DEFAULT_MAX_CHANNELS;
 	s->max_sessions = CFG_DEFAULT_MAX_SESSIONS;
@@ -364,6 +367,10 @@ static int load_ssh(struct config *c, json_t *o, struct sb *err)
 		if (!rc)
 			rc = get_int_range(c, o, "ssh", "connect_timeout_ms",
 					   &s->connect_timeout_ms, 1,
+					   INT_MAX / 2, err);
+		if (!rc)
+			rc = get_int_range(c, o, "ssh", "handshake_timeout_ms",
+					   &s->handshake_timeout_ms, 1,
 					   INT_MAX / 2, err);
 		if (!rc)
 			rc = get_int_range(c, o, "ssh", "keepalive_s",

@@ -18,7 +18,8 @@
  *              "passphrase": null, "agent": false,
  *              "known_hosts": "/path/known_hosts",
  *              "accept_new_host_keys": false,
- *              "connect_timeout_ms": 5000, "keepalive_s": 10,
+ *              "connect_timeout_ms": 5000,
+ *              "handshake_timeout_ms": 15000, "keepalive_s": 10,
  *              "max_channels": 8, "max_sessions": 4 },
  *     "db": { "type": "etcd", ... },
  *     "workload": { "type": "register", ... },
@@ -55,7 +56,8 @@ struct ssh_opts {
 	int agent;		/* try ssh-agent ($SSH_AUTH_SOCK) first */
 	char *known_hosts;	/* default ~/.ssh/known_hosts */
 	int accept_new;		/* record unknown host keys (accept-new) */
-	int connect_timeout_ms;	/* default 5000 */
+	int connect_timeout_ms;	/* TCP connect, default 5000 */
+	int handshake_timeout_ms;	/* SSH handshake + auth, default 15000 */
 	int keepalive_s;	/* default 10; 0 disables */
 	int max_channels;	/* concurrent channels per session, default 8
 				   (below sshd's MaxSessions, 10) */

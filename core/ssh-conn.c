@@ -12,8 +12,9 @@
  *   - an unknown host is refused unless ssh.accept_new_host_keys, which
  *     records the key (a line appended to known_hosts, as accept-new does).
  *
- * The handshake and authentication run in blocking mode bounded by
- * libssh2_session_set_timeout(connect_timeout_ms); the session is then
+ * The TCP connect is bounded by ssh.connect_timeout_ms; the handshake and
+ * authentication run in blocking mode bounded by
+ * libssh2_session_set_timeout(handshake_timeout_ms); the session is then
  * switched to non-blocking mode for the owner thread's poll loop.
  *
  * libssh2 1.10 signs with RSA keys using SHA-1 ("ssh-rsa") only, which
@@ -74,6 +75,16 @@ static LIBSSH2_RECV_FUNC(sess_recv)
 	ssize_t n = recv(socket, buffer, length, flags);
 
 	if (n > 0) {
+		int on = 1;
+
+		/*
+		 * sshd does not set TCP_NODELAY on sessions without a tty:
+		 * its small replies (exit status, EOF, close) wait for our
+		 * ACK under Nagle, and a delayed ACK costs ~40 ms per
+		 * command.  Quick ACKs (re-armed after each read, as Linux
+		 * resets the flag) keep a round trip at a few ms.
+		 */
+		setsockopt(socket, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
 		sess->rx += (unsigned long long)n;
 		return n;
 	}
@@ -439,7 +450,7 @@ static int authenticate(LIBSSH2_SESSION *s, const struct node *n,
 			const struct ssh_opts *ssh, struct sb *err)
 {
 	struct sb why = SB_INIT;
-	int rc;
+	int rc, timed_out = 0;
 
 	if (ssh->agent && auth_agent(s, n, ssh, &why) == 0) {
 		sb_release(&why);
@@ -459,7 +470,12 @@ static int authenticate(LIBSSH2_SESSION *s, const struct node *n,
 				sb_release(&why);
 				return 0;
 			}
-			if (rc == LIBSSH2_ERROR_FILE)
+			if (rc == LIBSSH2_ERROR_TIMEOUT) {
+				sb_addf(&why, "no answer within %d ms "
+					"(ssh.handshake_timeout_ms)",
+					ssh->handshake_timeout_ms);
+				timed_out = 1;
+			} else if (rc == LIBSSH2_ERROR_FILE)
 				sb_addf(&why, "cannot load key '%s' (%s%s)",
 					ssh->key, ssh__last_error(s),
 					ssh->passphrase ? ""
@@ -476,7 +492,7 @@ static int authenticate(LIBSSH2_SESSION *s, const struct node *n,
 	sb_addf(err, "%s: authentication as '%s' failed: %s", n->name,
 		ssh->user, why.buf);
 	sb_release(&why);
-	return -NS_EAUTH;
+	return timed_out ? -NS_ETIMEDOUT : -NS_EAUTH;
 }
 
 /* ===== the session ===== */
@@ -529,14 +545,14 @@ int ssh__sess_connect(struct ssh_sess *sess, const struct node *n,
 				    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
 				    "ssh-rsa");
 	libssh2_session_set_blocking(sess->s, 1);
-	libssh2_session_set_timeout(sess->s, ssh->connect_timeout_ms);
+	libssh2_session_set_timeout(sess->s, ssh->handshake_timeout_ms);
 	rc = libssh2_session_handshake(sess->s, sess->fd);
 	if (rc) {
 		msg_start(err);
 		sb_addf(err, "%s: SSH handshake with %s port %d failed: %s",
 			n->name, n->host, n->port,
-			rc == LIBSSH2_ERROR_TIMEOUT ? "timed out"
-			: ssh__last_error(sess->s));
+			rc == LIBSSH2_ERROR_TIMEOUT ? "timed out (ssh."
+			"handshake_timeout_ms)" : ssh__last_error(sess->s));
 		ssh__sess_release(sess);
 		return -NS_ECONNECT;
 	}

@@ -30,6 +30,7 @@ TEST(config_defaults)
 	CHECK(c.ssh.agent);	/* no key: agent */
 	CHECK(!c.ssh.accept_new);
 	CHECK_EQ_INT(c.ssh.connect_timeout_ms, 5000);
+	CHECK_EQ_INT(c.ssh.handshake_timeout_ms, 15000);
 	CHECK_EQ_INT(c.ssh.keepalive_s, 10);
 	CHECK_EQ_INT(c.ssh.max_channels, 8);
 	CHECK(c.ssh.max_channels < 10);
@@ -57,6 +58,7 @@ TEST(config_full)
 		"\"passphrase\":\"pw\",\"agent\":false,"
 		"\"known_hosts\":\"/k/kh\",\"accept_new_host_keys\":true,"
 		"\"connect_timeout_ms\":250,\"keepalive_s\":0,"
+		"\"handshake_timeout_ms\":900,"
 		"\"max_channels\":3,\"max_sessions\":2},"
 		"\"db\":{\"type\":\"etcd\",\"n\":3}}";
 
@@ -74,6 +76,7 @@ TEST(config_full)
 	CHECK_EQ_STR(c.ssh.known_hosts, "/k/kh");
 	CHECK(c.ssh.accept_new);
 	CHECK_EQ_INT(c.ssh.connect_timeout_ms, 250);
+	CHECK_EQ_INT(c.ssh.handshake_timeout_ms, 900);
 	CHECK_EQ_INT(c.ssh.keepalive_s, 0);
 	CHECK_EQ_INT(c.ssh.max_channels, 3);
 	CHECK_EQ_INT(c.ssh.max_sessions, 2);
