@@ -22,17 +22,21 @@ ms_since() {
 
 # --- parallel exec, exit codes -------------------------------------------
 
-t0=$EPOCHREALTIME
-out=$("$NS_BIN" exec --config "$C" -- sh -c 'sleep 1; echo "$NODE_ID up"' \
-	2>&1)
-rc=$?
-ms=$(ms_since "$t0")
-check_eq "parallel exec: output of every node, prefixed" \
-	"0 n1: n1 up
+out=$("$NS_BIN" exec --config "$C" -- sh -c 'echo "$NODE_ID up"' 2>&1)
+check_eq "exec on all nodes: output of every node, prefixed" "0 n1: n1 up
 n2: n2 up
-n3: n3 up" "$rc $out"
-if [ "$ms" -lt 2500 ]; then pass "parallel exec: 3 x 1 s in ${ms} ms"
-else fail "parallel exec: 3 x 1 s in ${ms} ms" "not parallel"; fi
+n3: n3 up" "$? $out"
+# In parallel: every node starts its 1 s sleep before any has finished
+# (a check that does not depend on how loaded the machine is).
+out=$("$NS_BIN" exec --config "$C" -- sh -c \
+	'date +%s%N; sleep 1; date +%s%N' 2>&1)
+starts=$(echo "$out" | awk 'NR % 2 == 1 { print $2 }' | sort -n | tail -1)
+ends=$(echo "$out" | awk 'NR % 2 == 0 { print $2 }' | sort -n | head -1)
+if [ "$(echo "$out" | wc -l)" = 6 ] && [ "$starts" -lt "$ends" ]; then
+	pass "exec on all nodes: runs in parallel"
+else
+	fail "exec on all nodes: runs in parallel" "$out"
+fi
 
 out=$("$NS_BIN" exec --config "$C" -- sh -c \
 	'echo "out $NODE_ID"; echo "err $NODE_ID" >&2; [ "$NODE_ID" != n2 ]' \
@@ -134,7 +138,7 @@ check_eq "deadline: reported as timed out" "rc=0 to=1" \
 	"rc=$(field rc "$DRV") to=$(field to "$DRV")"
 check_contains "deadline: message" "n1: 'sleep 30' timed out" \
 	"$(field msg "$DRV")"
-if [ "$ms" -lt 2000 ]; then pass "deadline: returned after ${ms} ms"
+if [ "$ms" -lt 5000 ]; then pass "deadline: returned after ${ms} ms"
 else fail "deadline: returned after ${ms} ms" "too late"; fi
 drv "exec	n1	5000	echo	still here"
 check_eq "deadline: the next command on that node works" \
