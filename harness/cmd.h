@@ -14,8 +14,10 @@
 #define NS_CMD_H
 
 int cmd_check(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* Print "netsplit: <message>" to stderr (errorf) or a warning (warnf). */

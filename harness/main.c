@@ -19,8 +19,12 @@ struct cmd_struct {
 
 static const struct cmd_struct commands[] = {
 	{ "check", cmd_check, "check a recorded history offline" },
+	{ "compare", cmd_compare, "compare two runs (verdicts, latency, "
+	  "throughput)" },
 	{ "exec", cmd_exec, "run a command on the nodes over SSH" },
 	{ "help", cmd_help, "show this help" },
+	{ "report", cmd_report, "write report.html, junit.xml, summary.md "
+	  "for a run" },
 	{ "version", cmd_version, "print the version" },
 };
 

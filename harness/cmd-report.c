@@ -1,0 +1,71 @@
+/*
+ * cmd-report.c - `netsplit report RUN_DIR`: write report.html, junit.xml
+ * and summary.md into a run directory (and append the summary to
+ * $GITHUB_STEP_SUMMARY when set).  `netsplit run` does the same at its end
+ * through report_write_all().
+ *
+ * Exit status: the run's verdict (0 valid, 1 anomaly found, 2 unknown or
+ * not checked) once the reports are written; 3 when RUN_DIR or one of its
+ * files cannot be read, 3 also when a report cannot be written (i/o).
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cmd.h"
+#include "err.h"
+#include "reports/report.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: netsplit report RUN_DIR\n\n"
+		"Write report.html, junit.xml and summary.md into RUN_DIR "
+		"(a directory\nwritten by 'netsplit run': run.json, "
+		"history.jsonl, results.json).\nWith $GITHUB_STEP_SUMMARY set, "
+		"the summary is appended to that file too.\n"
+		"Graphs need gnuplot ($NS_GNUPLOT names another binary); "
+		"without it the\nreport says so in their place.\n\n"
+		"exit: 0 valid, 1 anomaly found, 2 unknown, 3 bad input\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct report_run run;
+	struct sb err = SB_INIT;
+	int c, ret;
+	size_t i;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return NS_EXIT_VALID;
+		}
+		usage(stderr);
+		return NS_EXIT_USAGE;
+	}
+	if (argc - optind != 1) {
+		usage(stderr);
+		return NS_EXIT_USAGE;
+	}
+	ret = report_run_load(&run, argv[optind], &err);
+	if (!ret)
+		ret = report_write_run(&run, argv[optind], &err);
+	if (ret) {
+		errorf("%s", err.buf);
+		sb_release(&err);
+		report_run_release(&run);
+		return ns_exit_code(ret);
+	}
+	for (i = 0; report_types[i]; i++)
+		printf("%s/%s\n", argv[optind], report_types[i]->file);
+	if (run.notes.len)
+		fprintf(stderr, "%s", run.notes.buf);
+	ret = report_run_exit(&run);
+	report_run_release(&run);
+	sb_release(&err);
+	return ret;
+}

@@ -1,0 +1,564 @@
+/*
+ * gnuplot.c - the report's graphs, drawn by gnuplot (5.4, pngcairo):
+ *
+ *   latency  latency of every completed op over time (invoke time), log y
+ *            axis, one point style per op type (f), one colour per outcome
+ *            (ok blue, fail orange, info pink, as Jepsen draws them);
+ *   rate     completions per second over time, one line per f and outcome;
+ *   stale    distribution of stale-read lag, when a checker measured it
+ *            (anomaly detail "lag_ms"/"lag_ns", or a checker's stats
+ *            "stale_lag_ms": [...]).
+ * Fault windows are shaded bands behind the data, one colour per kind.
+ *
+ * Each graph is one .gp file with its data inline ($D << EOD blocks) in a
+ * private temporary directory; gnuplot is run as a child process (stdout
+ * and stderr captured for the note, killed after GP_TIMEOUT_S), and the
+ * PNG read back.  Nothing here fails the report: a graph gnuplot could not
+ * draw (missing, crashed, timed out) gets a note instead.
+ *
+ * Size: above LAT_MAX_POINTS completed ops the latency plot keeps one op
+ * in `stride` plus the slowest op of each series in each of LAT_BUCKETS
+ * time buckets (so outliers always show), and says so in its note.
+ * Values from the history (f names, fault kinds) reach gnuplot only as
+ * single-quoted, noenhanced strings with quotes doubled and control
+ * characters replaced (gp_quote).
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+
+#define LAT_MAX_POINTS 60000
+#define LAT_BUCKETS 500
+#define MAX_SERIES_F 8		/* op types drawn apart; the rest: "other" */
+#define GP_TIMEOUT_S 60
+
+static const char *const outcome_colour[3] = {
+	"#2f6fce", "#e8871e", "#d6458f"		/* ok, fail, info */
+};
+static const char *const outcome_name[3] = { "ok", "fail", "info" };
+static const int point_type[MAX_SERIES_F + 1] = {
+	7, 5, 9, 11, 13, 1, 2, 3, 6
+};
+static const char *const fault_colour[] = {
+	"#808080", "#c0392b", "#8e44ad", "#16a085", "#d4ac0d", "#2c3e50",
+};
+
+static void gp_quote(struct sb *out, const char *s)
+{
+	sb_addc(out, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			sb_adds(out, "''");
+		else if ((unsigned char)*s < 0x20)
+			sb_addc(out, ' ');
+		else
+			sb_addc(out, *s);
+	}
+	sb_addc(out, '\'');
+}
+
+static double secs(const struct report_run *r, int64_t t)
+{
+	return (double)(t - r->t0) / 1e9;
+}
+
+/* Fault bands (and a label per kind) behind the data. */
+static void fault_bands(const struct report_run *r, struct sb *gp)
+{
+	size_t i, j, nk = 0;
+	const char *kinds[16];
+
+	for (i = 0; i < r->nfaults; i++) {
+		const struct report_fault *f = &r->faults[i];
+		size_t k;
+
+		for (k = 0; k < nk; k++)
+			if (!strcmp(kinds[k], f->kind))
+				break;
+		if (k == nk && nk < 16)
+			kinds[nk++] = f->kind;
+		j = k % (sizeof(fault_colour) / sizeof(fault_colour[0]));
+		sb_addf(gp, "set object %zu rect from %.6f, graph 0 to %.6f, "
+			"graph 1 behind fillcolor rgb '%s' fillstyle "
+			"transparent solid 0.15 noborder\n", i + 1,
+			secs(r, f->start), secs(r, f->stop), fault_colour[j]);
+		if (i < 40) {
+			sb_addf(gp, "set label %zu ", i + 1);
+			gp_quote(gp, f->kind);
+			sb_addf(gp, " at %.6f, graph 0.97 left front "
+				"noenhanced font ',8' textcolor rgb '%s'\n",
+				secs(r, f->start), fault_colour[j]);
+		}
+	}
+}
+
+static void gp_header(const struct report_run *r, struct sb *gp,
+		      const char *png, const char *title)
+{
+	sb_adds(gp, "set terminal pngcairo size 1000,360 font 'sans,9'\n");
+	sb_adds(gp, "set output ");
+	gp_quote(gp, png);
+	sb_adds(gp, "\nset title ");
+	gp_quote(gp, title);
+	sb_adds(gp, " noenhanced\nset key outside right top noenhanced\n"
+		"set grid lc rgb '#dddddd'\nset xlabel 'time (s)'\n");
+	if (r->t1 > r->t0)
+		sb_addf(gp, "set xrange [0:%.6f]\n", secs(r, r->t1));
+	fault_bands(r, gp);
+}
+
+/* Index of op type fid among the first MAX_SERIES_F seen, else "other". */
+static size_t f_slot(uint32_t *fs, size_t *nf, uint32_t fid)
+{
+	size_t i;
+
+	for (i = 0; i < *nf; i++)
+		if (fs[i] == fid)
+			return i;
+	if (*nf < MAX_SERIES_F) {
+		fs[*nf] = fid;
+		return (*nf)++;
+	}
+	return MAX_SERIES_F;
+}
+
+static int outcome_of(const struct history *h, int64_t comp)
+{
+	switch (h->ev[comp].type) {
+	case HIST_OK: return 0;
+	case HIST_FAIL: return 1;
+	default: return 2;
+	}
+}
+
+static const char *f_label(const struct history *h, const uint32_t *fs,
+			   size_t slot)
+{
+	return slot < MAX_SERIES_F ? hist_str(h, fs[slot]) : "other";
+}
+
+#define NSER ((MAX_SERIES_F + 1) * 3)
+
+static void latency_script(const struct report_run *r, struct sb *gp,
+			   struct sb *note)
+{
+	const struct history *h = &r->hist;
+	uint32_t fs[MAX_SERIES_F];
+	size_t nf = 0, i, s, n = 0, stride = 1, shown = 0;
+	size_t *slot = xmalloc((r->nops ? r->nops : 1) * sizeof(*slot));
+	int64_t *bmax = xmalloc(sizeof(*bmax) * NSER * LAT_BUCKETS);
+	struct sb data[NSER];
+	double span = (double)(r->t1 - r->t0) + 1;
+	int any = 0;
+
+	for (i = 0; i < NSER * LAT_BUCKETS; i++)
+		bmax[i] = -1;
+	/* series of each op, and the slowest op of each bucket */
+	for (i = 0; i < r->nops; i++) {
+		const struct report_op *op = &r->ops[i];
+		int64_t lat;
+		size_t b;
+
+		slot[i] = SIZE_MAX;
+		if (op->comp < 0)
+			continue;
+		s = f_slot(fs, &nf, h->ev[op->inv].f) * 3 +
+		    (size_t)outcome_of(h, op->comp);
+		slot[i] = s;
+		n++;
+		lat = h->ev[op->comp].time - h->ev[op->inv].time;
+		b = (size_t)((double)(h->ev[op->inv].time - r->t0) / span *
+			     LAT_BUCKETS);
+		if (b >= LAT_BUCKETS)
+			b = LAT_BUCKETS - 1;
+		b += s * LAT_BUCKETS;
+		if (bmax[b] < 0 ||
+		    lat > h->ev[r->ops[bmax[b]].comp].time -
+			  h->ev[r->ops[bmax[b]].inv].time)
+			bmax[b] = (int64_t)i;
+	}
+	if (n > LAT_MAX_POINTS)
+		stride = (n + LAT_MAX_POINTS - 1) / LAT_MAX_POINTS;
+	for (s = 0; s < NSER; s++)
+		data[s] = (struct sb)SB_INIT;
+	for (i = 0; i < NSER * LAT_BUCKETS; i++)
+		if (bmax[i] >= 0)
+			slot[bmax[i]] |= (size_t)1 << 62;	/* keep */
+	for (i = 0; i < r->nops; i++) {
+		const struct report_op *op = &r->ops[i];
+		int keep;
+		double lat_ms;
+
+		if (slot[i] == SIZE_MAX)
+			continue;
+		keep = (i % stride) == 0 || (slot[i] >> 62);
+		s = slot[i] & ~((size_t)1 << 62);
+		if (!keep)
+			continue;
+		lat_ms = (double)(h->ev[op->comp].time -
+				  h->ev[op->inv].time) / 1e6;
+		if (lat_ms < 0.001)
+			lat_ms = 0.001;
+		sb_addf(&data[s], "%.6f %.4f\n",
+			secs(r, h->ev[op->inv].time), lat_ms);
+		shown++;
+	}
+	sb_adds(gp, "set logscale y\nset ylabel 'latency (ms)'\n");
+	for (s = 0; s < NSER; s++) {
+		if (!data[s].len)
+			continue;
+		sb_addf(gp, "$L%zu << EOD\n%sEOD\n", s, data[s].buf);
+	}
+	sb_adds(gp, "plot ");
+	for (s = 0; s < NSER; s++) {
+		struct sb t = SB_INIT;
+
+		if (!data[s].len)
+			continue;
+		sb_addf(&t, "%s %s", f_label(h, fs, s / 3),
+			outcome_name[s % 3]);
+		sb_addf(gp, "%s$L%zu using 1:2 with points pt %d ps 0.5 "
+			"lc rgb '%s' title ", any ? ", " : "", s,
+			point_type[s / 3], outcome_colour[s % 3]);
+		gp_quote(gp, t.buf);
+		sb_release(&t);
+		any = 1;
+	}
+	if (!any)
+		sb_adds(gp, "1/0 notitle");
+	sb_addc(gp, '\n');
+	if (stride > 1)
+		sb_addf(note, "%zu of %zu ops drawn: one in %zu, plus the "
+			"slowest of each op type and outcome in each of %d "
+			"time slices", shown, n, stride, LAT_BUCKETS);
+	for (s = 0; s < NSER; s++)
+		sb_release(&data[s]);
+	free(slot);
+	free(bmax);
+}
+
+static void rate_script(const struct report_run *r, struct sb *gp)
+{
+	const struct history *h = &r->hist;
+	uint32_t fs[MAX_SERIES_F];
+	size_t nf = 0, i, s, nb;
+	double dur = secs(r, r->t1), w;
+	size_t *cnt;
+	int any = 0;
+
+	w = dur / 100;
+	if (w < 0.1)
+		w = 0.1;
+	nb = (size_t)(dur / w) + 1;
+	cnt = xcalloc(NSER * nb, sizeof(*cnt));
+	for (i = 0; i < r->nops; i++) {
+		const struct report_op *op = &r->ops[i];
+		size_t b;
+
+		if (op->comp < 0)
+			continue;
+		s = f_slot(fs, &nf, h->ev[op->inv].f) * 3 +
+		    (size_t)outcome_of(h, op->comp);
+		b = (size_t)(secs(r, h->ev[op->comp].time) / w);
+		if (b >= nb)
+			b = nb - 1;
+		cnt[s * nb + b]++;
+	}
+	sb_adds(gp, "set ylabel 'completions per second'\n"
+		"set yrange [0:*]\n");
+	for (s = 0; s < NSER; s++) {
+		size_t tot = 0;
+
+		for (i = 0; i < nb; i++)
+			tot += cnt[s * nb + i];
+		if (!tot)
+			continue;
+		sb_addf(gp, "$R%zu << EOD\n", s);
+		for (i = 0; i < nb; i++)
+			sb_addf(gp, "%.6f %.3f\n", ((double)i + 0.5) * w,
+				(double)cnt[s * nb + i] / w);
+		sb_adds(gp, "EOD\n");
+	}
+	sb_adds(gp, "plot ");
+	for (s = 0; s < NSER; s++) {
+		size_t tot = 0;
+		struct sb t = SB_INIT;
+
+		for (i = 0; i < nb; i++)
+			tot += cnt[s * nb + i];
+		if (!tot)
+			continue;
+		sb_addf(&t, "%s %s", f_label(h, fs, s / 3),
+			outcome_name[s % 3]);
+		sb_addf(gp, "%s$R%zu using 1:2 with linespoints pt %d ps 0.4 "
+			"lc rgb '%s' title ", any ? ", " : "", s,
+			point_type[s / 3], outcome_colour[s % 3]);
+		gp_quote(gp, t.buf);
+		sb_release(&t);
+		any = 1;
+	}
+	if (!any)
+		sb_adds(gp, "1/0 notitle");
+	sb_addc(gp, '\n');
+	free(cnt);
+}
+
+static void add_lag(double **v, size_t *n, size_t *alloc, double ms)
+{
+	if (ms < 0)
+		return;
+	ALLOC_GROW(*v, *n + 1, *alloc);
+	(*v)[(*n)++] = ms;
+}
+
+/* Stale-read lags in ms, from anomaly details and checker stats. */
+static size_t stale_lags(const struct report_run *r, double **out)
+{
+	size_t i, j, n = 0, alloc = 0;
+	json_t *c, *x;
+
+	*out = NULL;
+	if (!r->results)
+		return 0;
+	json_array_foreach(json_object_get(r->results, "checkers"), i, c) {
+		json_t *list = json_object_get(json_object_get(c, "stats"),
+					       "stale_lag_ms");
+
+		if (json_is_array(list)) {
+			json_array_foreach(list, j, x)
+				if (json_is_number(x))
+					add_lag(out, &n, &alloc,
+						json_number_value(x));
+			continue;	/* the full distribution */
+		}
+		json_array_foreach(json_object_get(c, "anomalies"), j, x) {
+			json_t *d = json_object_get(x, "detail");
+			json_t *ms = json_object_get(d, "lag_ms");
+			json_t *ns = json_object_get(d, "lag_ns");
+
+			if (json_is_number(ms))
+				add_lag(out, &n, &alloc,
+					json_number_value(ms));
+			else if (json_is_number(ns))
+				add_lag(out, &n, &alloc,
+					json_number_value(ns) / 1e6);
+		}
+	}
+	return n;
+}
+
+static void stale_script(const double *lag, size_t n, struct sb *gp)
+{
+	double max = 0, w;
+	size_t i, nb = 30, *cnt;
+
+	for (i = 0; i < n; i++)
+		if (lag[i] > max)
+			max = lag[i];
+	w = max > 0 ? max / (double)nb : 1;
+	cnt = xcalloc(nb + 1, sizeof(*cnt));
+	for (i = 0; i < n; i++)
+		cnt[(size_t)(lag[i] / w) > nb ? nb : (size_t)(lag[i] / w)]++;
+	sb_adds(gp, "unset object\nunset label\nset xrange [0:*]\n"
+		"set xlabel 'how far behind the read was (ms)'\n"
+		"set ylabel 'stale reads'\nset yrange [0:*]\n"
+		"set style fill solid 0.6 border -1\n$S << EOD\n");
+	for (i = 0; i <= nb; i++)
+		sb_addf(gp, "%.6f %zu\n", ((double)i + 0.5) * w, cnt[i]);
+	sb_addf(gp, "EOD\nplot $S using 1:2 with boxes lc rgb '%s' "
+		"title 'stale reads'\n", outcome_colour[1]);
+	free(cnt);
+}
+
+/* Run gnuplot on script; fill png or note. */
+static void run_gnuplot(const char *tmpdir, const char *name,
+			const struct sb *script, struct report_graph *g)
+{
+	const char *gnuplot = getenv("NS_GNUPLOT");
+	struct sb gp_path = SB_INIT, png_path = SB_INIT, log_path = SB_INIT;
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	FILE *f;
+	pid_t pid;
+	int st = 0, waited = 0, fd;
+	char buf[65536];
+	size_t n;
+
+	if (!gnuplot || !*gnuplot)
+		gnuplot = "gnuplot";
+	sb_addf(&gp_path, "%s/%s.gp", tmpdir, name);
+	sb_addf(&png_path, "%s/%s.png", tmpdir, name);
+	sb_addf(&log_path, "%s/%s.log", tmpdir, name);
+	f = fopen(gp_path.buf, "w");
+	if (!f || fwrite(script->buf, 1, script->len, f) != script->len) {
+		sb_addf(&g->note, "graph not drawn: cannot write '%s': %s",
+			gp_path.buf, strerror(errno));
+		if (f)
+			fclose(f);
+		goto out;
+	}
+	fclose(f);
+	pid = fork();
+	if (pid < 0) {
+		sb_addf(&g->note, "graph not drawn: fork: %s",
+			strerror(errno));
+		goto out;
+	}
+	if (!pid) {
+		fd = open(log_path.buf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			close(fd);
+		}
+		execlp(gnuplot, gnuplot, gp_path.buf, (char *)NULL);
+		fprintf(stderr, "cannot run '%s': %s\n", gnuplot,
+			strerror(errno));
+		_exit(127);
+	}
+	for (;;) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			break;
+		if (waited++ >= GP_TIMEOUT_S * 50) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			sb_addf(&g->note, "graph not drawn: gnuplot did not "
+				"finish within %d s", GP_TIMEOUT_S);
+			goto out;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		struct sb log = SB_INIT;
+
+		f = fopen(log_path.buf, "r");
+		log.max = 400;
+		while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+			sb_add(&log, buf, n);
+		if (f)
+			fclose(f);
+		while (log.len && log.buf[log.len - 1] == '\n')
+			sb_setlen(&log, log.len - 1);
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+			sb_addf(&g->note, "graph not drawn: gnuplot is not "
+				"installed (%s)", log.buf);
+		else
+			sb_addf(&g->note, "graph not drawn: gnuplot failed "
+				"(%s)", log.len ? log.buf : "no message");
+		sb_release(&log);
+		goto out;
+	}
+	f = fopen(png_path.buf, "rb");
+	while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sb_add(&g->png, buf, n);
+	if (f)
+		fclose(f);
+	if (g->png.len < 8 || memcmp(g->png.buf, "\x89PNG", 4)) {
+		sb_reset(&g->png);
+		sb_adds(&g->note, "graph not drawn: gnuplot wrote no PNG");
+	}
+out:
+	unlink(gp_path.buf);
+	unlink(png_path.buf);
+	unlink(log_path.buf);
+	sb_release(&gp_path);
+	sb_release(&png_path);
+	sb_release(&log_path);
+}
+
+static void graph_init(struct report_graph *g, const char *name,
+		       const char *title)
+{
+	g->name = name;
+	g->title = title;
+	g->png = (struct sb)SB_INIT;
+	g->note = (struct sb)SB_INIT;
+}
+
+void report_graph_release(struct report_graph *g)
+{
+	sb_release(&g->png);
+	sb_release(&g->note);
+}
+
+size_t report_graphs(const struct report_run *r,
+		     struct report_graph g[REPORT_MAX_GRAPHS])
+{
+	const char *tmp = getenv("TMPDIR");
+	struct sb dir = SB_INIT, gp = SB_INIT, png = SB_INIT;
+	double *lags;
+	size_t ng = 0, nlag = stale_lags(r, &lags);
+	int have_dir;
+
+	graph_init(&g[ng++], "latency", "Latency over time");
+	graph_init(&g[ng++], "rate", "Throughput over time");
+	if (nlag)
+		graph_init(&g[ng++], "stale", "Stale reads: how stale");
+	if (!r->have_hist || !r->nops) {
+		sb_adds(&g[0].note, "graph not drawn: the history holds no "
+			"client operations");
+		sb_adds(&g[1].note, "graph not drawn: the history holds no "
+			"client operations");
+	}
+	sb_addf(&dir, "%s/netsplit-report.XXXXXX",
+		tmp && *tmp ? tmp : "/tmp");
+	have_dir = mkdtemp(dir.buf) != NULL;
+	if (!have_dir) {
+		size_t i;
+
+		for (i = 0; i < ng; i++)
+			if (!g[i].note.len)
+				sb_addf(&g[i].note, "graph not drawn: cannot "
+					"make a temporary directory: %s",
+					strerror(errno));
+		goto out;
+	}
+	if (!g[0].note.len) {
+		sb_addf(&png, "%s/latency.png", dir.buf);
+		gp_header(r, &gp, png.buf, "Latency of completed operations");
+		latency_script(r, &gp, &g[0].note);
+		run_gnuplot(dir.buf, "latency", &gp, &g[0]);
+	}
+	if (!g[1].note.len) {
+		sb_reset(&gp);
+		sb_reset(&png);
+		sb_addf(&png, "%s/rate.png", dir.buf);
+		gp_header(r, &gp, png.buf, "Completions per second");
+		rate_script(r, &gp);
+		run_gnuplot(dir.buf, "rate", &gp, &g[1]);
+	}
+	if (nlag) {
+		sb_reset(&gp);
+		sb_reset(&png);
+		sb_addf(&png, "%s/stale.png", dir.buf);
+		gp_header(r, &gp, png.buf, "Stale reads: lag distribution");
+		stale_script(lags, nlag, &gp);
+		run_gnuplot(dir.buf, "stale", &gp, &g[2]);
+	}
+	rmdir(dir.buf);
+out:
+	free(lags);
+	sb_release(&dir);
+	sb_release(&gp);
+	sb_release(&png);
+	return ng;
+}

@@ -1,0 +1,232 @@
+/*
+ * junit.c - junit.xml: one testcase per checker, in the subset every CI
+ * reads (testsuites > testsuite > testcase > failure | error):
+ *
+ *   <testsuites name="netsplit" tests failures errors skipped time>
+ *     <testsuite name="netsplit.NAME" tests failures errors skipped time
+ *                timestamp>
+ *       <testcase classname="netsplit.NAME" name="CHECKER" time="0">
+ *         valid:   nothing inside
+ *         invalid: <failure type="invalid" message="3 anomalies: lost
+ *                  (2), stale-read (1)">each anomaly in words</failure>
+ *         unknown: <error type="unknown" message="unknown: ...">
+ *
+ * Unknown is an <error>, not a <failure> and not <skipped>: the history was
+ * not shown to be wrong, so it is not a failure, but nothing was proved
+ * either, and a skipped test reads as green in most CI dashboards.  A run
+ * without results.json gets one testcase "results" with an <error>.
+ * classname+name are unique (a checker listed twice gets "#2"), because
+ * GitLab merges testcases that share them.
+ */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+
+#define MAX_DETAIL 50		/* anomalies told in a failure's body */
+
+struct kind_count {
+	const char *kind;
+	size_t n;
+};
+
+static void attr(struct sb *out, const char *name, const char *val)
+{
+	sb_addf(out, " %s=\"", name);
+	report_xml_escape(out, val);
+	sb_addc(out, '"');
+}
+
+static const char *checker_verdict(json_t *c)
+{
+	const char *v = json_string_value(json_object_get(c, "verdict"));
+
+	if (v && (!strcmp(v, "valid") || !strcmp(v, "invalid")))
+		return v;
+	return "unknown";
+}
+
+/* "3 anomalies: lost (2), stale-read (1)" */
+static void failure_message(json_t *c, struct sb *out)
+{
+	json_t *list = json_object_get(c, "anomalies"), *a;
+	json_t *cnt = json_object_get(c, "anomaly_count");
+	size_t i, k, nk = 0, listed = json_array_size(list), total;
+	struct kind_count *kc = xcalloc(listed ? listed : 1, sizeof(*kc));
+
+	total = json_is_integer(cnt) ? (size_t)json_integer_value(cnt)
+				     : listed;
+	if (total < listed)
+		total = listed;
+	json_array_foreach(list, i, a) {
+		const char *kind = json_string_value(
+			json_object_get(a, "kind"));
+
+		if (!kind)
+			kind = "anomaly";
+		for (k = 0; k < nk; k++)
+			if (!strcmp(kc[k].kind, kind))
+				break;
+		if (k == nk)
+			kc[nk++].kind = kind;
+		kc[k].n++;
+	}
+	sb_addf(out, "%zu anomal%s", total, total == 1 ? "y" : "ies");
+	if (total > listed)
+		sb_addf(out, " (%zu listed)", listed);
+	for (k = 0; k < nk; k++)
+		sb_addf(out, "%s%s (%zu)", k ? ", " : ": ", kc[k].kind,
+			kc[k].n);
+	free(kc);
+}
+
+static void failure_body(json_t *c, struct sb *out)
+{
+	json_t *list = json_object_get(c, "anomalies"), *a, *op;
+	const char *sum = json_string_value(json_object_get(c, "summary"));
+	size_t i, j;
+
+	if (sum)
+		sb_addf(out, "%s\n", sum);
+	json_array_foreach(list, i, a) {
+		const char *kind = json_string_value(
+			json_object_get(a, "kind"));
+		const char *text = json_string_value(
+			json_object_get(a, "text"));
+
+		if (i == MAX_DETAIL) {
+			sb_addf(out, "... %zu more in results.json\n",
+				json_array_size(list) - i);
+			break;
+		}
+		sb_addf(out, "#%zu %s: %s", i + 1, kind ? kind : "anomaly",
+			text ? text : "");
+		json_array_foreach(json_object_get(a, "ops"), j, op) {
+			json_t *ix = json_object_get(op, "index");
+
+			if (json_is_integer(ix))
+				sb_addf(out, "%s%" JSON_INTEGER_FORMAT,
+					j ? ", " : " [ops ",
+					json_integer_value(ix));
+		}
+		if (json_array_size(json_object_get(a, "ops")))
+			sb_adds(out, "]");
+		sb_addc(out, '\n');
+	}
+}
+
+static int write_junit(const struct report_run *r, const char *dir,
+		       struct sb *err)
+{
+	struct sb out = SB_INIT, cases = SB_INIT, name = SB_INIT;
+	struct sb cls = SB_INIT, t = SB_INIT, ts = SB_INIT;
+	size_t tests = 0, failures = 0, errors = 0, i, j;
+	json_t *checkers = r->results
+		? json_object_get(r->results, "checkers") : NULL, *c;
+	double dur = (double)(r->t1 - r->t0) / 1e9;
+	int ret;
+
+	report_run_field(r, "name", &name);
+	sb_addf(&cls, "netsplit.%s", name.len ? name.buf : "run");
+	json_array_foreach(checkers, i, c) {
+		const char *cn = json_string_value(
+			json_object_get(c, "checker"));
+		const char *v = checker_verdict(c);
+		size_t dup = 1;
+		json_t *o;
+
+		if (!cn)
+			cn = "checker";
+		json_array_foreach(checkers, j, o) {
+			const char *on = json_string_value(
+				json_object_get(o, "checker"));
+
+			if (j >= i)
+				break;
+			if (!strcmp(on ? on : "checker", cn))
+				dup++;
+		}
+		sb_reset(&t);
+		sb_adds(&t, cn);
+		if (dup > 1)
+			sb_addf(&t, "#%zu", dup);
+		tests++;
+		sb_adds(&cases, "    <testcase");
+		attr(&cases, "classname", cls.buf);
+		attr(&cases, "name", t.buf);
+		sb_adds(&cases, " time=\"0\"");
+		if (!strcmp(v, "valid")) {
+			sb_adds(&cases, "/>\n");
+			continue;
+		}
+		sb_reset(&t);
+		if (!strcmp(v, "invalid")) {
+			failures++;
+			failure_message(c, &t);
+			sb_adds(&cases, ">\n      <failure type=\"invalid\"");
+			attr(&cases, "message", t.buf);
+			sb_adds(&cases, ">");
+			sb_reset(&t);
+			failure_body(c, &t);
+			report_xml_escape(&cases, t.buf);
+			sb_adds(&cases, "</failure>\n    </testcase>\n");
+		} else {
+			const char *sum = json_string_value(
+				json_object_get(c, "summary"));
+
+			errors++;
+			sb_addf(&t, "unknown: %s", sum ? sum
+				: "the checker could not decide");
+			sb_adds(&cases, ">\n      <error type=\"unknown\"");
+			attr(&cases, "message", t.buf);
+			sb_adds(&cases, ">");
+			report_xml_escape(&cases, "the checker could not "
+					  "decide (time or memory budget, or "
+					  "the history cannot tell); this is "
+					  "not proof of an anomaly");
+			sb_adds(&cases, "</error>\n    </testcase>\n");
+		}
+	}
+	if (!tests) {
+		tests = errors = 1;
+		sb_adds(&cases, "    <testcase");
+		attr(&cases, "classname", cls.buf);
+		sb_adds(&cases, " name=\"results\" time=\"0\">\n"
+			"      <error type=\"unknown\"");
+		attr(&cases, "message", r->results
+		     ? "results.json lists no checker"
+		     : "results.json is missing: the history was not "
+		       "checked");
+		sb_adds(&cases, "/>\n    </testcase>\n");
+	}
+	sb_adds(&out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<testsuites name=\"netsplit\"");
+	sb_addf(&out, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+		"skipped=\"0\" time=\"%.3f\">\n  <testsuite", tests, failures,
+		errors, dur);
+	attr(&out, "name", cls.buf);
+	sb_addf(&out, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+		"skipped=\"0\" time=\"%.3f\"", tests, failures, errors, dur);
+	report_run_field(r, "start_time", &ts);
+	if (ts.len)
+		attr(&out, "timestamp", ts.buf);
+	sb_adds(&out, ">\n");
+	sb_add(&out, cases.buf, cases.len);
+	sb_adds(&out, "  </testsuite>\n</testsuites>\n");
+	ret = report_write_file(dir, "junit.xml", out.buf, out.len, err);
+	sb_release(&out);
+	sb_release(&cases);
+	sb_release(&name);
+	sb_release(&cls);
+	sb_release(&t);
+	sb_release(&ts);
+	return ret;
+}
+
+const struct report_type report_junit = {
+	.name = "junit",
+	.file = "junit.xml",
+	.write = write_junit,
+};

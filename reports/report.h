@@ -1,0 +1,178 @@
+/*
+ * report.h - reports over a run directory: the loaded run, the report
+ * plug-ins (html, junit, summary), the comparison of two runs, and the
+ * escaping every report uses.
+ *
+ * A run directory (STORE/<name>/<timestamp>/) holds run.json (what was
+ * run), history.jsonl (every event, nemesis events included) and
+ * results.json ({"verdict", "checkers": [verdict_json() ...]}).
+ * report_run_load() reads all three; a missing file is not an error (a run
+ * that crashed before checking still deserves a report): it is noted in
+ * run->notes, naming the file, and the reports say what is missing.  A
+ * file that is present but unreadable or malformed is an error naming the
+ * file (and line, for the history).
+ *
+ * Ownership: a struct report_run owns everything it holds (JSON through
+ * jansson references, the history, the derived tables); reports borrow it
+ * as const.  report_run_release() frees it all.  Strings returned by the
+ * report_*() helpers that return char * are the caller's to free().
+ */
+#ifndef NS_REPORT_H
+#define NS_REPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "history.h"
+#include "sb.h"
+
+/* A fault window: from a nemesis start-<kind> to its stop-<kind>. */
+struct report_fault {
+	char *kind;		/* "partition-halves", ... ("fault" if none) */
+	char *desc;		/* the start event's value, as JSON text */
+	int64_t start, stop;	/* ns; stop is the history's end if open */
+	int open;		/* never stopped */
+	size_t start_pos;	/* position of the start event */
+};
+
+/* One client operation: an invoke and its completion, if any. */
+struct report_op {
+	size_t inv;		/* position of the invoke */
+	int64_t comp;		/* position of the completion, -1 if none */
+};
+
+/* An anomaly as results.json gives it, resolved against the history. */
+struct report_anomaly {
+	const char *checker;	/* borrowed from results JSON */
+	const char *kind;
+	const char *text;
+	const char *key;	/* NULL if none */
+	json_t *json;		/* borrowed: the anomaly object */
+	size_t *ops;		/* invoke positions in hist.ev[] */
+	uint64_t *op_index;	/* the ops' "index" fields, as cited */
+	size_t nops;
+	size_t unresolved;	/* cited ops not found in the history */
+};
+
+struct report_run {
+	char *dir;
+	json_t *run;		/* run.json, NULL if missing */
+	json_t *results;	/* results.json, NULL if missing */
+	struct history hist;	/* empty if history.jsonl is missing */
+	int have_hist;
+	struct sb notes;	/* one line per missing or odd part */
+
+	/* derived */
+	struct report_fault *faults;
+	size_t nfaults;
+	struct report_op *ops;	/* client ops in invoke order */
+	size_t nops;
+	struct report_anomaly *anomalies;	/* every listed anomaly */
+	size_t nanomalies;
+	int64_t t0, t1;		/* first and last event time, ns */
+};
+
+/*
+ * Load RUN_DIR.  Returns 0 or -NS_EINPUT / -NS_EIO (message in err naming
+ * the file).  A directory holding none of the three files is an error.
+ */
+int report_run_load(struct report_run *r, const char *dir, struct sb *err);
+void report_run_release(struct report_run *r);
+
+/* Field of run.json as text ("" if absent); numbers and lists formatted. */
+void report_run_field(const struct report_run *r, const char *name,
+		      struct sb *out);
+/* Overall verdict: "valid", "invalid", "unknown" (no results: unknown). */
+const char *report_run_verdict(const struct report_run *r);
+/* Exit code for that verdict (enum ns_exit). */
+int report_run_exit(const struct report_run *r);
+/* Faults in force at some time in [t0, t1]: indices into r->faults. */
+size_t report_faults_during(const struct report_run *r, int64_t t0,
+			    int64_t t1, size_t *out, size_t max);
+/* Time of an op's end: its completion, or the history's end. */
+int64_t report_op_end(const struct report_run *r, size_t inv);
+/* "ok", "fail", "info" or "pending" (no completion) for an invoke. */
+const char *report_op_outcome(const struct report_run *r, size_t inv);
+
+/* ===== Statistics (stats.c) ===== */
+struct report_stats {
+	size_t ops, ok, fail, info;	/* info includes never completed */
+	double duration_s;		/* first to last event */
+	double throughput;		/* ok ops per second */
+	double p50_ms, p95_ms, p99_ms, max_ms;	/* latency of ok ops */
+};
+void report_stats_compute(const struct report_run *r, const char *f,
+			  struct report_stats *st);
+
+/* ===== Escaping (escape.c) ===== */
+/* HTML text and attribute values: & < > " ' as entities. */
+void report_html_escape(struct sb *out, const char *s);
+void report_html_escapen(struct sb *out, const char *s, size_t n);
+/*
+ * JSON text for inside an HTML <script> element: the JSON as given, with
+ * every <, >, & and U+2028/U+2029 turned into \u003c, \u003e, \u0026,
+ * \u2028, \u2029 (valid JSON, equal value, and no "</script>" or "<!--"
+ * can appear).  Escapes are only ever inserted inside JSON strings, which
+ * is where those characters can appear in valid JSON.
+ */
+void report_json_script_escape(struct sb *out, const char *json);
+/* XML text and attribute values (junit): & < > " ' and control bytes. */
+void report_xml_escape(struct sb *out, const char *s);
+/* Markdown table cell: | and newlines escaped, HTML specials as entities. */
+void report_md_escape(struct sb *out, const char *s);
+/* Base64 (RFC 4648) of data, for data: URIs. */
+void report_base64(struct sb *out, const void *data, size_t n);
+
+/* ===== Graphs (gnuplot.c) ===== */
+struct report_graph {
+	const char *name;	/* "latency", "rate", "stale" */
+	const char *title;
+	struct sb png;		/* PNG bytes, empty if not drawn */
+	struct sb note;		/* why not drawn, or how it was sampled */
+};
+#define REPORT_MAX_GRAPHS 3
+/*
+ * Draw the graphs for a run with gnuplot (found on $PATH, or $NS_GNUPLOT).
+ * Never fails: a graph that could not be drawn has an empty png and a note
+ * saying why.  Returns the number of graphs filled in g[].
+ */
+size_t report_graphs(const struct report_run *r,
+		     struct report_graph g[REPORT_MAX_GRAPHS]);
+void report_graph_release(struct report_graph *g);
+
+/* ===== Report plug-ins ===== */
+struct report_type {
+	const char *name;	/* "html", "junit", "summary" */
+	const char *file;	/* what it writes in dir */
+	int (*write)(const struct report_run *run, const char *dir,
+		     struct sb *err);
+};
+
+extern const struct report_type report_html, report_junit, report_summary;
+/* The registry (reports/registry.c), NULL-terminated. */
+extern const struct report_type *const report_types[];
+const struct report_type *report_find(const char *name);
+
+/* Write a whole file atomically (tmp + rename); err names the path. */
+int report_write_file(const char *dir, const char *name, const char *data,
+		      size_t len, struct sb *err);
+
+/*
+ * Load run_dir and write every report into it.  Returns 0 or the first
+ * error (every report is still attempted).  `netsplit report` and the end
+ * of `netsplit run` call this.
+ */
+int report_write_all(const char *run_dir, struct sb *err);
+/* Write every report of a loaded run into dir (same rules). */
+int report_write_run(const struct report_run *run, const char *dir,
+		     struct sb *err);
+
+/* ===== Comparison (compare.c) ===== */
+/* Text (for a terminal) and a self-contained HTML page comparing a, b. */
+void report_compare_text(const struct report_run *a,
+			 const struct report_run *b, struct sb *out);
+void report_compare_html(const struct report_run *a,
+			 const struct report_run *b, struct sb *out);
+
+#endif

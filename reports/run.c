@@ -1,0 +1,513 @@
+/*
+ * run.c - loading a run directory for the reports (report_run_load) and
+ * what every report derives from it: fault windows from the nemesis
+ * events, client operations, and the anomalies of results.json resolved
+ * against the history.
+ *
+ * Fault windows.  A nemesis event whose f is "start-KIND" (or "start")
+ * opens a window of KIND at its time; the next "stop-KIND" (or "stop",
+ * which closes every open window) closes it at the time of the stop's
+ * completion when it has one, else at the stop's own time.  The completion
+ * of a start or stop (paired by the history reader) is not a new window.
+ * A window never stopped ends at the last event and is marked open.
+ *
+ * Anomaly ops.  results.json cites each op with its "position" in the
+ * history and its "index" field; the position is trusted when the event
+ * there has that index, else the index is looked up.  A cited completion
+ * is replaced by its invoke.  Ops not found are counted, never guessed.
+ *
+ * Cost: O(n) over the events, plus O(n log n) once if the history's
+ * indices are not its positions.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "alloc.h"
+#include "err.h"
+
+static char *path_join(const char *dir, const char *name)
+{
+	struct sb sb = SB_INIT;
+
+	sb_addf(&sb, "%s/%s", dir, name);
+	return sb_detach(&sb, NULL);
+}
+
+/* 1 if path exists, 0 if not (ENOENT), -1 with a message otherwise. */
+static int exists(const char *path, struct sb *err)
+{
+	struct stat st;
+
+	if (!stat(path, &st))
+		return 1;
+	if (errno == ENOENT)
+		return 0;
+	sb_addf(err, "cannot read '%s': %s", path, strerror(errno));
+	return -1;
+}
+
+static int load_json(const char *path, json_t **out, struct sb *err)
+{
+	json_error_t je;
+
+	*out = json_load_file(path, 0, &je);
+	if (!*out) {
+		sb_addf(err, "%s:%d: %s", path, je.line, je.text);
+		return -NS_EINPUT;
+	}
+	if (!json_is_object(*out)) {
+		sb_addf(err, "%s: not a JSON object", path);
+		json_decref(*out);
+		*out = NULL;
+		return -NS_EINPUT;
+	}
+	return 0;
+}
+
+/* ===== Fault windows ===== */
+
+static const char *fault_kind(const char *f, const char *verb)
+{
+	size_t n = strlen(verb);
+
+	if (strncmp(f, verb, n))
+		return NULL;
+	if (!f[n])
+		return "fault";
+	if (f[n] == '-' && f[n + 1])
+		return f + n + 1;
+	return NULL;
+}
+
+static void value_text(const struct history *h, const struct hist_value *v,
+		       struct sb *out)
+{
+	if (v->kind == HV_STR)
+		sb_adds(out, hist_str(h, v->u.str));
+	else
+		hist_value_json(h, v, out);
+}
+
+static void derive_faults(struct report_run *r)
+{
+	const struct history *h = &r->hist;
+	size_t i, j, alloc = 0;
+
+	for (i = 0; i < h->n; i++) {
+		const struct hist_event *e = &h->ev[i];
+		const char *f, *kind;
+		int64_t end;
+
+		if (hist_is_client(e))
+			continue;
+		if (e->pair >= 0 && (size_t)e->pair < i)
+			continue;	/* completion of a start or stop */
+		f = hist_str(h, e->f);
+		kind = fault_kind(f, "start");
+		if (kind) {
+			struct report_fault *ft;
+			struct sb d = SB_INIT;
+			const struct hist_value *v = &e->value;
+
+			if (v->kind == HV_NIL && e->pair >= 0)
+				v = &h->ev[e->pair].value;
+			if (v->kind != HV_NIL)
+				value_text(h, v, &d);
+			ALLOC_GROW(r->faults, r->nfaults + 1, alloc);
+			ft = &r->faults[r->nfaults++];
+			memset(ft, 0, sizeof(*ft));
+			ft->kind = xstrdup(kind);
+			ft->desc = sb_detach(&d, NULL);
+			ft->start = e->time;
+			ft->stop = -1;
+			ft->start_pos = i;
+			continue;
+		}
+		kind = fault_kind(f, "stop");
+		if (!kind)
+			continue;
+		end = e->pair >= 0 ? h->ev[e->pair].time : e->time;
+		for (j = r->nfaults; j-- > 0;) {
+			struct report_fault *ft = &r->faults[j];
+
+			if (ft->stop >= 0)
+				continue;
+			if (strcmp(kind, "fault") && strcmp(ft->kind, kind))
+				continue;
+			ft->stop = end;
+			if (strcmp(kind, "fault"))
+				break;
+		}
+	}
+	for (j = 0; j < r->nfaults; j++)
+		if (r->faults[j].stop < 0) {
+			r->faults[j].stop = r->t1;
+			r->faults[j].open = 1;
+		}
+}
+
+/* ===== Anomalies ===== */
+
+struct index_pos {
+	uint64_t index;
+	size_t pos;
+};
+
+static int cmp_index_pos(const void *a, const void *b)
+{
+	const struct index_pos *x = a, *y = b;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+struct index_map {
+	struct index_pos *v;	/* NULL: index == position */
+	size_t n;
+	int built;
+};
+
+static void index_map_build(struct index_map *m, const struct history *h)
+{
+	size_t i;
+
+	m->built = 1;
+	for (i = 0; i < h->n; i++)
+		if (h->ev[i].index != i)
+			break;
+	if (i == h->n)
+		return;
+	m->v = xmalloc((h->n ? h->n : 1) * sizeof(*m->v));
+	for (i = 0; i < h->n; i++) {
+		m->v[i].index = h->ev[i].index;
+		m->v[i].pos = i;
+	}
+	m->n = h->n;
+	qsort(m->v, m->n, sizeof(*m->v), cmp_index_pos);
+}
+
+static int64_t index_map_find(struct index_map *m, const struct history *h,
+			      uint64_t index)
+{
+	struct index_pos key = { index, 0 }, *p;
+
+	if (!m->built)
+		index_map_build(m, h);
+	if (!m->v)
+		return index < h->n ? (int64_t)index : -1;
+	p = bsearch(&key, m->v, m->n, sizeof(*m->v), cmp_index_pos);
+	return p ? (int64_t)p->pos : -1;
+}
+
+static int64_t resolve_op(struct report_run *r, struct index_map *m,
+			  json_t *op, uint64_t *index_out)
+{
+	const struct history *h = &r->hist;
+	json_t *jp = json_object_get(op, "position");
+	json_t *ji = json_object_get(op, "index");
+	int64_t pos = -1;
+
+	*index_out = json_is_integer(ji) ? (uint64_t)json_integer_value(ji)
+					 : UINT64_MAX;
+	if (json_is_integer(jp)) {
+		json_int_t p = json_integer_value(jp);
+
+		if (p >= 0 && (uint64_t)p < h->n &&
+		    (!json_is_integer(ji) ||
+		     h->ev[p].index == *index_out))
+			pos = p;
+		if (*index_out == UINT64_MAX && pos >= 0)
+			*index_out = h->ev[pos].index;
+	}
+	if (pos < 0 && json_is_integer(ji))
+		pos = index_map_find(m, h, *index_out);
+	if (pos >= 0 && h->ev[pos].type != HIST_INVOKE && h->ev[pos].pair >= 0)
+		pos = h->ev[pos].pair;
+	return pos;
+}
+
+static void derive_anomalies(struct report_run *r)
+{
+	json_t *checkers, *c, *a;
+	size_t i, j, alloc = 0;
+	struct index_map m = { NULL, 0, 0 };
+
+	if (!r->results)
+		return;
+	checkers = json_object_get(r->results, "checkers");
+	json_array_foreach(checkers, i, c) {
+		const char *name = json_string_value(
+			json_object_get(c, "checker"));
+		json_t *list = json_object_get(c, "anomalies");
+
+		json_array_foreach(list, j, a) {
+			struct report_anomaly *ra;
+			json_t *ops = json_object_get(a, "ops"), *op;
+			size_t k, nops = json_array_size(ops);
+
+			ALLOC_GROW(r->anomalies, r->nanomalies + 1, alloc);
+			ra = &r->anomalies[r->nanomalies++];
+			memset(ra, 0, sizeof(*ra));
+			ra->checker = name ? name : "?";
+			ra->kind = json_string_value(
+				json_object_get(a, "kind"));
+			if (!ra->kind)
+				ra->kind = "anomaly";
+			ra->text = json_string_value(
+				json_object_get(a, "text"));
+			if (!ra->text)
+				ra->text = "";
+			ra->key = json_string_value(json_object_get(a, "key"));
+			ra->json = a;
+			ra->ops = xcalloc(nops ? nops : 1, sizeof(*ra->ops));
+			ra->op_index = xcalloc(nops ? nops : 1,
+					       sizeof(*ra->op_index));
+			json_array_foreach(ops, k, op) {
+				uint64_t idx;
+				int64_t pos = r->have_hist
+					? resolve_op(r, &m, op, &idx) : -1;
+
+				if (!r->have_hist) {
+					json_t *ji = json_object_get(op,
+								     "index");
+					idx = json_is_integer(ji)
+						? (uint64_t)
+						  json_integer_value(ji)
+						: UINT64_MAX;
+				}
+				if (pos < 0) {
+					ra->unresolved++;
+					continue;
+				}
+				ra->ops[ra->nops] = (size_t)pos;
+				ra->op_index[ra->nops++] = idx;
+			}
+		}
+	}
+	free(m.v);
+}
+
+static void derive(struct report_run *r)
+{
+	const struct history *h = &r->hist;
+	size_t i, alloc = 0;
+
+	/*
+	 * Times are ns since the test started, so the report's clock starts
+	 * at 0; a foreign history with wall-clock times (more than ~11 days
+	 * in ns) starts at its first event instead.
+	 */
+	r->t0 = h->n && h->ev[0].time > (int64_t)1000000000000000LL
+		? h->ev[0].time : 0;
+	r->t1 = r->t0;
+	for (i = 0; i < h->n; i++) {
+		const struct hist_event *e = &h->ev[i];
+
+		if (e->time > r->t1)
+			r->t1 = e->time;
+		if (e->time < r->t0)
+			r->t0 = e->time;
+		if (hist_is_client(e) && e->type == HIST_INVOKE) {
+			ALLOC_GROW(r->ops, r->nops + 1, alloc);
+			r->ops[r->nops].inv = i;
+			r->ops[r->nops].comp = e->pair;
+			r->nops++;
+		}
+	}
+	derive_faults(r);
+	derive_anomalies(r);
+}
+
+int report_run_load(struct report_run *r, const char *dir, struct sb *err)
+{
+	char *run_path = path_join(dir, "run.json");
+	char *hist_path = path_join(dir, "history.jsonl");
+	char *res_path = path_join(dir, "results.json");
+	struct stat st;
+	int ret = 0, e_run, e_hist, e_res;
+
+	memset(r, 0, sizeof(*r));
+	r->dir = xstrdup(dir);
+	r->notes = (struct sb)SB_INIT;
+	hist_init(&r->hist);
+	if (stat(dir, &st)) {
+		sb_addf(err, "cannot open run directory '%s': %s", dir,
+			strerror(errno));
+		ret = -NS_EINPUT;
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		sb_addf(err, "'%s' is not a run directory", dir);
+		ret = -NS_EINPUT;
+		goto out;
+	}
+	e_run = exists(run_path, err);
+	e_hist = exists(hist_path, err);
+	e_res = exists(res_path, err);
+	if (e_run < 0 || e_hist < 0 || e_res < 0) {
+		ret = -NS_EIO;
+		goto out;
+	}
+	if (!e_run && !e_hist && !e_res) {
+		sb_addf(err, "'%s' is not a run directory: no run.json, "
+			"history.jsonl or results.json in it", dir);
+		ret = -NS_EINPUT;
+		goto out;
+	}
+	if (!e_run)
+		sb_addf(&r->notes, "%s is missing: the test's settings are "
+			"unknown\n", run_path);
+	else if ((ret = load_json(run_path, &r->run, err)))
+		goto out;
+	if (!e_res)
+		sb_addf(&r->notes, "%s is missing: the history was not "
+			"checked, so there is no verdict\n", res_path);
+	else if ((ret = load_json(res_path, &r->results, err)))
+		goto out;
+	if (!e_hist) {
+		sb_addf(&r->notes, "%s is missing: no timeline, graphs or "
+			"op details\n", hist_path);
+	} else {
+		struct sb warn = SB_INIT;
+
+		ret = hist_read_file(&r->hist, hist_path, HIST_FMT_JSON,
+				     &warn, err);
+		if (warn.len)
+			sb_addf(&r->notes, "%s%s", warn.buf,
+				warn.buf[warn.len - 1] == '\n' ? "" : "\n");
+		sb_release(&warn);
+		if (ret)
+			goto out;
+		r->have_hist = 1;
+	}
+	derive(r);
+out:
+	free(run_path);
+	free(hist_path);
+	free(res_path);
+	return ret;
+}
+
+void report_run_release(struct report_run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfaults; i++) {
+		free(r->faults[i].kind);
+		free(r->faults[i].desc);
+	}
+	free(r->faults);
+	for (i = 0; i < r->nanomalies; i++) {
+		free(r->anomalies[i].ops);
+		free(r->anomalies[i].op_index);
+	}
+	free(r->anomalies);
+	free(r->ops);
+	json_decref(r->run);
+	json_decref(r->results);
+	hist_release(&r->hist);
+	sb_release(&r->notes);
+	free(r->dir);
+	memset(r, 0, sizeof(*r));
+}
+
+static void json_text(json_t *v, struct sb *out)
+{
+	size_t i;
+	json_t *x;
+	char *s;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		sb_add(out, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		sb_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		sb_addf(out, "%g", json_real_value(v));
+		break;
+	case JSON_TRUE:
+		sb_adds(out, "true");
+		break;
+	case JSON_FALSE:
+		sb_adds(out, "false");
+		break;
+	case JSON_NULL:
+		break;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, x) {
+			if (i)
+				sb_adds(out, ", ");
+			json_text(x, out);
+		}
+		break;
+	case JSON_OBJECT:
+		s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+		if (s)
+			sb_adds(out, s);
+		free(s);
+		break;
+	}
+}
+
+void report_run_field(const struct report_run *r, const char *name,
+		      struct sb *out)
+{
+	json_t *v = r->run ? json_object_get(r->run, name) : NULL;
+
+	if (v)
+		json_text(v, out);
+}
+
+const char *report_run_verdict(const struct report_run *r)
+{
+	const char *v = r->results ? json_string_value(
+		json_object_get(r->results, "verdict")) : NULL;
+
+	if (v && (!strcmp(v, "valid") || !strcmp(v, "invalid")))
+		return v;
+	return "unknown";
+}
+
+int report_run_exit(const struct report_run *r)
+{
+	const char *v = report_run_verdict(r);
+
+	if (!strcmp(v, "valid"))
+		return NS_EXIT_VALID;
+	if (!strcmp(v, "invalid"))
+		return NS_EXIT_ANOMALY;
+	return NS_EXIT_UNKNOWN;
+}
+
+size_t report_faults_during(const struct report_run *r, int64_t t0,
+			    int64_t t1, size_t *out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nfaults && n < max; i++)
+		if (r->faults[i].start <= t1 && r->faults[i].stop >= t0)
+			out[n++] = i;
+	return n;
+}
+
+int64_t report_op_end(const struct report_run *r, size_t inv)
+{
+	int64_t c = r->hist.ev[inv].pair;
+
+	return c >= 0 ? r->hist.ev[c].time : r->t1;
+}
+
+const char *report_op_outcome(const struct report_run *r, size_t inv)
+{
+	int64_t c = r->hist.ev[inv].pair;
+
+	if (c < 0)
+		return "pending";
+	return hist_type_name(r->hist.ev[c].type);
+}

@@ -1,0 +1,203 @@
+/*
+ * summary.c - summary.md: the run in a few lines of Markdown for a CI
+ * page (verdict per checker, the first anomalies in words, figures), and
+ * the same appended to the file named by $GITHUB_STEP_SUMMARY when set.
+ *
+ * GitHub takes at most 1 MiB per step summary: the text is capped at
+ * SUMMARY_MAX, and what is appended never takes the step's file past it
+ * (cut at a line, with a note).  Values from the run are escaped for
+ * Markdown table cells and inline HTML (report_md_escape).
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+
+#define SUMMARY_MAX (1024 * 1024)
+#define MAX_LISTED 20
+
+static const char *mark(const char *v)
+{
+	if (!strcmp(v, "valid"))
+		return "\xe2\x9c\x85";		/* check mark */
+	if (!strcmp(v, "invalid"))
+		return "\xe2\x9d\x8c";		/* cross */
+	return "\xe2\x9a\xa0\xef\xb8\x8f";	/* warning sign */
+}
+
+static void md_field(const struct report_run *r, const char *label,
+		     const char *field, struct sb *out)
+{
+	struct sb v = SB_INIT;
+
+	report_run_field(r, field, &v);
+	sb_addf(out, "%s: ", label);
+	if (v.len)
+		report_md_escape(out, v.buf);
+	else
+		sb_adds(out, "unknown");
+	sb_release(&v);
+}
+
+static void summary_md(const struct report_run *r, struct sb *out)
+{
+	const char *verdict = report_run_verdict(r);
+	struct sb name = SB_INIT;
+	struct report_stats st;
+	json_t *c;
+	size_t i, j;
+
+	report_run_field(r, "name", &name);
+	sb_addf(out, "## netsplit: ");
+	report_md_escape(out, name.len ? name.buf : r->dir);
+	sb_addf(out, " %s %s\n\n", mark(verdict), verdict);
+	md_field(r, "database", "db", out);
+	sb_adds(out, " · ");
+	md_field(r, "workload", "workload", out);
+	sb_adds(out, " · ");
+	md_field(r, "nemesis", "nemesis", out);
+	sb_adds(out, " · ");
+	md_field(r, "nodes", "nodes", out);
+	sb_adds(out, " · ");
+	md_field(r, "seed", "seed", out);
+	sb_adds(out, "\n\n");
+	if (!r->results) {
+		sb_adds(out, "No results.json: the history was not "
+			"checked.\n\n");
+	} else {
+		sb_adds(out, "| checker | verdict | anomalies | summary |\n"
+			"|---|---|---|---|\n");
+		json_array_foreach(json_object_get(r->results, "checkers"),
+				   i, c) {
+			const char *cn = json_string_value(
+				json_object_get(c, "checker"));
+			const char *v = json_string_value(
+				json_object_get(c, "verdict"));
+			const char *s = json_string_value(
+				json_object_get(c, "summary"));
+			json_t *n = json_object_get(c, "anomaly_count");
+
+			if (!v || (strcmp(v, "valid") && strcmp(v, "invalid")))
+				v = "unknown";
+			sb_adds(out, "| ");
+			report_md_escape(out, cn ? cn : "?");
+			sb_addf(out, " | %s %s | %" JSON_INTEGER_FORMAT " | ",
+				mark(v), v, json_is_integer(n)
+				? json_integer_value(n)
+				: (json_int_t)json_array_size(
+					json_object_get(c, "anomalies")));
+			report_md_escape(out, s ? s : "");
+			sb_adds(out, " |\n");
+		}
+		sb_adds(out, "\n");
+	}
+	for (i = 0; i < r->nanomalies && i < MAX_LISTED; i++) {
+		const struct report_anomaly *an = &r->anomalies[i];
+
+		if (!i)
+			sb_adds(out, "### Anomalies\n\n");
+		sb_addf(out, "%zu. **", i + 1);
+		report_md_escape(out, an->kind);
+		sb_adds(out, "** (");
+		report_md_escape(out, an->checker);
+		if (an->key) {
+			sb_adds(out, ", key ");
+			report_md_escape(out, an->key);
+		}
+		sb_adds(out, "): ");
+		report_md_escape(out, an->text);
+		for (j = 0; j < an->nops; j++)
+			sb_addf(out, "%s%llu", j ? ", " : " (ops ",
+				(unsigned long long)an->op_index[j]);
+		sb_adds(out, an->nops ? ")\n" : "\n");
+	}
+	if (r->nanomalies > MAX_LISTED)
+		sb_addf(out, "\n%zu more in report.html and results.json.\n",
+			r->nanomalies - MAX_LISTED);
+	if (r->nanomalies)
+		sb_adds(out, "\n");
+	if (r->have_hist) {
+		report_stats_compute(r, NULL, &st);
+		sb_addf(out, "%zu ops (%zu ok, %zu fail, %zu indeterminate) "
+			"in %.1f s, %.1f ok/s; latency of ok ops: p50 %.1f "
+			"ms, p99 %.1f ms, max %.1f ms; %zu fault window%s.\n\n",
+			st.ops, st.ok, st.fail, st.info, st.duration_s,
+			st.throughput, st.p50_ms, st.p99_ms, st.max_ms,
+			r->nfaults, r->nfaults == 1 ? "" : "s");
+	}
+	if (r->notes.len) {
+		sb_adds(out, "> ");
+		report_md_escape(out, r->notes.buf);
+		sb_adds(out, "\n\n");
+	}
+	sb_adds(out, "Full report: `report.html` in ");
+	sb_adds(out, "the run directory.\n");
+	sb_release(&name);
+}
+
+/* Append to the step summary without taking it past SUMMARY_MAX. */
+static int append_step_summary(const char *path, const struct sb *md,
+			       struct sb *err)
+{
+	static const char cut[] = "\n\n*(summary cut: GitHub's 1 MiB "
+				  "limit; see summary.md)*\n";
+	struct stat st;
+	size_t room, n = md->len;
+	int fd;
+	ssize_t w;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || fstat(fd, &st)) {
+		sb_addf(err, "cannot append to '%s' ($GITHUB_STEP_SUMMARY): "
+			"%s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -NS_EIO;
+	}
+	room = (size_t)st.st_size < SUMMARY_MAX
+		? SUMMARY_MAX - (size_t)st.st_size : 0;
+	if (n > room) {
+		n = room > sizeof(cut) ? room - sizeof(cut) : 0;
+		while (n && md->buf[n - 1] != '\n')
+			n--;
+	}
+	w = n ? write(fd, md->buf, n) : 0;
+	if (w >= 0 && n < md->len && room >= sizeof(cut))
+		w = write(fd, cut, sizeof(cut) - 1);
+	if (w < 0) {
+		sb_addf(err, "cannot append to '%s' ($GITHUB_STEP_SUMMARY): "
+			"%s", path, strerror(errno));
+		close(fd);
+		return -NS_EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+static int write_summary(const struct report_run *r, const char *dir,
+			 struct sb *err)
+{
+	struct sb md = SB_INIT;
+	const char *gh = getenv("GITHUB_STEP_SUMMARY");
+	int ret;
+
+	md.max = SUMMARY_MAX;
+	summary_md(r, &md);
+	ret = report_write_file(dir, "summary.md", md.buf, md.len, err);
+	if (!ret && gh && *gh)
+		ret = append_step_summary(gh, &md, err);
+	sb_release(&md);
+	return ret;
+}
+
+const struct report_type report_summary = {
+	.name = "summary",
+	.file = "summary.md",
+	.write = write_summary,
+};

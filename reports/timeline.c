@@ -1,0 +1,421 @@
+/*
+ * timeline.c - the timeline of report.html, in the spirit of Jepsen's
+ * timeline.html: one lane per client process, each op a bar from invoke
+ * to completion coloured by outcome (ok, fail, info; an op that never
+ * completed runs to the end of its window, striped), fault windows shaded
+ * behind the lanes, the ops an anomaly cites outlined, and a mark per
+ * anomaly linking back to its explanation (and from it, here).
+ *
+ * Windows.  A history of at most FULL_OPS client ops is drawn whole.  A
+ * larger one is drawn as windows of WINDOW_EVENTS events either side of
+ * each op the anomalies cite (overlapping windows merged, at most
+ * MAX_WINDOWS), or its first FIRST_OPS ops when nothing was cited: a
+ * million-op history gives a few thousand bars, never millions.
+ *
+ * Layout is static HTML (absolute positions in px), so the timeline reads
+ * without script; the script only adds details on click (from the ops
+ * JSON this file adds to the page's data).
+ */
+#include "html-internal.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+
+#define FULL_OPS 3000
+#define WINDOW_EVENTS 40
+#define MAX_WINDOWS 40
+#define FIRST_OPS 300
+#define LANE_H 16
+#define AXIS_H 22
+#define LABEL_W 64
+
+struct window {
+	size_t a, b;		/* event positions, inclusive */
+};
+
+static int cmp_window(const void *x, const void *y)
+{
+	const struct window *p = x, *q = y;
+
+	return p->a < q->a ? -1 : p->a > q->a;
+}
+
+/* Windows of events to draw, merged and sorted. */
+static size_t windows(const struct report_run *r, struct window *w,
+		      size_t *dropped)
+{
+	const struct history *h = &r->hist;
+	size_t n = 0, i, j, k;
+
+	*dropped = 0;
+	if (!h->n)
+		return 0;
+	if (r->nops <= FULL_OPS) {
+		w[0].a = 0;
+		w[0].b = h->n - 1;
+		return 1;
+	}
+	for (i = 0; i < r->nanomalies; i++) {
+		const struct report_anomaly *an = &r->anomalies[i];
+
+		for (j = 0; j < an->nops; j++) {
+			size_t p = an->ops[j], e = p;
+
+			if (h->ev[p].pair > (int64_t)p &&
+			    (size_t)h->ev[p].pair - p < WINDOW_EVENTS * 4)
+				e = (size_t)h->ev[p].pair;
+			for (k = 0; k < n; k++)
+				if (p + WINDOW_EVENTS >= w[k].a &&
+				    p <= w[k].b + WINDOW_EVENTS)
+					break;
+			if (k < n) {
+				if (p < w[k].a + WINDOW_EVENTS)
+					w[k].a = p > WINDOW_EVENTS
+						 ? p - WINDOW_EVENTS : 0;
+				if (e + WINDOW_EVENTS > w[k].b)
+					w[k].b = e + WINDOW_EVENTS;
+			} else if (n < MAX_WINDOWS) {
+				w[n].a = p > WINDOW_EVENTS
+					 ? p - WINDOW_EVENTS : 0;
+				w[n].b = e + WINDOW_EVENTS;
+				n++;
+			} else {
+				(*dropped)++;
+			}
+		}
+	}
+	if (!n) {
+		w[0].a = 0;
+		w[0].b = r->ops[FIRST_OPS].inv;
+		n = 1;
+	}
+	for (k = 0; k < n; k++)
+		if (w[k].b >= h->n)
+			w[k].b = h->n - 1;
+	qsort(w, n, sizeof(*w), cmp_window);
+	for (i = 0, k = 0; i < n; i++) {	/* merge overlaps */
+		if (k && w[i].a <= w[k - 1].b + 1) {
+			if (w[i].b > w[k - 1].b)
+				w[k - 1].b = w[i].b;
+		} else {
+			w[k++] = w[i];
+		}
+	}
+	return k;
+}
+
+/* First op (index into r->ops) whose invoke is at or after position p. */
+static size_t first_op(const struct report_run *r, size_t p)
+{
+	size_t lo = 0, hi = r->nops;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->ops[mid].inv < p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double nice_step(double span_s, double px)
+{
+	static const double steps[] = { 1, 2, 5 };
+	double want = span_s / (px / 110), p = 1e-6;
+	size_t i;
+
+	for (;;) {
+		for (i = 0; i < 3; i++)
+			if (steps[i] * p >= want)
+				return steps[i] * p;
+		p *= 10;
+	}
+}
+
+static void op_json(const struct report_run *r, size_t opi, json_t *ops)
+{
+	const struct history *h = &r->hist;
+	const struct report_op *op = &r->ops[opi];
+	const struct hist_event *e = &h->ev[op->inv];
+	struct sb v = SB_INIT, t = SB_INIT, idx = SB_INIT;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "process", json_integer(e->process));
+	json_object_set_new(o, "session", json_integer(e->session));
+	json_object_set_new(o, "node", json_string(hist_str(h, e->node)));
+	json_object_set_new(o, "f", json_string(hist_str(h, e->f)));
+	if (e->flags & HIST_F_KEY)
+		json_object_set_new(o, "key",
+				    json_string(hist_str(h, e->key)));
+	report__value_text(r, op->inv, &v);
+	json_object_set_new(o, "value", json_stringn(v.buf, v.len));
+	report__secs(r, e->time, &t);
+	json_object_set_new(o, "invoke", json_string(t.buf));
+	json_object_set_new(o, "outcome",
+			    json_string(report_op_outcome(r, op->inv)));
+	if (op->comp >= 0) {
+		const struct hist_event *c = &h->ev[op->comp];
+
+		sb_reset(&t);
+		report__secs(r, c->time, &t);
+		json_object_set_new(o, "complete", json_string(t.buf));
+		sb_reset(&v);
+		report__value_text(r, (size_t)op->comp, &v);
+		json_object_set_new(o, "returned",
+				    json_stringn(v.buf, v.len));
+		if (c->error)
+			json_object_set_new(o, "error", json_string(
+				hist_str(h, c->error)));
+	}
+	sb_addf(&idx, "%" PRIu64, e->index);
+	json_object_set_new(ops, idx.buf, o);
+	sb_release(&v);
+	sb_release(&t);
+	sb_release(&idx);
+}
+
+static void draw_window(const struct report_run *r, const struct window *w,
+			const uint32_t *anom_of_op, int *anchored,
+			size_t nanom, size_t wi, struct sb *out, json_t *ops)
+{
+	const struct history *h = &r->hist;
+	size_t o0 = first_op(r, w->a), o1 = first_op(r, w->b + 1), i, k;
+	size_t nlanes = 0, nops = o1 - o0;
+	int64_t *lanes = xmalloc((nops ? nops : 1) * sizeof(*lanes));
+	int64_t t0 = h->ev[w->a].time, t1 = h->ev[w->b].time;
+	double width, scale, step, x;
+	size_t height;
+
+	for (i = o0; i < o1; i++)
+		lanes[nlanes++] = h->ev[r->ops[i].inv].process;
+	qsort(lanes, nlanes, sizeof(*lanes), cmp_i64);
+	for (i = 0, k = 0; i < nlanes; i++)
+		if (!k || lanes[k - 1] != lanes[i])
+			lanes[k++] = lanes[i];
+	nlanes = k;
+	for (i = o0; i < o1; i++) {
+		int64_t e = report_op_end(r, r->ops[i].inv);
+
+		if (e > t1 && w->b + 1 < h->n)
+			e = h->ev[w->b + 1].time;
+		if (e > t1)
+			t1 = e;
+	}
+	if (t1 <= t0)
+		t1 = t0 + 1000000;	/* 1 ms: a window of one instant */
+	width = (double)nops * 10;
+	if (width < 900)
+		width = 900;
+	if (width > 8000)
+		width = 8000;
+	scale = width / (double)(t1 - t0);
+	height = AXIS_H + nlanes * LANE_H + 4;
+
+	sb_addf(out, "<div class=\"tl-window\" id=\"tl-window-%zu\">"
+		"<p class=\"tl-caption\">", wi + 1);
+	sb_addf(out, "Events %" PRIu64 " to %" PRIu64 " (", h->ev[w->a].index,
+		h->ev[w->b].index);
+	report__secs(r, t0, out);
+	sb_adds(out, " s to ");
+	report__secs(r, t1, out);
+	sb_addf(out, " s), %zu ops in %zu lanes</p>", nops, nlanes);
+	sb_addf(out, "<div class=\"tl-scroll\"><div class=\"tl-canvas\" "
+		"style=\"width:%.0fpx;height:%zupx\">", width + LABEL_W + 8,
+		height);
+	/* fault bands behind everything */
+	for (i = 0; i < r->nfaults; i++) {
+		const struct report_fault *f = &r->faults[i];
+		int64_t a = f->start > t0 ? f->start : t0;
+		int64_t b = f->stop < t1 ? f->stop : t1;
+
+		if (f->start > t1 || f->stop < t0)
+			continue;
+		sb_addf(out, "<div class=\"fault-band\" data-fault=\"%zu\" "
+			"style=\"left:%.1fpx;width:%.1fpx;height:%zupx;"
+			"background:%s\" title=\"", i + 1,
+			LABEL_W + (double)(a - t0) * scale,
+			(double)(b - a) * scale > 2
+				? (double)(b - a) * scale : 2.0,
+			height, report__fault_colour(r, i));
+		report_html_escape(out, f->kind);
+		if (f->desc[0]) {
+			sb_adds(out, ": ");
+			report_html_escape(out, f->desc);
+		}
+		sb_adds(out, "\"><span>");
+		report_html_escape(out, f->kind);
+		sb_adds(out, "</span></div>");
+	}
+	/* time axis */
+	step = nice_step((double)(t1 - t0) / 1e9, width);
+	for (x = (double)(int64_t)((double)(t0 - r->t0) / 1e9 / step) * step;
+	     x * 1e9 <= (double)(t1 - r->t0); x += step) {
+		double px = ((x * 1e9) - (double)(t0 - r->t0)) * scale;
+
+		if (px < 0)
+			continue;
+		sb_addf(out, "<div class=\"tick\" style=\"left:%.1fpx;"
+			"height:%zupx\"><span>%.*f s</span></div>",
+			LABEL_W + px, height, step < 1 ? 3 : 0, x);
+	}
+	for (k = 0; k < nlanes; k++)
+		sb_addf(out, "<div class=\"lane-label\" style=\"top:%zupx\">"
+			"p%" PRId64 "</div>", AXIS_H + k * LANE_H, lanes[k]);
+	for (i = o0; i < o1; i++) {
+		const struct report_op *op = &r->ops[i];
+		const struct hist_event *e = &h->ev[op->inv];
+		int64_t end = report_op_end(r, op->inv);
+		const char *oc = report_op_outcome(r, op->inv);
+		size_t lane = (size_t)((int64_t *)bsearch(&e->process, lanes,
+			nlanes, sizeof(*lanes), cmp_i64) - lanes);
+		double left = (double)(e->time - t0) * scale;
+		double wpx;
+		struct sb t = SB_INIT;
+		uint32_t an = anom_of_op[i];
+
+		if (end > t1 || op->comp < 0)
+			end = t1;
+		wpx = (double)(end - e->time) * scale;
+		if (wpx < 3)
+			wpx = 3;
+		sb_addf(out, "<div class=\"op %s%s\" data-i=\"%" PRIu64 "\" "
+			"style=\"left:%.1fpx;top:%zupx;width:%.1fpx\" "
+			"title=\"", oc, an ? " anom" : "", e->index,
+			LABEL_W + left, AXIS_H + lane * LANE_H + 2, wpx);
+		sb_addf(&t, "#%" PRIu64 " p%" PRId64 " %s", e->index,
+			e->process, hist_str(h, e->f));
+		if (e->flags & HIST_F_KEY)
+			sb_addf(&t, " %s", hist_str(h, e->key));
+		if (e->value.kind != HV_NIL) {
+			sb_addc(&t, ' ');
+			report__value_text(r, op->inv, &t);
+		}
+		sb_addf(&t, " -> %s", oc);
+		if (op->comp >= 0 && h->ev[op->comp].value.kind != HV_NIL &&
+		    !hist_value_eq(h, &h->ev[op->comp].value, &e->value)) {
+			sb_addc(&t, ' ');
+			report__value_text(r, (size_t)op->comp, &t);
+		}
+		report_html_escape(out, t.buf);
+		sb_adds(out, "\"></div>");
+		sb_release(&t);
+		op_json(r, i, ops);
+	}
+	/* a mark for each anomaly at its first op drawn here */
+	for (k = 0; k < nanom && k < r->nanomalies; k++) {
+		const struct report_anomaly *an = &r->anomalies[k];
+		size_t j, best = SIZE_MAX, lane;
+
+		if (anchored[k])
+			continue;
+		for (j = 0; j < an->nops; j++)
+			if (an->ops[j] >= w->a && an->ops[j] <= w->b &&
+			    an->ops[j] < best)
+				best = an->ops[j];
+		if (best == SIZE_MAX)
+			continue;
+		anchored[k] = 1;
+		lane = (size_t)((int64_t *)bsearch(&h->ev[best].process,
+			lanes, nlanes, sizeof(*lanes), cmp_i64) - lanes);
+		sb_addf(out, "<a class=\"tl-anchor\" id=\"tl-anomaly-%zu\" "
+			"href=\"#anomaly-%zu\" style=\"left:%.1fpx;"
+			"top:%zupx\">#%zu</a>", k + 1, k + 1,
+			LABEL_W + (double)(h->ev[best].time - t0) * scale,
+			AXIS_H + lane * LANE_H, k + 1);
+	}
+	sb_adds(out, "</div></div></div>\n");
+	free(lanes);
+}
+
+void report__timeline(const struct report_run *r, const uint32_t *anom_of_op,
+		      size_t nanom, int *anchored, struct sb *out,
+		      json_t *data)
+{
+	struct window w[MAX_WINDOWS];
+	size_t n, i, dropped;
+	json_t *ops = json_object();
+
+	sb_adds(out, "<section id=\"timeline\"><h2>Timeline</h2>\n");
+	if (!r->have_hist || !r->hist.n) {
+		sb_adds(out, "<p class=\"note\">No history: nothing to "
+			"draw.</p>");
+		goto out;
+	}
+	n = windows(r, w, &dropped);
+	sb_adds(out, "<p class=\"legend\">One lane per client process; "
+		"each bar runs from invoke to completion. "
+		"<span class=\"op-key ok\"></span> ok "
+		"<span class=\"op-key fail\"></span> fail (did not happen) "
+		"<span class=\"op-key info\"></span> info (indeterminate: "
+		"may or may not have happened) "
+		"<span class=\"op-key pending\"></span> never completed "
+		"<span class=\"op-key anom\"></span> cited by an anomaly. "
+		"Shaded: faults in force. Click a bar for its details.</p>\n");
+	if (r->nops > FULL_OPS)
+		sb_addf(out, "<p class=\"note\">The history holds %zu ops; "
+			"the timeline shows %s (%zu window%s)%s.</p>\n",
+			r->nops, r->nanomalies
+				 ? "windows around the ops the anomalies cite"
+				 : "its first ops",
+			n, n == 1 ? "" : "s",
+			dropped ? "; more cited ops than windows, the rest "
+				  "are in the anomaly tables" : "");
+	for (i = 0; i < n; i++)
+		draw_window(r, &w[i], anom_of_op, anchored, nanom, i, out,
+			    ops);
+out:
+	sb_adds(out, "</section>\n");
+	json_object_set_new(data, "ops", ops);
+}
+
+void report__overview(const struct report_run *r, size_t nanom,
+		      struct sb *out)
+{
+	double span = (double)(r->t1 - r->t0);
+	size_t i;
+
+	if (span <= 0)
+		span = 1;
+	sb_adds(out, "<div id=\"overview\" title=\"the whole run\">");
+	for (i = 0; i < r->nfaults; i++) {
+		const struct report_fault *f = &r->faults[i];
+		double a = (double)(f->start - r->t0) / span * 100;
+		double b = (double)(f->stop - r->t0) / span * 100;
+
+		sb_addf(out, "<a class=\"fault-band\" href=\"#fault-%zu\" "
+			"style=\"left:%.3f%%;width:%.3f%%;background:%s\" "
+			"title=\"", i + 1, a, b - a > 0.2 ? b - a : 0.2,
+			report__fault_colour(r, i));
+		report_html_escape(out, f->kind);
+		sb_adds(out, "\"></a>");
+	}
+	for (i = 0; i < nanom && i < r->nanomalies; i++) {
+		const struct report_anomaly *an = &r->anomalies[i];
+		double a;
+
+		if (!an->nops)
+			continue;
+		a = (double)(r->hist.ev[an->ops[0]].time - r->t0) / span * 100;
+		sb_addf(out, "<a class=\"mark\" href=\"#anomaly-%zu\" "
+			"style=\"left:%.3f%%\" title=\"anomaly #%zu: ", i + 1,
+			a, i + 1);
+		report_html_escape(out, an->kind);
+		sb_adds(out, "\"></a>");
+	}
+	sb_adds(out, "</div><div class=\"overview-axis\"><span>0 s</span>"
+		"<span>");
+	report__secs(r, r->t1, out);
+	sb_adds(out, " s</span></div>\n");
+}
