@@ -216,6 +216,15 @@ static void release(struct cmp *c)
 	free(c->rows);
 }
 
+static void sanitize(struct sb *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->len; i++)
+		if ((unsigned char)s->buf[i] < 0x20 || s->buf[i] == 0x7f)
+			s->buf[i] = '?';
+}
+
 void report_compare_text(const struct report_run *a,
 			 const struct report_run *b, struct sb *out)
 {
@@ -223,6 +232,11 @@ void report_compare_text(const struct report_run *a,
 	size_t i;
 
 	build(&c, a, b);
+	for (i = 0; i < c.n; i++) {	/* no terminal escapes from a run */
+		sanitize(&c.rows[i].label);
+		sanitize(&c.rows[i].a);
+		sanitize(&c.rows[i].b);
+	}
 	sb_addf(out, "%-28s %-24s %-24s %s\n", "", "A", "B", "change");
 	for (i = 0; i < c.n; i++)
 		sb_addf(out, "%-28s %-24s %-24s %s%s\n", c.rows[i].label.buf,

@@ -5,9 +5,10 @@
  *            axis, one point style per op type (f), one colour per outcome
  *            (ok blue, fail orange, info pink, as Jepsen draws them);
  *   rate     completions per second over time, one line per f and outcome;
- *   stale    distribution of stale-read lag, when a checker measured it
- *            (anomaly detail "lag_ms"/"lag_ns", or a checker's stats
- *            "stale_lag_ms": [...]).
+ *   stale    how far behind reads were, when a checker measured it: the
+ *            stale checker's stats "histogram" (buckets over every read
+ *            it checked), else the "ms_behind" (or "lag_ms") detail of
+ *            each stale-read anomaly listed, in the same buckets.
  * Fault windows are shaded bands behind the data, one colour per kind.
  *
  * Each graph is one .gp file with its data inline ($D << EOD blocks) in a
@@ -257,9 +258,12 @@ static void rate_script(const struct report_run *r, struct sb *gp)
 	size_t *cnt;
 	int any = 0;
 
-	w = dur / 100;
-	if (w < 0.1)
-		w = 0.1;
+	/* ~50 buckets, of whole seconds once the run is 10 s or longer */
+	w = dur / 50;
+	if (dur >= 10 && w < 1)
+		w = 1;
+	else if (dur < 10)
+		w = dur > 0.1 ? dur / 10 : 0.01;
 	nb = (size_t)(dur / w) + 1;
 	cnt = xcalloc(NSER * nb, sizeof(*cnt));
 	for (i = 0; i < r->nops; i++) {
@@ -314,71 +318,96 @@ static void rate_script(const struct report_run *r, struct sb *gp)
 	free(cnt);
 }
 
-static void add_lag(double **v, size_t *n, size_t *alloc, double ms)
-{
-	if (ms < 0)
-		return;
-	ALLOC_GROW(*v, *n + 1, *alloc);
-	(*v)[(*n)++] = ms;
-}
+#define STALE_BINS 16
 
-/* Stale-read lags in ms, from anomaly details and checker stats. */
-static size_t stale_lags(const struct report_run *r, double **out)
-{
-	size_t i, j, n = 0, alloc = 0;
-	json_t *c, *x;
+struct stale_hist {
+	const char *label[STALE_BINS];	/* borrowed from results JSON */
+	double count[STALE_BINS];
+	size_t n;
+	const char *from;		/* what it was built from */
+};
 
-	*out = NULL;
+/*
+ * The stale-read distribution: a checker's stats "histogram" (the stale
+ * checker's buckets of how far behind each checked read was), else the
+ * "ms_behind" (or "lag_ms") of each stale-read anomaly listed, put in the
+ * same buckets.  0 bins: nothing measured.
+ */
+static void stale_hist(const struct report_run *r, struct stale_hist *sh)
+{
+	static const char *const names[] = { "<1ms", "<10ms", "<100ms",
+					     "<1s", "<10s", ">=10s" };
+	static const double edges[] = { 1, 10, 100, 1000, 10000 };
+	json_t *c, *x, *hist, *checkers;
+	const char *k;
+	size_t i, j, b;
+	int any = 0;
+
+	memset(sh, 0, sizeof(*sh));
 	if (!r->results)
-		return 0;
-	json_array_foreach(json_object_get(r->results, "checkers"), i, c) {
-		json_t *list = json_object_get(json_object_get(c, "stats"),
-					       "stale_lag_ms");
-
-		if (json_is_array(list)) {
-			json_array_foreach(list, j, x)
-				if (json_is_number(x))
-					add_lag(out, &n, &alloc,
-						json_number_value(x));
-			continue;	/* the full distribution */
+		return;
+	checkers = json_object_get(r->results, "checkers");
+	json_array_foreach(checkers, i, c) {
+		hist = json_object_get(json_object_get(c, "stats"),
+				       "histogram");
+		if (!json_is_object(hist) || !json_object_size(hist))
+			continue;
+		json_object_foreach(hist, k, x) {
+			if (sh->n == STALE_BINS || !json_is_number(x))
+				continue;
+			sh->label[sh->n] = k;
+			sh->count[sh->n++] = json_number_value(x);
 		}
+		sh->from = "all reads checked (stats.histogram of the "
+			   "stale checker)";
+		return;
+	}
+	for (b = 0; b < 6; b++)
+		sh->label[b] = names[b];
+	sh->n = 6;
+	sh->from = "the stale reads listed as anomalies";
+	json_array_foreach(checkers, i, c) {
 		json_array_foreach(json_object_get(c, "anomalies"), j, x) {
 			json_t *d = json_object_get(x, "detail");
-			json_t *ms = json_object_get(d, "lag_ms");
-			json_t *ns = json_object_get(d, "lag_ns");
+			json_t *ms = json_object_get(d, "ms_behind");
+			double v;
 
-			if (json_is_number(ms))
-				add_lag(out, &n, &alloc,
-					json_number_value(ms));
-			else if (json_is_number(ns))
-				add_lag(out, &n, &alloc,
-					json_number_value(ns) / 1e6);
+			if (!json_is_number(ms))
+				ms = json_object_get(d, "lag_ms");
+			if (!json_is_number(ms))
+				continue;
+			v = json_number_value(ms);
+			for (b = 0; b < 5 && v >= edges[b]; b++)
+				;
+			sh->count[b]++;
+			any = 1;
 		}
 	}
-	return n;
+	if (!any)
+		sh->n = 0;
 }
 
-static void stale_script(const double *lag, size_t n, struct sb *gp)
+static void stale_script(const struct stale_hist *sh, struct sb *gp)
 {
-	double max = 0, w;
-	size_t i, nb = 30, *cnt;
+	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (lag[i] > max)
-			max = lag[i];
-	w = max > 0 ? max / (double)nb : 1;
-	cnt = xcalloc(nb + 1, sizeof(*cnt));
-	for (i = 0; i < n; i++)
-		cnt[(size_t)(lag[i] / w) > nb ? nb : (size_t)(lag[i] / w)]++;
-	sb_adds(gp, "unset object\nunset label\nset xrange [0:*]\n"
-		"set xlabel 'how far behind the read was (ms)'\n"
-		"set ylabel 'stale reads'\nset yrange [0:*]\n"
-		"set style fill solid 0.6 border -1\n$S << EOD\n");
-	for (i = 0; i <= nb; i++)
-		sb_addf(gp, "%.6f %zu\n", ((double)i + 0.5) * w, cnt[i]);
-	sb_addf(gp, "EOD\nplot $S using 1:2 with boxes lc rgb '%s' "
-		"title 'stale reads'\n", outcome_colour[1]);
-	free(cnt);
+	sb_addf(gp, "unset object\nunset label\nset xrange [-0.6:%zu.6]\n"
+		"set xlabel 'how far behind the read was' noenhanced\n"
+		"set ylabel 'reads'\nset yrange [0:*]\nset boxwidth 0.7\n"
+		"set style fill solid 0.7 border -1\nset xtics (",
+		sh->n - 1);
+	for (i = 0; i < sh->n; i++) {
+		sb_adds(gp, i ? ", " : "");
+		gp_quote(gp, sh->label[i]);
+		sb_addf(gp, " %zu", i);
+	}
+	sb_adds(gp, ") noenhanced\n$S << EOD\n");
+	for (i = 0; i < sh->n; i++)
+		sb_addf(gp, "%zu %.0f\n", i, sh->count[i]);
+	sb_adds(gp, "EOD\nplot $S using 1:2 with boxes lc rgb '#e8871e' "
+		"title ");
+	gp_quote(gp, sh->from);
+	sb_addc(gp, '\n');
 }
 
 /* Run gnuplot on script; fill png or note. */
@@ -505,13 +534,14 @@ size_t report_graphs(const struct report_run *r,
 {
 	const char *tmp = getenv("TMPDIR");
 	struct sb dir = SB_INIT, gp = SB_INIT, png = SB_INIT;
-	double *lags;
-	size_t ng = 0, nlag = stale_lags(r, &lags);
+	struct stale_hist sh;
+	size_t ng = 0;
 	int have_dir;
 
 	graph_init(&g[ng++], "latency", "Latency over time");
 	graph_init(&g[ng++], "rate", "Throughput over time");
-	if (nlag)
+	stale_hist(r, &sh);
+	if (sh.n)
 		graph_init(&g[ng++], "stale", "Stale reads: how stale");
 	if (!r->have_hist || !r->nops) {
 		sb_adds(&g[0].note, "graph not drawn: the history holds no "
@@ -546,17 +576,16 @@ size_t report_graphs(const struct report_run *r,
 		rate_script(r, &gp);
 		run_gnuplot(dir.buf, "rate", &gp, &g[1]);
 	}
-	if (nlag) {
+	if (sh.n) {
 		sb_reset(&gp);
 		sb_reset(&png);
 		sb_addf(&png, "%s/stale.png", dir.buf);
 		gp_header(r, &gp, png.buf, "Stale reads: lag distribution");
-		stale_script(lags, nlag, &gp);
+		stale_script(&sh, &gp);
 		run_gnuplot(dir.buf, "stale", &gp, &g[2]);
 	}
 	rmdir(dir.buf);
 out:
-	free(lags);
 	sb_release(&dir);
 	sb_release(&gp);
 	sb_release(&png);

@@ -28,7 +28,7 @@
 #define WINDOW_EVENTS 40
 #define MAX_WINDOWS 40
 #define FIRST_OPS 300
-#define LANE_H 16
+#define LANE_H 20
 #define AXIS_H 22
 #define LABEL_W 64
 
@@ -215,9 +215,9 @@ static void draw_window(const struct report_run *r, const struct window *w,
 	}
 	if (t1 <= t0)
 		t1 = t0 + 1000000;	/* 1 ms: a window of one instant */
-	width = (double)nops * 10;
-	if (width < 900)
-		width = 900;
+	width = (double)nops * 12;
+	if (width < 1080)
+		width = 1080;
 	if (width > 8000)
 		width = 8000;
 	scale = width / (double)(t1 - t0);
@@ -288,8 +288,8 @@ static void draw_window(const struct report_run *r, const struct window *w,
 		if (end > t1 || op->comp < 0)
 			end = t1;
 		wpx = (double)(end - e->time) * scale;
-		if (wpx < 3)
-			wpx = 3;
+		if (wpx < 6)
+			wpx = 6;
 		sb_addf(out, "<div class=\"op %s%s\" data-i=\"%" PRIu64 "\" "
 			"style=\"left:%.1fpx;top:%zupx;width:%.1fpx\" "
 			"title=\"", oc, an ? " anom" : "", e->index,

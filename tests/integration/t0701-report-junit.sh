@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# t0701-report-junit.sh - junit.xml, summary.md / $GITHUB_STEP_SUMMARY,
+# `netsplit compare`, and run directories with parts missing or broken.
+#
+# junit.xml is parsed with libxml2 (xmllint) and validated against the
+# subset schema tests/data/report/junit-subset.xsd; counts and messages
+# are compared with results.json.
+. "$(dirname "$0")/lib.sh"
+cd "$NS_ROOT" || exit 4
+
+NS=${NS_BIN:-$NS_ROOT/netsplit}
+T=$(mktemp -d /tmp/ns-t0701.XXXXXX)
+at_exit rm -rf "$T"
+for t in jq xmllint; do
+	command -v $t >/dev/null || die_test $t "$t not installed"
+done
+xp() { xmllint --xpath "$2" "$1" 2>/dev/null; }
+
+RUN=$T/anomalies
+cp -r tests/data/report/anomalies "$RUN"
+RES=$RUN/results.json
+export GITHUB_STEP_SUMMARY=$T/step-summary.md
+printf '# earlier step text\n' >"$GITHUB_STEP_SUMMARY"
+NS_GNUPLOT=/nonexistent "$NS" report "$RUN" >/dev/null 2>&1
+check_eq report-exit 1 "$?"
+
+# ===== junit.xml =====
+J=$RUN/junit.xml
+check junit-well-formed xmllint --noout "$J"
+check junit-subset-schema xmllint --noout --schema \
+	tests/data/report/junit-subset.xsd "$J"
+ncheckers=$(jq '.checkers | length' "$RES")
+ninvalid=$(jq '[.checkers[] | select(.verdict == "invalid")] | length' "$RES")
+nunknown=$(jq '[.checkers[] | select(.verdict != "invalid" and
+	.verdict != "valid")] | length' "$RES")
+check_eq junit-one-testcase-per-checker "$ncheckers" \
+	"$(xp "$J" 'count(/testsuites/testsuite/testcase)')"
+check_eq junit-failures "$ninvalid" "$(xp "$J" 'count(//testcase/failure)')"
+check_eq junit-failures-attr "$ninvalid" \
+	"$(xp "$J" 'string(/testsuites/testsuite/@failures)')"
+check_eq junit-unknown-is-error "$nunknown" \
+	"$(xp "$J" 'count(//testcase/error[@type="unknown"])')"
+check_eq junit-errors-attr "$nunknown" \
+	"$(xp "$J" 'string(/testsuites/testsuite/@errors)')"
+check_eq junit-tests-attr "$ncheckers" \
+	"$(xp "$J" 'string(/testsuites/@tests)')"
+pairs=$(xp "$J" '//testcase' | grep -o 'classname="[^"]*" name="[^"]*"' |
+	sort | uniq -d)
+check_eq junit-unique-classname-name "" "$pairs"
+while IFS=$'\t' read -r name kinds total; do
+	msg=$(xp "$J" "string(//testcase[@name='$name']/failure/@message)")
+	check_contains "junit-$name-message-count" "$total anomal" "$msg"
+	for kind in $kinds; do
+		check_contains "junit-$name-message-kind-$kind" "$kind (" "$msg"
+	done
+done < <(jq -r '.checkers[] | select(.verdict == "invalid") |
+	[.checker, ([.anomalies[].kind] | unique | join(" ")),
+	 (.anomaly_count | tostring)] | @tsv' "$RES")
+
+# a checker listed twice still gives unique testcases
+D=$T/dup
+cp -r tests/data/report/anomalies "$D"
+jq '.checkers += [.checkers[0]]' "$RES" >"$D/results.json"
+NS_GNUPLOT=/nonexistent "$NS" report "$D" >/dev/null 2>&1
+pairs=$(xp "$D/junit.xml" '//testcase' |
+	grep -o 'classname="[^"]*" name="[^"]*"' | sort | uniq -d)
+check_eq junit-duplicate-checker-unique "" "$pairs"
+
+# ===== summary.md and $GITHUB_STEP_SUMMARY =====
+check summary-written test -s "$RUN/summary.md"
+check_contains summary-verdict-table "| linearizable |" \
+	"$(cat "$RUN/summary.md")"
+check_contains summary-anomaly-ops "(ops 10, 12)" "$(cat "$RUN/summary.md")"
+check_eq step-summary-appended "# earlier step text" \
+	"$(head -n 1 "$GITHUB_STEP_SUMMARY")"
+check_contains step-summary-has-report "## netsplit: etcd-register" \
+	"$(cat "$GITHUB_STEP_SUMMARY")"
+# a step summary already near GitHub's 1 MiB limit is not pushed past it
+head -c $((1024 * 1024 - 200)) /dev/zero | tr '\0' 'x' >"$GITHUB_STEP_SUMMARY"
+NS_GNUPLOT=/nonexistent "$NS" report "$RUN" >/dev/null 2>&1
+size=$(stat -c %s "$GITHUB_STEP_SUMMARY")
+if [ "$size" -le $((1024 * 1024)) ]; then
+	pass step-summary-capped
+else
+	fail step-summary-capped "$size bytes"
+fi
+unset GITHUB_STEP_SUMMARY
+
+# ===== compare =====
+B=$T/valid
+cp -r tests/data/report/anomalies "$B"
+jq '.verdict = "valid" | .checkers |= map(.verdict = "valid" |
+	.anomalies = [] | .anomaly_count = 0)' "$RES" >"$B/results.json"
+out=$("$NS" compare --html "$T/cmp.html" "$B" "$RUN" 2>&1)
+check_eq compare-exit-anomaly 1 "$?"
+check_contains compare-verdicts "valid" "$(grep '^verdict' <<<"$out")"
+check_contains compare-verdict-b "invalid" "$(grep '^verdict' <<<"$out")"
+check_contains compare-checker-counts "invalid (1)" \
+	"$(grep '^checker linearizable' <<<"$out")"
+check_contains compare-latency "latency p99 (ms)" "$out"
+check_contains compare-throughput "throughput (ok/s)" "$out"
+check_eq compare-html-rows "$(grep -c . <<<"$out")" \
+	"$(xmllint --html --xpath 'count(//table[@id="compare"]//tr)' \
+		"$T/cmp.html" 2>/dev/null)"
+"$NS" compare "$B" "$B" >/dev/null 2>&1
+check_eq compare-both-valid 0 "$?"
+
+# ===== missing and broken parts =====
+M=$T/noresults
+cp -r tests/data/report/anomalies "$M"
+rm "$M/results.json"
+err=$(NS_GNUPLOT=/nonexistent "$NS" report "$M" 2>&1 >/dev/null)
+check_eq noresults-exit-unknown 2 "$?"
+check_contains noresults-names-file "$M/results.json is missing" "$err"
+check_contains noresults-html-note "results.json is missing" \
+	"$(cat "$M/report.html")"
+check_eq noresults-junit-error 1 \
+	"$(xp "$M/junit.xml" 'count(//testcase[@name="results"]/error)')"
+
+H=$T/nohist
+cp -r tests/data/report/anomalies "$H"
+rm "$H/history.jsonl" "$H/run.json"
+NS_GNUPLOT=/nonexistent "$NS" report "$H" >/dev/null 2>&1
+check_eq nohist-exit-invalid 1 "$?"
+check_contains nohist-html-note "history.jsonl is missing" \
+	"$(cat "$H/report.html")"
+
+E=$T/empty
+mkdir "$E"
+err=$("$NS" report "$E" 2>&1)
+check_eq empty-dir-exit-usage 3 "$?"
+check_contains empty-dir-message "no run.json, history.jsonl" "$err"
+
+X=$T/badjson
+cp -r tests/data/report/anomalies "$X"
+printf '{"verdict": "valid",\n "checkers": [\n' >"$X/results.json"
+err=$("$NS" report "$X" 2>&1)
+check_eq bad-results-exit-usage 3 "$?"
+check_contains bad-results-names-file "$X/results.json:" "$err"
+
+Y=$T/badhist
+cp -r tests/data/report/anomalies "$Y"
+sed -i '5s/.*/{"index":4,"time":1,"process":2,"type":"ok"/' \
+	"$Y/history.jsonl"
+err=$("$NS" report "$Y" 2>&1)
+check_eq bad-history-exit-usage 3 "$?"
+check_contains bad-history-names-line "history.jsonl:5" "$err"
+
+err=$("$NS" report 2>&1)
+check_eq usage-exit 3 "$?"
+check_contains usage-text "usage: netsplit report RUN_DIR" "$err"
