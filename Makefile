@@ -12,7 +12,7 @@
 
 PREFIX ?= /usr/local
 CC ?= cc
-PKGS = libssh2 jansson libpcre2-8 libcurl hiredis libpq
+PKGS = libssh2 jansson libpcre2-8 libcurl hiredis libpq libcrypto
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

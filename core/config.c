@@ -419,7 +419,7 @@ static int plugin_section(struct config *c, const char *key, json_t **out,
 static int load_doc(struct config *c, struct sb *err)
 {
 	static const char *const keys[] = { "name", "nodes", "ssh", "db",
-					    "workload", "nemesis",
+					    "workload", "nemesis", "run",
 					    "store_dir", NULL };
 	json_t *ssh;
 	int rc;
@@ -452,6 +452,8 @@ static int load_doc(struct config *c, struct sb *err)
 		rc = plugin_section(c, "workload", &c->workload, err);
 	if (!rc)
 		rc = plugin_section(c, "nemesis", &c->nemesis, err);
+	if (!rc)
+		rc = plugin_section(c, "run", &c->run, err);
 	return rc;
 }
 

@@ -2,10 +2,10 @@
  * config.h - the netsplit config file (JSON): parsing and strict access.
  *
  * One file (--config, default ./netsplit.json) with sections `name`,
- * `nodes`, `ssh`, `db`, `workload`, `nemesis`, `store_dir`.  This module
- * parses the file, types the sections everything shares (nodes, ssh,
- * store_dir, name) and hands the plug-in sections (db, workload, nemesis)
- * out as JSON objects that each plug-in reads with the strict cfg_get_*()
+ * `nodes`, `ssh`, `db`, `workload`, `nemesis`, `run`, `store_dir`.  This
+ * module parses the file, types the sections everything shares (nodes,
+ * ssh, store_dir, name) and hands the plug-in sections (db, workload,
+ * nemesis, run) out as JSON objects that each plug-in reads with the strict cfg_get_*()
  * helpers: an unknown key or a wrong type is an error naming the file and
  * the key path (e.g. "netsplit.json: 'ssh.port': expected an integer"),
  * exit code 3.  docs/config.md documents every key.
@@ -24,6 +24,7 @@
  *     "db": { "type": "etcd", ... },
  *     "workload": { "type": "register", ... },
  *     "nemesis": { "faults": ["partition", "kill"], "interval_s": 10 },
+ *     "run": { "time_limit_s": 30, "concurrency": 5, ... },
  *     "store_dir": "./store"
  *   }
  *
@@ -72,6 +73,8 @@ struct config {
 	struct ssh_opts ssh;
 	char *store_dir;	/* default "./store" */
 	json_t *root;		/* the whole document */
+	json_t *run;		/* the `run` section (netsplit run: time
+				   limit, concurrency...; docs/config.md) */
 	json_t *db, *workload, *nemesis;	/* borrowed from root; may be
 						   empty objects, never NULL */
 };

@@ -1,0 +1,288 @@
+/*
+ * db.c - what every database plug-in shares: the lifecycle, each node's
+ * working directory, and kill / pause / resume from the pid file.
+ *
+ * Remote commands (sh scripts through the transport; data are arguments,
+ * never spliced into the script):
+ *   resolve  mkdir -p DIR/TYPE; cd; pwd         (nothing to undo)
+ *   pid      cat PIDFILE; state from /proc/PID/stat
+ *   kill     kill -9 PID, then wait until /proc/PID is gone or a zombie
+ *   pause    kill -STOP PID, then wait for state T   (undone by resume)
+ *   resume   kill -CONT PID, then wait until not T
+ * A pid is only signalled if its command line names the member's working
+ * directory, so a stale pid file can never hit an unrelated process.
+ */
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "err.h"
+
+#define DB_CMD_TIMEOUT_MS 15000
+
+int db_new(struct db **dp, const struct db_type *type,
+	   const struct config *c, struct sb *err)
+{
+	struct db *d = xcalloc(1, sizeof(*d));
+	int rc;
+
+	d->type = type;
+	d->cfg = c;
+	rc = type->init ? type->init(d, err) : 0;
+	if (rc) {
+		free(d);
+		*dp = NULL;
+		return rc;
+	}
+	*dp = d;
+	return 0;
+}
+
+void db_bind(struct db *d, struct transport *t)
+{
+	d->t = t;
+}
+
+void db_free(struct db *d)
+{
+	size_t i;
+
+	if (!d)
+		return;
+	if (d->type->release)
+		d->type->release(d);
+	if (d->dirs) {
+		for (i = 0; i < d->cfg->nnodes; i++)
+			free(d->dirs[i]);
+		free(d->dirs);
+	}
+	free(d);
+}
+
+static int need_transport(struct db *d, struct sb *err)
+{
+	if (d->t)
+		return 0;
+	sb_addf(err, "%s: no connection to the nodes", d->type->name);
+	return -NS_EINTERNAL;
+}
+
+/* Run script on node i; a non-zero exit becomes -NS_EREMOTE. */
+static int run_sh(struct db *d, size_t node, const char *what,
+		  const char *script, const char *const args[],
+		  struct transport_result *res, struct sb *err)
+{
+	int rc;
+
+	rc = transport_sh(d->t, node, script, args, DB_CMD_TIMEOUT_MS, res,
+			  err);
+	if (rc)
+		return rc;
+	if (!transport_result_ok(res)) {
+		const char *argv[] = { what, NULL };
+
+		transport_result_error(res, d->cfg->nodes[node].name, argv,
+				       err);
+		return -NS_EREMOTE;
+	}
+	return 0;
+}
+
+int db_resolve(struct db *d, struct sb *err)
+{
+	static const char script[] =
+		"d=${1:-$HOME}; mkdir -p \"$d/$2\" && cd \"$d/$2\" && pwd -P";
+	size_t i, n = d->cfg->nnodes;
+	char **dirs;
+	int rc = 0;
+
+	if (d->dirs)
+		return 0;
+	rc = need_transport(d, err);
+	if (rc)
+		return rc;
+	dirs = xcalloc(n, sizeof(*dirs));
+	for (i = 0; i < n && !rc; i++) {
+		const struct node *nd = &d->cfg->nodes[i];
+		const char *args[] = { nd->dir ? nd->dir : "", d->type->name,
+				       NULL };
+		struct transport_result res;
+		size_t len;
+
+		transport_result_init(&res);
+		rc = run_sh(d, i, "resolve working directory", script, args,
+			    &res, err);
+		len = res.out.len;
+		while (len && (res.out.buf[len - 1] == '\n' ||
+			       res.out.buf[len - 1] == '\r'))
+			len--;
+		if (!rc && (len == 0 || res.out.buf[0] != '/')) {
+			sb_addf(err, "%s: cannot resolve working directory "
+				"'%s'", nd->name, nd->dir ? nd->dir : "$HOME");
+			rc = -NS_ESETUP;
+		}
+		if (!rc)
+			dirs[i] = xstrndup(res.out.buf, len);
+		transport_result_release(&res);
+	}
+	if (rc) {
+		for (i = 0; i < n; i++)
+			free(dirs[i]);
+		free(dirs);
+		return rc;
+	}
+	d->dirs = dirs;
+	return 0;
+}
+
+/*
+ * The shell prelude every pid script shares: $1 pid file, $2 the member's
+ * working directory.  Sets p (empty: no live member) and st (its state).
+ */
+#define PID_PRELUDE                                                       \
+	"p=$(cat \"$1\" 2>/dev/null) || p=; "                             \
+	"case \"$p\" in ''|*[!0-9]*) p=;; esac; "                         \
+	"if [ -n \"$p\" ] && ! tr '\\0' ' ' </proc/$p/cmdline 2>/dev/null"\
+	" | grep -qF -- \"$2\"; then p=; fi; "                            \
+	"st=; [ -z \"$p\" ] || st=$(sed -n 's/.*) \\(.\\).*/\\1/p' "      \
+	"/proc/$p/stat 2>/dev/null); "                                    \
+	"case \"$st\" in ''|Z|X) p=;; esac; "
+
+static int pid_script(struct db *d, size_t node, const char *what,
+		      const char *body, struct transport_result *res,
+		      struct sb *err)
+{
+	struct sb script = SB_INIT;
+	const char *pf;
+	int rc;
+
+	rc = need_transport(d, err);
+	if (!rc)
+		rc = db_resolve(d, err);
+	if (rc)
+		return rc;
+	pf = db_pidfile(d, node);
+	{
+		const char *args[] = { pf, d->dirs[node], NULL };
+
+		sb_adds(&script, PID_PRELUDE);
+		sb_adds(&script, body);
+		rc = run_sh(d, node, what, script.buf, args, res, err);
+	}
+	sb_release(&script);
+	return rc;
+}
+
+int db_pid(struct db *d, size_t node, long *pid, struct sb *err)
+{
+	struct transport_result res;
+	int rc;
+
+	*pid = 0;
+	transport_result_init(&res);
+	rc = pid_script(d, node, "read pid file", "echo \"$p\"", &res, err);
+	if (!rc)
+		*pid = strtol(res.out.buf, NULL, 10);
+	transport_result_release(&res);
+	return rc;
+}
+
+int db_proc_state(struct db *d, size_t node, long pid, char *state,
+		  struct sb *err)
+{
+	static const char script[] =
+		"sed -n 's/.*) \\(.\\).*/\\1/p' /proc/$1/stat 2>/dev/null; "
+		"exit 0";
+	struct transport_result res;
+	char num[32];
+	const char *args[] = { num, NULL };
+	int rc;
+
+	*state = 0;
+	rc = need_transport(d, err);
+	if (rc)
+		return rc;
+	snprintf(num, sizeof(num), "%ld", pid);
+	transport_result_init(&res);
+	rc = run_sh(d, node, "read process state", script, args, &res, err);
+	if (!rc && res.out.len && res.out.buf[0] != 'X')
+		*state = res.out.buf[0];
+	transport_result_release(&res);
+	return rc;
+}
+
+/* Wait (up to 5 s) until the state matches the case pattern in `until`. */
+#define WAIT_STATE(until)                                                 \
+	"i=0; while [ $i -lt 100 ]; do "                                  \
+	"st=$(sed -n 's/.*) \\(.\\).*/\\1/p' /proc/$p/stat 2>/dev/null); "\
+	"case \"$st\" in " until ") exit 0;; esac; "                      \
+	"sleep 0.05; i=$((i+1)); done; "                                  \
+	"echo \"pid $p still in state $st\" >&2; exit 1"
+
+int db_def_kill(struct db *d, size_t node, struct sb *err)
+{
+	struct transport_result res;
+	int rc;
+
+	transport_result_init(&res);
+	rc = pid_script(d, node, "kill -9", "[ -n \"$p\" ] || exit 0; "
+			"kill -9 \"$p\" || exit 1; " WAIT_STATE("''|Z|X"),
+			&res, err);
+	transport_result_release(&res);
+	return rc;
+}
+
+int db_def_pause(struct db *d, size_t node, struct sb *err)
+{
+	struct transport_result res;
+	int rc;
+
+	transport_result_init(&res);
+	rc = pid_script(d, node, "kill -STOP",
+			"[ -n \"$p\" ] || { echo 'not running' >&2; exit 1; }; "
+			"kill -STOP \"$p\" || exit 1; " WAIT_STATE("T|t"),
+			&res, err);
+	transport_result_release(&res);
+	return rc;
+}
+
+int db_def_resume(struct db *d, size_t node, struct sb *err)
+{
+	struct transport_result res;
+	int rc;
+
+	transport_result_init(&res);
+	rc = pid_script(d, node, "kill -CONT", "[ -n \"$p\" ] || exit 0; "
+			"kill -CONT \"$p\" || exit 1; "
+			WAIT_STATE("R|S|D|I|''|Z|X"), &res, err);
+	transport_result_release(&res);
+	return rc;
+}
+
+int db_kill(struct db *d, size_t node, struct sb *err)
+{
+	return d->type->kill ? d->type->kill(d, node, err) :
+		db_def_kill(d, node, err);
+}
+
+int db_pause(struct db *d, size_t node, struct sb *err)
+{
+	return d->type->pause ? d->type->pause(d, node, err) :
+		db_def_pause(d, node, err);
+}
+
+int db_resume(struct db *d, size_t node, struct sb *err)
+{
+	return d->type->resume ? d->type->resume(d, node, err) :
+		db_def_resume(d, node, err);
+}
+
+int db_primaries(struct db *d, size_t *out, size_t max, size_t *n,
+		 struct sb *err)
+{
+	*n = 0;
+	return d->type->primaries ? d->type->primaries(d, out, max, n, err) :
+		0;
+}

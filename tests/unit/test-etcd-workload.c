@@ -1,0 +1,294 @@
+/*
+ * test-etcd-workload.c - the register workload without a cluster: base64,
+ * how gateway answers become ok / fail / info, the generator's
+ * determinism and value uniqueness, config errors, and a request to a
+ * closed port (refused before sending: a definite fail).
+ */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "db.h"
+#include "err.h"
+#include "test.h"
+#include "workloads/etcd-internal.h"
+#include "workloads/workload.h"
+
+TEST(etcd_b64_round_trip)
+{
+	const char *texts[] = { "", "a", "ab", "abc", "netsplit/k17",
+				"-1234567890" };
+	size_t i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct sb enc = SB_INIT, dec = SB_INIT;
+
+		etcd__b64enc(&enc, texts[i], strlen(texts[i]));
+		CHECK_EQ_INT(enc.len % 4, 0);
+		CHECK_EQ_INT(etcd__b64dec(&dec, enc.buf), 0);
+		CHECK_EQ_STR(dec.buf, texts[i]);
+		sb_release(&enc);
+		sb_release(&dec);
+	}
+	{
+		struct sb enc = SB_INIT, dec = SB_INIT;
+
+		etcd__b64enc(&enc, "foo", 3);
+		CHECK_EQ_STR(enc.buf, "Zm9v");
+		CHECK(etcd__b64dec(&dec, "Zm9") < 0);
+		sb_release(&enc);
+		sb_release(&dec);
+	}
+}
+
+static void answer(struct workload_op *op, const char *f, int sent,
+		   long http, const char *body, const char *failure)
+{
+	struct etcd__reply r = { sent, http, body, body ? strlen(body) : 0,
+				 failure };
+
+	workload_op_release(op);
+	op->f = f;
+	etcd__answer(op, &r);
+}
+
+TEST(etcd_answers_classified)
+{
+	struct workload_op op;
+
+	workload_op_init(&op);
+	/* A read of an existing key: its value and mod revision. */
+	answer(&op, "read", 1, 200,
+	       "{\"header\":{\"revision\":\"9\"},\"kvs\":[{\"key\":\"eA==\","
+	       "\"mod_revision\":\"7\",\"value\":\"NDI=\"}],\"count\":\"1\"}",
+	       "");
+	CHECK_EQ_INT(op.type, HIST_OK);
+	CHECK(json_is_integer(op.out));
+	CHECK_EQ_INT(json_integer_value(op.out), 42);
+	CHECK_EQ_INT(op.version, 7);
+	CHECK(op.has_version);
+	/* A missing key reads as nil at version 0. */
+	answer(&op, "read", 1, 200, "{\"header\":{\"revision\":\"9\"}}", "");
+	CHECK_EQ_INT(op.type, HIST_OK);
+	CHECK(json_is_null(op.out));
+	CHECK_EQ_INT(op.version, 0);
+	/* A write: the header revision. */
+	answer(&op, "write", 1, 200, "{\"header\":{\"revision\":\"12\"}}", "");
+	CHECK_EQ_INT(op.type, HIST_OK);
+	CHECK_EQ_INT(op.version, 12);
+	/* A cas whose compare failed did not happen. */
+	answer(&op, "cas", 1, 200, "{\"header\":{\"revision\":\"12\"},"
+	       "\"responses\":[]}", "");
+	CHECK_EQ_INT(op.type, HIST_FAIL);
+	answer(&op, "cas", 1, 200, "{\"header\":{\"revision\":\"13\"},"
+	       "\"succeeded\":true}", "");
+	CHECK_EQ_INT(op.type, HIST_OK);
+	CHECK_EQ_INT(op.version, 13);
+	/* Timed out after sending: a write is unknown, a read changed
+	   nothing. */
+	answer(&op, "write", 1, 0, NULL, "timed out");
+	CHECK_EQ_INT(op.type, HIST_INFO);
+	CHECK_CONTAINS(op.error, "timed out");
+	answer(&op, "cas", 1, 0, NULL, "connection reset");
+	CHECK_EQ_INT(op.type, HIST_INFO);
+	answer(&op, "read", 1, 0, NULL, "timed out");
+	CHECK_EQ_INT(op.type, HIST_FAIL);
+	/* Never sent: nothing happened. */
+	answer(&op, "write", 0, 0, NULL, "connection refused");
+	CHECK_EQ_INT(op.type, HIST_FAIL);
+	/* Refused before proposing vs. a proposal that timed out. */
+	answer(&op, "write", 1, 503, "{\"error\":\"etcdserver: no leader\","
+	       "\"code\":14,\"message\":\"etcdserver: no leader\"}", "");
+	CHECK_EQ_INT(op.type, HIST_FAIL);
+	CHECK_CONTAINS(op.error, "no leader");
+	answer(&op, "write", 1, 500, "{\"error\":\"context deadline "
+	       "exceeded\",\"code\":2,\"message\":\"context deadline "
+	       "exceeded\"}", "");
+	CHECK_EQ_INT(op.type, HIST_INFO);
+	answer(&op, "cas", 1, 503, "{\"message\":\"etcdserver: request "
+	       "timed out\"}", "");
+	CHECK_EQ_INT(op.type, HIST_INFO);
+	answer(&op, "write", 1, 400, "{\"message\":\"etcdserver: key is not "
+	       "provided\"}", "");
+	CHECK_EQ_INT(op.type, HIST_FAIL);
+	answer(&op, "read", 1, 503, "{\"message\":\"etcdserver: request "
+	       "timed out\"}", "");
+	CHECK_EQ_INT(op.type, HIST_FAIL);
+	/* A 200 that is not JSON: unknown for a write. */
+	answer(&op, "write", 1, 200, "<html>", "");
+	CHECK_EQ_INT(op.type, HIST_INFO);
+	workload_op_release(&op);
+}
+
+/* A database that is only an endpoint (nothing listens there). */
+static const char *fake_endpoint(struct db *d, size_t node)
+{
+	(void)d;
+	(void)node;
+	return "http://127.0.0.1:1";
+}
+
+static const struct db_type fake_db = {
+	.name = "fake",
+	.endpoint = fake_endpoint,
+};
+
+static const char cfg_text[] =
+	"{\"nodes\":[{\"name\":\"n1\",\"host\":\"127.0.0.1\"}],"
+	"\"workload\":{\"type\":\"register\",\"ops_per_key\":20,"
+	"\"threads_per_key\":3,\"timeout_ms\":500}}";
+
+static void setup(struct config *c, struct db *d, struct workload **w,
+		  size_t concurrency)
+{
+	struct sb err = SB_INIT;
+
+	config_init(c);
+	CHECK_EQ_INT(config_load_str(c, "t.json", cfg_text, &err), 0);
+	memset(d, 0, sizeof(*d));
+	d->type = &fake_db;
+	d->cfg = c;
+	CHECK_EQ_INT(workload_new(w, workload_find("register"), c, d,
+				  concurrency, &err), 0);
+	sb_release(&err);
+}
+
+TEST(register_generator_deterministic_and_unique)
+{
+	struct config c;
+	struct db d;
+	struct workload *w;
+	struct workload_client *a, *b, *m[3];
+	struct sb err = SB_INIT, seq_a = SB_INIT, seq_b = SB_INIT;
+	json_t *seen = json_object();
+	size_t i, k;
+	int key_changes = 0;
+	char last_key[64] = "";
+
+	setup(&c, &d, &w, 6);
+	/* Same seed, same worker: the same operations. */
+	CHECK_EQ_INT(w->type->client_open(w, 4, 0, 99, &a, &err), 0);
+	CHECK_EQ_INT(w->type->client_open(w, 4, 0, 99, &b, &err), 0);
+	for (i = 0; i < 200; i++) {
+		struct workload_op x, y;
+		char *jx, *jy;
+
+		workload_op_init(&x);
+		workload_op_init(&y);
+		w->type->next(a, &x);
+		w->type->next(b, &y);
+		jx = json_dumps(x.value, JSON_ENCODE_ANY);
+		jy = json_dumps(y.value, JSON_ENCODE_ANY);
+		sb_addf(&seq_a, "%s %s %s\n", x.f, x.key, jx);
+		sb_addf(&seq_b, "%s %s %s\n", y.f, y.key, jy);
+		if (strcmp(last_key, x.key))
+			key_changes++;
+		snprintf(last_key, sizeof(last_key), "%s", x.key);
+		free(jx);
+		free(jy);
+		workload_op_release(&x);
+		workload_op_release(&y);
+	}
+	CHECK_EQ_STR(seq_a.buf, seq_b.buf);
+	CHECK_CONTAINS(seq_a.buf, "read");
+	CHECK_CONTAINS(seq_a.buf, "write");
+	CHECK_CONTAINS(seq_a.buf, "cas");
+	/* 20 ops per key over 3 threads: 7 per worker, so 200 ops visit
+	   29 keys. */
+	CHECK_EQ_INT(key_changes, 29);
+	w->type->client_close(a);
+	w->type->client_close(b);
+
+	/* One group (workers 0..2): every value written to a key is
+	   written once. */
+	for (k = 0; k < 3; k++)
+		CHECK_EQ_INT(w->type->client_open(w, k, 0, 7, &m[k], &err),
+			     0);
+	for (i = 0; i < 300; i++) {
+		struct workload_op op;
+		json_t *v;
+		char id[96];
+
+		workload_op_init(&op);
+		w->type->next(m[i % 3], &op);
+		v = !strcmp(op.f, "write") ? op.value :
+			!strcmp(op.f, "cas") ? json_array_get(op.value, 1) :
+			NULL;
+		if (v) {
+			snprintf(id, sizeof(id), "%s=%lld", op.key,
+				 (long long)json_integer_value(v));
+			CHECK(!json_object_get(seen, id));
+			json_object_set_new(seen, id, json_true());
+		}
+		workload_op_release(&op);
+	}
+	CHECK(json_object_size(seen) > 50);
+	for (k = 0; k < 3; k++)
+		w->type->client_close(m[k]);
+	json_decref(seen);
+	workload_free(w);
+	config_release(&c);
+	sb_release(&err);
+	sb_release(&seq_a);
+	sb_release(&seq_b);
+}
+
+TEST(register_config_errors_name_the_key)
+{
+	static const char *bad[] = {
+		"{\"workload\":{\"readmode\":\"serializable\"}}",
+		"{\"workload\":{\"read_mode\":\"sometimes\"}}",
+		"{\"workload\":{\"ops_per_key\":0}}",
+		"{\"workload\":{\"mix\":{\"read\":1,\"delete\":1}}}",
+		"{\"workload\":{\"timeout_ms\":\"1s\"}}",
+	};
+	static const char *key[] = { "readmode", "read_mode", "ops_per_key",
+				     "delete", "timeout_ms" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct config c;
+		struct workload *w = NULL;
+		struct sb err = SB_INIT;
+
+		config_init(&c);
+		CHECK_EQ_INT(config_load_str(&c, "t.json", bad[i], &err), 0);
+		CHECK_EQ_INT(workload_new(&w, workload_find("register"), &c,
+					  NULL, 3, &err), -NS_ECONFIG);
+		CHECK(!w);
+		CHECK_CONTAINS(err.buf, key[i]);
+		config_release(&c);
+		sb_release(&err);
+	}
+}
+
+TEST(register_refused_connection_is_a_fail)
+{
+	struct config c;
+	struct db d;
+	struct workload *w;
+	struct workload_client *cl;
+	struct sb err = SB_INIT;
+	int i;
+
+	curl_global_init(CURL_GLOBAL_ALL);
+	setup(&c, &d, &w, 1);
+	CHECK_EQ_INT(w->type->client_open(w, 0, 0, 1, &cl, &err), 0);
+	for (i = 0; i < 6; i++) {
+		struct workload_op op;
+
+		workload_op_init(&op);
+		w->type->next(cl, &op);
+		w->type->invoke(cl, &op);
+		CHECK_EQ_INT(op.type, HIST_FAIL);
+		CHECK(op.error[0]);
+		workload_op_release(&op);
+	}
+	w->type->client_close(cl);
+	workload_free(w);
+	config_release(&c);
+	sb_release(&err);
+	curl_global_cleanup();
+}

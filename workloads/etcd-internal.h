@@ -1,0 +1,45 @@
+/*
+ * etcd-internal.h - pieces of the etcd workload shared with its tests:
+ * base64 as etcd's JSON gateway wants it, and the classification of one
+ * gateway answer into ok / fail / info.
+ *
+ * Ownership: etcd__b64enc/dec append to the caller's sb; etcd__answer()
+ * sets op->out to a new reference (replacing any previous one).
+ */
+#ifndef NS_ETCD_INTERNAL_H
+#define NS_ETCD_INTERNAL_H
+
+#include <stddef.h>
+
+#include "sb.h"
+#include "workloads/workload.h"
+
+void etcd__b64enc(struct sb *out, const void *data, size_t n);
+/* -1 if s is not valid base64. */
+int etcd__b64dec(struct sb *out, const char *s);
+
+/*
+ * How one request ended, as the transport saw it: sent is 1 when any byte
+ * of the request left (a timeout or reset after that is indeterminate for
+ * a write); http is the status (0 when no answer came); body is the
+ * answer; failure names the transport error ("" if none).
+ */
+struct etcd__reply {
+	int sent;
+	long http;
+	const char *body;
+	size_t len;
+	const char *failure;
+};
+
+/* Fill op's completion (type, out, version, error) from a reply. */
+void etcd__answer(struct workload_op *op, const struct etcd__reply *r);
+
+/*
+ * The value stored in etcd for an integer register value and back: the
+ * decimal text.  A stored value that is not a decimal integer comes back
+ * as a JSON string.
+ */
+json_t *etcd__value_json(const char *text, size_t n);
+
+#endif

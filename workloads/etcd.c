@@ -1,0 +1,621 @@
+/*
+ * etcd.c - the `register` workload: integer registers in etcd, read,
+ * written and compare-and-set through etcd's JSON gateway (v3 API on the
+ * client port), checked with the cas-register model per key.
+ *
+ * Requests (one libcurl easy handle per worker, reused; keys and values
+ * base64, int64 fields as strings):
+ *   read   POST /v3/kv/range {"key":K}  (+ "serializable":true)
+ *   write  POST /v3/kv/put   {"key":K,"value":V}
+ *   cas    POST /v3/kv/txn   {"compare":[{"key":K,"target":"VALUE",
+ *                             "result":"EQUAL","value":OLD}],
+ *                             "success":[{"requestPut":{K, NEW}}]}
+ * Writes, cas and linearizable reads carry `Grpc-Metadata-hasleader:
+ * true` (require_leader), so a member without a leader refuses at once
+ * ("no leader": a definite fail) instead of hanging.
+ *
+ * Outcomes.  ok: HTTP 200 (a cas whose compare failed is a fail).  A read
+ * that failed or timed out changed nothing: fail.  A write or cas whose
+ * request never left (connect refused or timed out) or that etcd refused
+ * before proposing it (no leader, too many requests, proposal dropped,
+ * HTTP 4xx) is a fail; one that timed out, was reset after sending, or
+ * answered any other error is info: it may still take effect.
+ *
+ * Generator.  Workers form groups of threads_per_key; each group works on
+ * its own sequence of keys (group g: keys g, g + ngroups, ...), every
+ * worker doing ceil(ops_per_key / threads_per_key) ops on a key before
+ * moving on, so each key's history stays small enough to check.  Values
+ * written are unique per key (slot * threads_per_key + member + 1); a cas
+ * expects a value from the last few slots of a random group member.  All
+ * choices come from the worker's random stream (seed, worker): the same
+ * seed gives the same operations.  Versions recorded: a read's kv
+ * mod_revision (0 for a missing key), a write's or cas's header revision.
+ */
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "err.h"
+#include "workloads/etcd-internal.h"
+#include "workloads/workload.h"
+
+struct reg {
+	int serializable;
+	unsigned mix[3];	/* read, write, cas weights */
+	unsigned mix_total;
+	long long ops_per_key;
+	long long threads_per_key;
+	long long timeout_ms;
+	long long connect_timeout_ms;
+	int require_leader;
+	const char *prefix;
+	size_t ngroups;
+};
+
+struct workload_client {
+	struct workload *w;
+	struct reg *r;
+	CURL *curl;
+	struct curl_slist *hdr_plain, *hdr_leader;
+	char *url_range, *url_put, *url_txn;
+	struct sb body, resp, k64, v64, v64b;
+	char errbuf[CURL_ERROR_SIZE];
+	struct workload_rng rng;
+	size_t member;		/* index inside the group */
+	size_t group;
+	uint64_t keyj;		/* key number inside the group's sequence */
+	uint64_t slot;		/* ops done on the current key */
+	uint64_t per_key;	/* ops per worker per key */
+	int final_done;
+};
+
+/* ===== base64 (OpenSSL's EVP block coder) ===== */
+
+void etcd__b64enc(struct sb *out, const void *data, size_t n)
+{
+	size_t need = 4 * ((n + 2) / 3);
+	unsigned char small[256], *tmp = need < sizeof(small) ? small :
+		xmalloc(need + 1);
+
+	EVP_EncodeBlock(tmp, data, (int)n);
+	sb_add(out, tmp, need);
+	if (tmp != small)
+		free(tmp);
+}
+
+int etcd__b64dec(struct sb *out, const char *s)
+{
+	size_t n = strlen(s), pad = 0;
+	unsigned char small[256], *tmp;
+	int got;
+
+	if (n % 4)
+		return -1;
+	if (n && s[n - 1] == '=')
+		pad++;
+	if (n > 1 && s[n - 2] == '=')
+		pad++;
+	tmp = n < sizeof(small) ? small : xmalloc(n + 1);
+	got = EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)n);
+	if (got >= 0 && (size_t)got >= pad)
+		sb_add(out, tmp, (size_t)got - pad);
+	if (tmp != small)
+		free(tmp);
+	return got < 0 || (size_t)got < pad ? -1 : 0;
+}
+
+json_t *etcd__value_json(const char *text, size_t n)
+{
+	char buf[32], *end;
+	long long v;
+
+	if (n && n < sizeof(buf)) {
+		memcpy(buf, text, n);
+		buf[n] = '\0';
+		v = strtoll(buf, &end, 10);
+		if (*end == '\0' && (buf[0] == '-' || (buf[0] >= '0' &&
+						       buf[0] <= '9')))
+			return json_integer(v);
+	}
+	return json_stringn(text, n);
+}
+
+/* ===== Answers ===== */
+
+/* int64 fields come as strings. */
+static int get_i64(json_t *o, const char *key, int64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_string(v)) {
+		*out = strtoll(json_string_value(v), NULL, 10);
+		return 1;
+	}
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return 1;
+	}
+	return 0;
+}
+
+static void set_error(struct workload_op *op, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_error(struct workload_op *op, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(op->error, sizeof(op->error), fmt, ap);
+	va_end(ap);
+}
+
+/* Errors etcd gives before it proposes anything: nothing happened. */
+static int definite_refusal(long http, const char *msg)
+{
+	static const char *const refusals[] = {
+		"no leader", "too many requests", "proposal dropped",
+		"request is too large", "not capable", "permission denied",
+		"key not found", NULL
+	};
+	size_t i;
+
+	if (http >= 400 && http < 500 && http != 408)
+		return 1;
+	for (i = 0; refusals[i]; i++)
+		if (strstr(msg, refusals[i]))
+			return 1;
+	return 0;
+}
+
+static void answer_ok(struct workload_op *op, json_t *doc)
+{
+	json_t *hdr = json_object_get(doc, "header");
+	int64_t rev;
+
+	if (!strcmp(op->f, "read")) {
+		json_t *kv = json_array_get(json_object_get(doc, "kvs"), 0);
+		struct sb val = SB_INIT;
+		const char *v64;
+
+		json_decref(op->out);
+		op->type = HIST_OK;
+		op->version = 0;
+		op->has_version = 1;
+		if (!kv) {
+			op->out = json_null();
+			return;
+		}
+		get_i64(kv, "mod_revision", &op->version);
+		v64 = json_string_value(json_object_get(kv, "value"));
+		if (!v64) {	/* an empty value is left out */
+			op->out = json_string("");
+		} else if (etcd__b64dec(&val, v64) < 0) {
+			op->out = NULL;
+			op->type = HIST_FAIL;
+			op->has_version = 0;
+			set_error(op, "bad base64 value in answer");
+		} else {
+			op->out = etcd__value_json(val.buf, val.len);
+		}
+		sb_release(&val);
+		return;
+	}
+	if (!strcmp(op->f, "cas") &&
+	    !json_is_true(json_object_get(doc, "succeeded"))) {
+		op->type = HIST_FAIL;
+		set_error(op, "compare failed");
+		return;
+	}
+	op->type = HIST_OK;
+	if (get_i64(hdr, "revision", &rev)) {
+		op->version = rev;
+		op->has_version = 1;
+	}
+}
+
+void etcd__answer(struct workload_op *op, const struct etcd__reply *r)
+{
+	int is_read = !strcmp(op->f, "read");
+	json_t *doc = NULL;
+	const char *msg = "";
+
+	op->has_version = 0;
+	op->error[0] = '\0';
+	if (r->http == 0) {
+		/* No answer: a read changed nothing; a write that left may
+		   have. */
+		op->type = (is_read || !r->sent) ? HIST_FAIL : HIST_INFO;
+		set_error(op, "%s%s", r->failure && r->failure[0] ?
+			  r->failure : "no answer",
+			  r->sent ? "" : " (not sent)");
+		return;
+	}
+	if (r->len)
+		doc = json_loadb(r->body, r->len, 0, NULL);
+	if (r->http == 200 && json_is_object(doc)) {
+		answer_ok(op, doc);
+		json_decref(doc);
+		return;
+	}
+	if (json_is_object(doc)) {
+		msg = json_string_value(json_object_get(doc, "message"));
+		if (!msg)
+			msg = json_string_value(json_object_get(doc, "error"));
+		if (!msg)
+			msg = "";
+	}
+	if (r->http == 200)
+		msg = "unreadable answer";
+	set_error(op, "http %ld: %s", r->http, msg);
+	op->type = (is_read || definite_refusal(r->http, msg)) ?
+		HIST_FAIL : HIST_INFO;
+	json_decref(doc);
+}
+
+/* ===== Config ===== */
+
+static const char *const reg_keys[] = {
+	"type", "read_mode", "mix", "ops_per_key", "threads_per_key",
+	"timeout_ms", "connect_timeout_ms", "require_leader", "key_prefix",
+	NULL
+};
+
+static int reg_init(struct workload *w, struct sb *err)
+{
+	const struct config *c = w->cfg;
+	json_t *o = c->workload;
+	struct reg *r = xcalloc(1, sizeof(*r));
+	const char *mode = "linearizable";
+	json_t *mix;
+	int rc;
+
+	r->mix[0] = r->mix[1] = r->mix[2] = 1;
+	r->ops_per_key = 100;
+	r->threads_per_key = 5;
+	r->timeout_ms = 3000;
+	r->connect_timeout_ms = 1000;
+	r->require_leader = 1;
+	r->prefix = "netsplit/";
+	rc = cfg_check_keys(c, o, "workload", reg_keys, err);
+	if (!rc)
+		rc = cfg_get_str(c, o, "workload", "read_mode", &mode, err);
+	if (!rc && strcmp(mode, "linearizable") &&
+	    strcmp(mode, "serializable")) {
+		sb_addf(err, "%s: 'workload.read_mode': expected "
+			"\"linearizable\" or \"serializable\", not '%s'",
+			c->path ? c->path : "config", mode);
+		rc = -NS_ECONFIG;
+	}
+	r->serializable = !strcmp(mode, "serializable");
+	if (!rc && (mix = json_object_get(o, "mix"))) {
+		static const char *const mix_keys[] = { "read", "write",
+							"cas", NULL };
+		long long v;
+		int i;
+
+		rc = json_is_object(mix) ? 0 : -NS_ECONFIG;
+		if (rc)
+			sb_addf(err, "%s: 'workload.mix': expected an object",
+				c->path ? c->path : "config");
+		if (!rc)
+			rc = cfg_check_keys(c, mix, "workload.mix", mix_keys,
+					    err);
+		for (i = 0; !rc && i < 3; i++) {
+			v = r->mix[i];
+			rc = cfg_get_int(c, mix, "workload.mix", mix_keys[i],
+					 &v, err);
+			if (!rc && (v < 0 || v > 1000000)) {
+				sb_addf(err, "%s: 'workload.mix.%s': must be "
+					"0..1000000",
+					c->path ? c->path : "config",
+					mix_keys[i]);
+				rc = -NS_ECONFIG;
+			}
+			r->mix[i] = (unsigned)v;
+		}
+	}
+	r->mix_total = r->mix[0] + r->mix[1] + r->mix[2];
+	if (!rc && !r->mix_total) {
+		sb_addf(err, "%s: 'workload.mix': every weight is 0",
+			c->path ? c->path : "config");
+		rc = -NS_ECONFIG;
+	}
+#define GET_POS(key, field, max)                                          \
+	do {                                                              \
+		if (!rc)                                                  \
+			rc = cfg_get_int(c, o, "workload", key, &r->field,\
+					 err);                            \
+		if (!rc && (r->field < 1 || r->field > (max))) {          \
+			sb_addf(err, "%s: 'workload.%s': must be 1..%lld",\
+				c->path ? c->path : "config", key,        \
+				(long long)(max));                        \
+			rc = -NS_ECONFIG;                                 \
+		}                                                         \
+	} while (0)
+	GET_POS("ops_per_key", ops_per_key, 1000000000LL);
+	GET_POS("threads_per_key", threads_per_key, 1000);
+	GET_POS("timeout_ms", timeout_ms, 3600000);
+	GET_POS("connect_timeout_ms", connect_timeout_ms, 3600000);
+#undef GET_POS
+	if (!rc)
+		rc = cfg_get_bool(c, o, "workload", "require_leader",
+				  &r->require_leader, err);
+	if (!rc)
+		rc = cfg_get_str(c, o, "workload", "key_prefix", &r->prefix,
+				 err);
+	if (rc) {
+		free(r);
+		return rc;
+	}
+	if ((size_t)r->threads_per_key > w->concurrency && w->concurrency)
+		r->threads_per_key = (long long)w->concurrency;
+	r->ngroups = w->concurrency ?
+		(w->concurrency + (size_t)r->threads_per_key - 1) /
+		(size_t)r->threads_per_key : 1;
+	w->priv = r;
+	return 0;
+}
+
+static void reg_release(struct workload *w)
+{
+	free(w->priv);
+	w->priv = NULL;
+}
+
+/* ===== Client ===== */
+
+static size_t on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct sb *resp = arg;
+
+	sb_add(resp, p, size * n);
+	return size * n;
+}
+
+static char *xasprintf_url(const char *base, const char *path)
+{
+	struct sb s = SB_INIT;
+
+	sb_addf(&s, "%s%s", base, path);
+	return sb_detach(&s, NULL);
+}
+
+static int reg_client_open(struct workload *w, size_t worker, size_t node,
+			   uint64_t seed, struct workload_client **cp,
+			   struct sb *err)
+{
+	struct reg *r = w->priv;
+	struct workload_client *c;
+	const char *base;
+
+	*cp = NULL;
+	if (!w->db) {
+		sb_addf(err, "register: no database to talk to");
+		return -NS_EINTERNAL;
+	}
+	base = db_endpoint(w->db, node);
+	c = xcalloc(1, sizeof(*c));
+	c->w = w;
+	c->r = r;
+	c->curl = curl_easy_init();
+	if (!c->curl) {
+		free(c);
+		sb_addf(err, "worker %zu: curl_easy_init failed", worker);
+		return -NS_EINTERNAL;
+	}
+	c->url_range = xasprintf_url(base, "/v3/kv/range");
+	c->url_put = xasprintf_url(base, "/v3/kv/put");
+	c->url_txn = xasprintf_url(base, "/v3/kv/txn");
+	c->hdr_plain = curl_slist_append(NULL,
+					 "Content-Type: application/json");
+	c->hdr_plain = curl_slist_append(c->hdr_plain, "Expect:");
+	c->hdr_leader = curl_slist_append(NULL,
+					  "Content-Type: application/json");
+	c->hdr_leader = curl_slist_append(c->hdr_leader, "Expect:");
+	c->hdr_leader = curl_slist_append(c->hdr_leader,
+					  "Grpc-Metadata-hasleader: true");
+	sb_init(&c->body, 256);
+	sb_init(&c->resp, 1024);
+	sb_init(&c->k64, 64);
+	sb_init(&c->v64, 32);
+	sb_init(&c->v64b, 32);
+	c->resp.max = 1u << 20;
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)r->connect_timeout_ms);
+	curl_easy_setopt(c->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &c->resp);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_PROXY, "");
+	workload_rng_seed(&c->rng, seed, worker);
+	c->member = worker % (size_t)r->threads_per_key;
+	c->group = worker / (size_t)r->threads_per_key;
+	c->per_key = ((uint64_t)r->ops_per_key +
+		      (uint64_t)r->threads_per_key - 1) /
+		(uint64_t)r->threads_per_key;
+	*cp = c;
+	return 0;
+}
+
+static void reg_client_close(struct workload_client *c)
+{
+	if (!c)
+		return;
+	curl_easy_cleanup(c->curl);
+	curl_slist_free_all(c->hdr_plain);
+	curl_slist_free_all(c->hdr_leader);
+	free(c->url_range);
+	free(c->url_put);
+	free(c->url_txn);
+	sb_release(&c->body);
+	sb_release(&c->resp);
+	sb_release(&c->k64);
+	sb_release(&c->v64);
+	sb_release(&c->v64b);
+	free(c);
+}
+
+static uint64_t key_number(const struct workload_client *c)
+{
+	return c->group + c->keyj * c->r->ngroups;
+}
+
+static void set_key(struct workload_client *c, struct workload_op *op)
+{
+	snprintf(op->key, sizeof(op->key), "k%" PRIu64, key_number(c));
+}
+
+static int64_t slot_value(const struct workload_client *c, uint64_t slot,
+			  size_t member)
+{
+	return (int64_t)(slot * (uint64_t)c->r->threads_per_key + member +
+			 1);
+}
+
+static void reg_next(struct workload_client *c, struct workload_op *op)
+{
+	struct reg *r = c->r;
+	uint64_t pick;
+
+	if (c->slot >= c->per_key) {
+		c->slot = 0;
+		c->keyj++;
+	}
+	set_key(c, op);
+	pick = workload_rng_below(&c->rng, r->mix_total);
+	if (pick < r->mix[0]) {
+		op->f = "read";
+		op->value = json_null();
+	} else if (pick < r->mix[0] + r->mix[1]) {
+		op->f = "write";
+		op->value = json_integer(slot_value(c, c->slot, c->member));
+	} else {
+		uint64_t back = workload_rng_below(&c->rng,
+						   (c->slot < 3 ? c->slot : 3)
+						   + 1);
+		size_t m = (size_t)workload_rng_below(
+			&c->rng, (uint64_t)r->threads_per_key);
+
+		op->f = "cas";
+		op->value = json_pack("[II]",
+				      (json_int_t)slot_value(c, c->slot -
+							     back, m),
+				      (json_int_t)slot_value(c, c->slot,
+							     c->member));
+	}
+	c->slot++;
+}
+
+static int reg_final(struct workload_client *c, struct workload_op *op)
+{
+	if (c->final_done || (c->keyj == 0 && c->slot == 0))
+		return 0;
+	c->final_done = 1;
+	set_key(c, op);
+	op->f = "read";
+	op->value = json_null();
+	op->final = 1;
+	return 1;
+}
+
+static void b64_text(struct sb *out, const char *s)
+{
+	sb_reset(out);
+	etcd__b64enc(out, s, strlen(s));
+}
+
+static void b64_int(struct sb *out, json_int_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, v);
+	b64_text(out, buf);
+}
+
+static void reg_invoke(struct workload_client *c, struct workload_op *op)
+{
+	struct reg *r = c->r;
+	struct etcd__reply rep;
+	const char *url;
+	struct curl_slist *hdr = r->require_leader ? c->hdr_leader :
+		c->hdr_plain;
+	char key[192];
+	CURLcode cc;
+	long http = 0, sent = 0;
+
+	snprintf(key, sizeof(key), "%s%s", r->prefix, op->key);
+	b64_text(&c->k64, key);
+	sb_reset(&c->body);
+	if (!strcmp(op->f, "read")) {
+		url = c->url_range;
+		sb_addf(&c->body, "{\"key\":\"%s\"%s}", c->k64.buf,
+			r->serializable ? ",\"serializable\":true" : "");
+		if (r->serializable)
+			hdr = c->hdr_plain;
+	} else if (!strcmp(op->f, "write")) {
+		url = c->url_put;
+		b64_int(&c->v64, json_integer_value(op->value));
+		sb_addf(&c->body, "{\"key\":\"%s\",\"value\":\"%s\"}",
+			c->k64.buf, c->v64.buf);
+	} else {
+		url = c->url_txn;
+		b64_int(&c->v64, json_integer_value(json_array_get(op->value,
+								   0)));
+		b64_int(&c->v64b, json_integer_value(json_array_get(op->value,
+								    1)));
+		sb_addf(&c->body, "{\"compare\":[{\"key\":\"%s\","
+			"\"target\":\"VALUE\",\"result\":\"EQUAL\","
+			"\"value\":\"%s\"}],\"success\":[{\"requestPut\":"
+			"{\"key\":\"%s\",\"value\":\"%s\"}}]}",
+			c->k64.buf, c->v64.buf, c->k64.buf, c->v64b.buf);
+	}
+	sb_reset(&c->resp);
+	c->resp.truncated = 0;
+	c->errbuf[0] = '\0';
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, c->body.buf);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)c->body.len);
+	cc = curl_easy_perform(c->curl);
+	curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &sent);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &http);
+	memset(&rep, 0, sizeof(rep));
+	rep.sent = sent > 0;
+	rep.http = http;
+	rep.body = c->resp.buf;
+	rep.len = c->resp.len;
+	rep.failure = cc == CURLE_OK ? "" :
+		(c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		rep.failure = "timed out";
+	etcd__answer(op, &rep);
+}
+
+static const char *const reg_checkers[] = {
+	"linearizable", "session", "stale", NULL
+};
+
+const struct workload_type workload_register = {
+	.name = "register",
+	.help = "etcd integer registers: read, write, cas per key",
+	.db = "etcd",
+	.checkers = reg_checkers,
+	.model = "cas-register",
+	.init = reg_init,
+	.client_open = reg_client_open,
+	.client_close = reg_client_close,
+	.next = reg_next,
+	.invoke = reg_invoke,
+	.final = reg_final,
+	.release = reg_release,
+};
