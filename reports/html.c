@@ -28,6 +28,8 @@
 
 #include "alloc.h"
 
+#define MAX_FAULT_ROWS 200	/* fault table rows; the strip shows all */
+
 static const char *const fault_palette[] = {
 	"rgba(128,128,128,.22)", "rgba(214,69,65,.20)",
 	"rgba(142,68,173,.20)", "rgba(22,160,133,.22)",
@@ -277,6 +279,7 @@ static void story(const struct report_run *r, size_t pos, struct sb *out)
 	const struct history *h = &r->hist;
 	const struct hist_event *e = &h->ev[pos];
 	int64_t c = e->pair;
+	size_t in[4], nf, i;
 
 	sb_adds(out, "<li><b>");
 	report_html_escape(out, hist_str(h, e->f));
@@ -298,7 +301,13 @@ static void story(const struct report_run *r, size_t pos, struct sb *out)
 	}
 	sb_adds(out, "), invoked at ");
 	report__secs(r, e->time, out);
-	sb_adds(out, " s: ");
+	sb_adds(out, " s");
+	nf = report_faults_during(r, e->time, e->time, in, 4);
+	for (i = 0; i < nf; i++) {
+		sb_adds(out, i ? " and " : " during ");
+		report_html_escape(out, r->faults[in[i]].kind);
+	}
+	sb_adds(out, ": ");
 	if (c < 0) {
 		sb_adds(out, "never completed, so it is indeterminate: it may "
 			"have taken effect at any time after its invoke, or "
@@ -528,6 +537,12 @@ static void faults(const struct report_run *r, size_t nanom,
 		for (i = 0; i < r->nfaults; i++) {
 			const struct report_fault *f = &r->faults[i];
 
+			if (i == MAX_FAULT_ROWS) {
+				sb_addf(out, "<tr><td colspan=\"5\">and %zu "
+					"more fault windows (see the overview "
+					"above)</td></tr>\n", r->nfaults - i);
+				break;
+			}
 			sb_addf(out, "<tr class=\"fault\" id=\"fault-%zu\">"
 				"<td style=\"background:%s\">%zu</td><td>",
 				i + 1, report__fault_colour(r, i), i + 1);
