@@ -254,29 +254,283 @@ static int pos_ent_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* A node of the search: the configuration after `depth` operations. */
 struct frame {
-	uint32_t e;		/* call entry lifted */
-	uint32_t state;		/* state before it */
+	uint32_t op;		/* the operation linearized to get here */
+	uint32_t state;		/* model state here */
+	int after_info;		/* op was indeterminate */
+	size_t base;		/* its candidates: cand[base .. base+count) */
+	uint32_t count, idx;	/* idx: next candidate to try */
 };
+
+struct search {
+	const struct lin_problem *p;
+	struct lin_budget *b;
+	size_t *mine;
+	size_t n_ok, wok;
+	uint64_t last_mask;
+	/* the entry list: 0 head, nent + 1 tail */
+	int32_t *next, *prev;
+	uint32_t *ent_op, *call_of, *ret_of, head, tail;
+	uint8_t *ent_ret;
+	/* the linearized set */
+	uint64_t *bits, *z, zob;
+	long lo, hi;
+	/* candidates of every node on the stack */
+	uint32_t *cand;
+	size_t cand_alloc;
+	/* values observed by the current candidates (generation stamps) */
+	uint32_t *obs, gen;
+	/* candidates by effect: key, and generation << 32 | position */
+	uint64_t *dkey, *dval;
+	size_t dsize;
+	uint32_t dgen;
+};
+
+static inline void op_set(struct search *s, uint32_t op)
+{
+	s->zob ^= s->z[op];
+	if (op < s->n_ok) {
+		size_t w = op >> 6;
+
+		s->bits[w] |= (uint64_t)1 << (op & 63);
+		if ((long)w > s->hi)
+			s->hi = (long)w;
+		while ((size_t)s->lo < s->wok &&
+		       s->bits[s->lo] == ((size_t)s->lo == s->wok - 1
+					  ? s->last_mask : ~(uint64_t)0))
+			s->lo++;
+	} else {
+		op -= (uint32_t)s->n_ok;
+		s->bits[s->wok + (op >> 6)] |= (uint64_t)1 << (op & 63);
+	}
+}
+
+static inline void op_clear(struct search *s, uint32_t op)
+{
+	s->zob ^= s->z[op];
+	if (op < s->n_ok) {
+		size_t w = op >> 6;
+
+		s->bits[w] &= ~((uint64_t)1 << (op & 63));
+		if ((long)w < s->lo)
+			s->lo = (long)w;
+		if ((long)w == s->hi)
+			while (s->hi >= 0 && !s->bits[s->hi])
+				s->hi--;
+	} else {
+		op -= (uint32_t)s->n_ok;
+		s->bits[s->wok + (op >> 6)] &= ~((uint64_t)1 << (op & 63));
+	}
+}
+
+static inline void lift(struct search *s, uint32_t op)
+{
+	int32_t e = (int32_t)s->call_of[op], m = (int32_t)s->ret_of[op];
+
+	s->next[s->prev[e]] = s->next[e];
+	s->prev[s->next[e]] = s->prev[e];
+	if (m) {
+		s->next[s->prev[m]] = s->next[m];
+		s->prev[s->next[m]] = s->prev[m];
+	}
+}
+
+static inline void unlift(struct search *s, uint32_t op)
+{
+	int32_t e = (int32_t)s->call_of[op], m = (int32_t)s->ret_of[op];
+
+	if (m) {
+		s->next[s->prev[m]] = m;
+		s->prev[s->next[m]] = m;
+	}
+	s->next[s->prev[e]] = e;
+	s->prev[s->next[e]] = e;
+}
+
+static int cand_reserve(struct search *s, size_t need)
+{
+	size_t old = s->cand_alloc;
+
+	if (need <= old)
+		return 0;
+	if (charge(s->b, s->mine, (need > 2 * old ? need : 2 * old) * 4))
+		return -1;
+	ALLOC_GROW(s->cand, need, s->cand_alloc);
+	return 0;
+}
+
+/* New state of op o in any state (write, cas), or UINT32_MAX (read). */
+static inline uint32_t new_value(const struct lin_op *o)
+{
+	return o->kind == LIN_READ ? UINT32_MAX
+	       : o->kind == LIN_WRITE ? o->a : o->b;
+}
+
+/* Same effect (kind, values) as a 64-bit key. */
+static inline uint64_t effect_key(const struct lin_op *o)
+{
+	return (uint64_t)o->kind << 62 | (uint64_t)o->a << 31 |
+	       (o->kind == LIN_CAS ? o->b : 0);
+}
+
+/* Dedupe table slot for key, growing the table as needed (-1: budget). */
+static long dedupe_slot(struct search *s, uint64_t key, size_t k)
+{
+	size_t i;
+
+	if ((k + 1) * 2 > s->dsize) {
+		size_t ns = s->dsize ? s->dsize * 2 : 64;
+
+		if (charge(s->b, s->mine, ns * 16))
+			return -1;
+		free(s->dkey);
+		free(s->dval);
+		s->dkey = xmalloc(ns * sizeof(*s->dkey));
+		s->dval = xcalloc(ns, sizeof(*s->dval));
+		s->dsize = ns;
+		s->dgen = 0;
+		return -2;	/* caller rebuilds */
+	}
+	i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 20) & (s->dsize - 1);
+	while ((uint32_t)(s->dval[i] >> 32) == s->dgen &&
+	       s->dkey[i] != key)
+		i = (i + 1) & (s->dsize - 1);
+	return (long)i;
+}
+
+/*
+ * The operations worth trying next from state st, best first, stored at
+ * cand[base ..]; returns how many (-1: memory budget).  Every operation
+ * whose call precedes the first pending return may take effect now
+ * (Lowe's candidates); of those:
+ *  - an ok read that is legal now is the only one tried: if any order
+ *    works from here, the one that takes this read first works too (a
+ *    read changes nothing, and everything that must precede it already
+ *    has), so its alternatives need not be explored;
+ *  - reads and cas that are illegal now are dropped;
+ *  - of several candidates with the same effect (kind and values) only
+ *    one is tried: an ok one before an indeterminate one, the one that
+ *    completed first among ok ones (swapping two such ops in any valid
+ *    order keeps it valid: both may take effect now, and the one with
+ *    the later completion may take the other's later place);
+ *  - an indeterminate op is only tried if it changes the state and a
+ *    candidate observes the new value (reads it or expects it in a cas),
+ *    and after an indeterminate op (after_info) only ops that observe
+ *    the state are tried: any valid order stays valid when every
+ *    indeterminate op not directly followed by an op observing its value
+ *    is dropped (the op after it is a blind write, or there is none), so
+ *    searching only such orders is complete.  The flag is part of the
+ *    memoised configuration, so the memo stays exact;
+ *  - the rest is ordered: the op owning the first pending return (it
+ *    must go before anything invoked after it completed), then the ops
+ *    after which it becomes legal, then the others.
+ */
+static long build_cands(struct search *s, uint32_t st, int after_info,
+			size_t base)
+{
+	const struct lin_op *ops = s->p->ops, *xo;
+	int32_t e;
+	size_t k, i, out;
+	uint32_t x, gen;
+	long slot;
+	int rank;
+
+	if (cand_reserve(s, base + 2))
+		return -1;
+again:
+	if (++s->gen == 0) {
+		memset(s->obs, 0, s->p->nvals * sizeof(*s->obs));
+		s->gen = 1;
+	}
+	gen = s->gen;
+	if (++s->dgen == 0) {
+		memset(s->dval, 0, s->dsize * sizeof(*s->dval));
+		s->dgen = 1;
+	}
+	k = 0;
+	for (e = s->next[s->head]; !s->ent_ret[e]; e = s->next[e]) {
+		uint32_t c = s->ent_op[e];
+		const struct lin_op *o = &ops[c];
+		uint64_t key;
+
+		if (o->kind == LIN_READ) {
+			if (o->a == st) {
+				s->cand[base] = c;
+				return 1;
+			}
+			s->obs[o->a] = gen;
+			continue;
+		}
+		if (o->kind == LIN_CAS) {
+			s->obs[o->a] = gen;
+			if (o->a != st)
+				continue;
+		} else if (after_info) {
+			continue;
+		}
+		key = effect_key(o);
+		slot = dedupe_slot(s, key, k);
+		if (slot == -1)
+			return -1;
+		if (slot == -2)
+			goto again;
+		if ((uint32_t)(s->dval[slot] >> 32) == s->dgen) {
+			size_t at = (uint32_t)s->dval[slot];
+			const struct lin_op *q = &ops[s->cand[base + at]];
+
+			if (!o->info && (q->info || o->ret < q->ret))
+				s->cand[base + at] = c;
+			continue;
+		}
+		if (cand_reserve(s, base + 2 * (k + 1)))
+			return -1;
+		s->dkey[slot] = key;
+		s->dval[slot] = (uint64_t)s->dgen << 32 | k;
+		s->cand[base + k++] = c;
+	}
+	if (e == (int32_t)s->tail)
+		return 0;	/* cannot happen while ok ops remain */
+	x = s->ent_op[e];
+	xo = &ops[x];
+	/* Filter and order into cand[base+k ..], then move down. */
+	out = base + k;
+	for (rank = 0; rank < 3; rank++) {
+		for (i = 0; i < k; i++) {
+			uint32_t c = s->cand[base + i], nv;
+			const struct lin_op *o = &ops[c];
+			int r;
+
+			nv = new_value(o);
+			if (o->info && (nv == st || s->obs[nv] != gen))
+				continue;
+			if (c == x)
+				r = 0;
+			else if (xo->kind == LIN_WRITE || xo->a == nv)
+				r = 1;
+			else
+				r = 2;
+			if (r == rank)
+				s->cand[out++] = c;
+		}
+	}
+	memmove(s->cand + base, s->cand + base + k,
+		(out - base - k) * sizeof(*s->cand));
+	return (long)(out - base - k);
+}
 
 int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 			struct lin_result *r)
 {
 	size_t n = p->n, n_ok = p->n_ok, nent = 0, i, mine = 0;
-	size_t wok = (n_ok + 63) / 64, winf = (n - n_ok + 63) / 64;
-	uint64_t last_mask = (n_ok & 63) ? ((uint64_t)1 << (n_ok & 63)) - 1
-					  : ~(uint64_t)0;
+	size_t winf = (n - n_ok + 63) / 64;
+	size_t d = 0, remaining = n_ok, common = 0, bytes, ctop;
 	struct pos_ent *pe;
-	int32_t *next, *prev;
-	uint32_t *ent_op, *ret_of, head, tail;
-	uint8_t *ent_ret;
-	uint64_t *bits, *z, zob = 0, iter = 0;
-	struct frame *stack;
+	struct frame *fr;
 	struct cache cache;
-	size_t sp = 0, remaining = n_ok, common = 0, bytes;
-	long lo = 0, hi = -1;
-	uint32_t state = p->init;
-	int32_t e;
+	struct search s;
+	uint64_t iter = 0;
+	long cnt;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -284,21 +538,27 @@ int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 	if (!n_ok)
 		return 0;
 
-	bytes = n * (sizeof(struct pos_ent) * 2 + 4 * 2 * 4 + 2 + 8 +
-		     sizeof(struct frame) + 4 + 8) + (wok + winf) * 8 + 64;
-	if (charge(b, &mine, bytes)) {
-		r->status = LIN_BUDGET;
-		r->budget_kind = 2;
-		return 0;
-	}
-	if (cache_init(&cache, winf, 3 + wok + winf, n, b, &mine)) {
+	memset(&s, 0, sizeof(s));
+	s.p = p;
+	s.b = b;
+	s.mine = &mine;
+	s.n_ok = n_ok;
+	s.wok = (n_ok + 63) / 64;
+	s.last_mask = (n_ok & 63) ? ((uint64_t)1 << (n_ok & 63)) - 1
+				  : ~(uint64_t)0;
+	s.hi = -1;
+	bytes = n * (sizeof(struct pos_ent) * 2 + 4 * 2 * 5 + 2 + 8 +
+		     sizeof(struct frame) + 4 + 4) + (s.wok + winf) * 8 +
+		p->nvals * 4 + 64;
+	if (charge(b, &mine, bytes) ||
+	    cache_init(&cache, winf, 3 + s.wok + winf, n, b, &mine)) {
 		uncharge(b, &mine);
 		r->status = LIN_BUDGET;
 		r->budget_kind = 2;
 		return 0;
 	}
 
-	/* Entries in history order; 0 is the head, nent + 1 the tail. */
+	/* Entries in history order. */
 	pe = xmalloc(2 * n * sizeof(*pe));
 	for (i = 0; i < n; i++) {
 		pe[nent++] = (struct pos_ent){ p->ops[i].inv, (uint32_t)i, 0 };
@@ -307,41 +567,54 @@ int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 						       (uint32_t)i, 1 };
 	}
 	qsort(pe, nent, sizeof(*pe), pos_ent_cmp);
-	next = xmalloc((nent + 2) * sizeof(*next));
-	prev = xmalloc((nent + 2) * sizeof(*prev));
-	ent_op = xmalloc((nent + 2) * sizeof(*ent_op));
-	ent_ret = xcalloc(nent + 2, 1);
-	ret_of = xcalloc(n, sizeof(*ret_of));
-	head = 0;
-	tail = (uint32_t)nent + 1;
+	s.next = xmalloc((nent + 2) * sizeof(*s.next));
+	s.prev = xmalloc((nent + 2) * sizeof(*s.prev));
+	s.ent_op = xcalloc(nent + 2, sizeof(*s.ent_op));
+	s.ent_ret = xcalloc(nent + 2, 1);
+	s.call_of = xmalloc(n * sizeof(*s.call_of));
+	s.ret_of = xcalloc(n, sizeof(*s.ret_of));
+	s.head = 0;
+	s.tail = (uint32_t)nent + 1;
 	for (i = 0; i < nent + 2; i++) {
-		next[i] = (int32_t)i + 1;
-		prev[i] = (int32_t)i - 1;
+		s.next[i] = (int32_t)i + 1;
+		s.prev[i] = (int32_t)i - 1;
 	}
-	ent_ret[tail] = 1;	/* never linearizable: acts as a return */
-	ent_op[head] = ent_op[tail] = 0;
+	s.ent_ret[s.tail] = 1;	/* ends every scan */
 	for (i = 0; i < nent; i++) {
 		uint32_t en = (uint32_t)i + 1;
 
-		ent_op[en] = pe[i].op;
-		ent_ret[en] = (uint8_t)pe[i].is_ret;
+		s.ent_op[en] = pe[i].op;
+		s.ent_ret[en] = (uint8_t)pe[i].is_ret;
 		if (pe[i].is_ret)
-			ret_of[pe[i].op] = en;
+			s.ret_of[pe[i].op] = en;
+		else
+			s.call_of[pe[i].op] = en;
 	}
 	free(pe);
 
-	bits = xcalloc(wok + winf + 1, sizeof(*bits));
-	z = xmalloc(n * sizeof(*z));
+	s.bits = xcalloc(s.wok + winf + 1, sizeof(*s.bits));
+	s.z = xmalloc(n * sizeof(*s.z));
 	for (i = 0; i < n; i++)
-		z[i] = splitmix(i * 0x632be59bd9b4e019ULL + n);
-	stack = xmalloc(n * sizeof(*stack));
+		s.z[i] = splitmix(i * 0x632be59bd9b4e019ULL + n);
+	s.obs = xcalloc(p->nvals ? p->nvals : 1, sizeof(*s.obs));
+	fr = xmalloc((n + 1) * sizeof(*fr));
 	r->best = xmalloc(n * sizeof(*r->best));
-	r->best_state = state;
+	r->best_state = p->init;
 
-	e = next[head];
+	fr[0].op = UINT32_MAX;
+	fr[0].state = p->init;
+	fr[0].base = 0;
+	fr[0].idx = 0;
+	fr[0].after_info = 0;
+	cnt = build_cands(&s, p->init, 0, 0);
+	if (cnt < 0)
+		goto out_of_memory;
+	fr[0].count = (uint32_t)cnt;
+	ctop = (size_t)cnt;
+
 	for (;;) {
-		uint32_t op, ns;
-		const struct lin_op *o;
+		struct frame *f = &fr[d];
+		uint32_t c, ns, key_state;
 
 		if ((++iter & 1023) == 0) {
 			if (__atomic_load_n(&b->stop, __ATOMIC_RELAXED)) {
@@ -356,124 +629,88 @@ int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 				break;
 			}
 		}
-		if (!ent_ret[e]) {
-			op = ent_op[e];
-			o = &p->ops[op];
+		if (f->idx < f->count) {
+			c = s.cand[f->base + f->idx++];
 			r->steps++;
-			if (checker__lin_step(o, state, &ns)) {
-				size_t w = op < n_ok ? op >> 6
-					   : wok + ((op - n_ok) >> 6);
-				uint64_t m = (uint64_t)1 << ((op < n_ok ? op
-							      : op - n_ok) & 63);
-				long olo = lo, ohi = hi;
-				uint32_t len;
-
-				bits[w] |= m;
-				zob ^= z[op];
-				if (op < n_ok) {
-					if ((long)w > hi)
-						hi = (long)w;
-					while ((size_t)lo < wok &&
-					       bits[lo] == ((size_t)lo == wok - 1
-							    ? last_mask
-							    : ~(uint64_t)0))
-						lo++;
-				}
-				len = hi >= lo ? (uint32_t)(hi - lo + 1) : 0;
-				rc = cache_add(&cache, config_hash(zob, ns), ns,
-					       (uint32_t)lo, bits + lo, len,
-					       bits + wok);
-				if (rc < 0) {
-					r->status = LIN_BUDGET;
-					r->budget_kind = 2;
-					break;
-				}
-				if (rc > 0) {
-					int32_t m2 = (int32_t)ret_of[op];
-
-					r->configs++;
-					stack[sp].e = (uint32_t)e;
-					stack[sp].state = state;
-					sp++;
-					state = ns;
-					next[prev[e]] = next[e];
-					prev[next[e]] = prev[e];
-					if (m2) {
-						next[prev[m2]] = next[m2];
-						prev[next[m2]] = prev[m2];
-					}
-					if (!o->info)
-						remaining--;
-					if (sp > r->best_len) {
-						for (i = common; i < sp; i++)
-							r->best[i] =
-							    ent_op[stack[i].e];
-						r->best_len = sp;
-						common = sp;
-						r->best_state = state;
-					}
-					if (!remaining)
-						break;
-					e = next[head];
-					continue;
-				}
-				bits[w] &= ~m;
-				zob ^= z[op];
-				lo = olo;
-				hi = ohi;
+			if (!checker__lin_step(&p->ops[c], f->state, &ns))
+				continue;
+			op_set(&s, c);
+			key_state = ns | (uint32_t)p->ops[c].info << 31;
+			rc = cache_add(&cache, config_hash(s.zob, key_state),
+				       key_state,
+				       (uint32_t)s.lo, s.bits + s.lo,
+				       s.hi >= s.lo
+				       ? (uint32_t)(s.hi - s.lo + 1) : 0,
+				       s.bits + s.wok);
+			if (rc < 0)
+				goto out_of_memory;
+			if (!rc) {
+				op_clear(&s, c);
+				continue;
 			}
-			e = next[e];
-		} else {
-			int32_t m2;
-			size_t w;
-
-			if (!sp) {
-				r->status = LIN_FAIL;
+			r->configs++;
+			lift(&s, c);
+			if (!p->ops[c].info)
+				remaining--;
+			d++;
+			f = &fr[d];
+			f->op = c;
+			f->state = ns;
+			f->after_info = p->ops[c].info;
+			if (d > r->best_len) {
+				for (i = common; i < d; i++)
+					r->best[i] = fr[i + 1].op;
+				r->best_len = d;
+				common = d;
+				r->best_state = ns;
+			}
+			if (!remaining)
 				break;
-			}
-			sp--;
-			if (sp < common)
-				common = sp;
-			e = (int32_t)stack[sp].e;
-			state = stack[sp].state;
-			op = ent_op[e];
-			o = &p->ops[op];
-			m2 = (int32_t)ret_of[op];
-			if (m2) {
-				next[prev[m2]] = m2;
-				prev[next[m2]] = m2;
-			}
-			next[prev[e]] = e;
-			prev[next[e]] = e;
-			if (!o->info)
-				remaining++;
-			zob ^= z[op];
-			if (op < n_ok) {
-				w = op >> 6;
-				bits[w] &= ~((uint64_t)1 << (op & 63));
-				if ((long)w < lo)
-					lo = (long)w;
-				if ((long)w == hi)
-					while (hi >= 0 && !bits[hi])
-						hi--;
-			} else {
-				w = wok + ((op - n_ok) >> 6);
-				bits[w] &= ~((uint64_t)1 << ((op - n_ok) & 63));
-			}
-			e = next[e];
+			f->base = ctop;
+			f->idx = 0;
+			cnt = build_cands(&s, ns, f->after_info, ctop);
+			if (cnt < 0)
+				goto out_of_memory;
+			f->count = (uint32_t)cnt;
+			ctop += (size_t)cnt;
+			continue;
 		}
+		/* Every candidate failed: back to the parent. */
+		if (!d) {
+			r->status = LIN_FAIL;
+			break;
+		}
+		ctop = f->base;
+		c = f->op;
+		unlift(&s, c);
+		op_clear(&s, c);
+		if (!p->ops[c].info)
+			remaining++;
+		d--;
+		if (d < common)
+			common = d;
+	}
+	if (0) {
+out_of_memory:
+		r->status = LIN_BUDGET;
+		r->budget_kind = 2;
 	}
 	if (r->status != LIN_FAIL)
 		checker__lin_result_release(r);
 
-	free(stack);
-	free(z);
-	free(bits);
-	free(next);
-	free(prev);
-	free(ent_op);
-	free(ent_ret);
-	free(ret_of);
+	free(fr);
+	free(s.obs);
+	free(s.dkey);
+	free(s.dval);
+	free(s.z);
+	free(s.bits);
+	free(s.cand);
+	free(s.next);
+	free(s.prev);
+	free(s.ent_op);
+	free(s.ent_ret);
+	free(s.call_of);
+	free(s.ret_of);
 	cache_release(&cache);
 	uncharge(b, &mine);
 	return 0;

@@ -39,6 +39,7 @@ struct lin_problem {
 	const struct lin_op *ops;	/* n_ok ok ops, then info ops */
 	size_t n, n_ok;
 	uint32_t init;			/* initial state (value id) */
+	uint32_t nvals;			/* value ids are < nvals */
 };
 
 /*

@@ -302,6 +302,7 @@ static void check_group(struct ctx *c, struct group *g)
 	p.ops = sorted;
 	p.n = k;
 	p.n_ok = n_ok;
+	p.nvals = g->vt.n;
 	g->ops_checked = k;
 	checker__lin_search(&p, &c->budget, &g->res);
 	if (g->res.status == LIN_FAIL) {
