@@ -16,7 +16,9 @@
 int cmd_check(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_heal(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_nemesis(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -22,7 +22,9 @@ static const struct cmd_struct commands[] = {
 	{ "compare", cmd_compare, "compare two runs (verdicts, latency, "
 	  "throughput)" },
 	{ "exec", cmd_exec, "run a command on the nodes over SSH" },
+	{ "heal", cmd_heal, "undo every fault netsplit left in force" },
 	{ "help", cmd_help, "show this help" },
+	{ "nemesis", cmd_nemesis, "inject faults by hand (tests, bench)" },
 	{ "report", cmd_report, "write report.html, junit.xml, summary.md "
 	  "for a run" },
 	{ "version", cmd_version, "print the version" },

@@ -83,6 +83,8 @@ struct nemesis_opts {
 				   kinds: "partition-ring", "kill-leader",
 				   "clock-strobe"... (docs/nemesis.md) */
 	uint64_t seed;		/* same seed, same schedule */
+	int cycle;		/* 1: take the faults list in order, round
+				   robin; 0 (default): draw from it */
 	int interval_s;		/* controller: seconds between start/stop */
 	int deadman_s;		/* dead-man period, default 30 */
 	char *iptables;		/* "auto" (default), "iptables",
@@ -90,9 +92,6 @@ struct nemesis_opts {
 	double loss_probability;	/* loss: drop probability, 0.3 */
 	long long clock_delta_ms;	/* clock bump: |offset| <= this */
 	long long strobe_period_ms;	/* clock strobe: flip period */
-	char *faketime_file;	/* clock on shared-kernel nodes: the
-				   libfaketime file on the node, relative to
-				   the node's dir; default "faketime" */
 };
 
 void nemesis_opts_init(struct nemesis_opts *o);
@@ -101,7 +100,7 @@ void nemesis_opts_release(struct nemesis_opts *o);
  * Read c->nemesis strictly (unknown key or wrong type: -NS_ECONFIG naming
  * the key).  Keys: faults (string or array of strings), interval_s, seed,
  * deadman_s, iptables, loss_probability, clock_delta_ms,
- * strobe_period_ms, faketime_file.
+ * strobe_period_ms, order ("random" or "cycle").
  */
 int nemesis_opts_from_config(struct nemesis_opts *o, const struct config *c,
 			     struct sb *err);
@@ -175,10 +174,9 @@ struct nemesis_heal_stats {
 /*
  * Heal every fault journaled under store_dir (its nemesis.journal files,
  * any depth up to 4) whose last journal line is not "healed": connect to
- * the nodes named in the records (ssh settings and addresses from c;
- * a record naming a node c does not know is healed at the host it
- * recorded), run each target's undo steps, kill its dead-man switch, and
- * journal "healed".  Progress lines go to log.  Returns 0 when nothing is
+ * the nodes named in the records (ssh settings and addresses from c,
+ * by node name; a node c does not know is an error), run each target's
+ * undo steps, kill its dead-man switch, and journal "healed".  Progress lines go to log.  Returns 0 when nothing is
  * left, otherwise the first error (err says which node and fault).
  */
 int nemesis_heal_store(const struct config *c, const char *store_dir,
@@ -228,11 +226,18 @@ struct nemesis_type {
 				   "clock" */
 	const char *const *shapes;	/* variants, NULL-terminated; the
 					   finer kind is "<name>-<shape>" */
+	int needs_db;		/* works on database members (kill, pause) */
 	/* Probe what this kind needs on every node (may be NULL). */
 	int (*setup)(struct nemesis *n, struct sb *err);
 	/* Fill f's targets and parameters for shape from the rng; no I/O. */
 	int (*plan)(struct nemesis *n, struct fault *f, const char *shape,
 		    uint64_t *rng, struct sb *err);
+	/*
+	 * Resolve what only the cluster knows (the leader, pids, which
+	 * targets are unsupported) before f is journaled (may be NULL).
+	 */
+	int (*prepare)(struct nemesis *n, struct fault *f, struct sb *note,
+		       struct sb *err);
 	/* Inject f (already journaled) on all its targets. */
 	int (*start)(struct nemesis *n, struct fault *f, struct sb *note,
 		     struct sb *err);
@@ -248,7 +253,7 @@ struct nemesis_type {
 	void (*release)(struct nemesis *n);
 };
 
-/* The registry: NULL when no kind has this name. */
+/* The registry (nemesis/registry.c): NULL when no kind has this name. */
 const struct nemesis_type *nemesis_type_find(const char *name);
 extern const struct nemesis_type *const nemesis_types[];
 

@@ -1,0 +1,391 @@
+/*
+ * cmd-nemesis.c - `netsplit nemesis`: inject faults by hand, without a
+ * run (the nemesis tests and the latency bench drive faults with it).
+ *
+ *   netsplit nemesis [--config C] [--faults LIST] [--seed X] [--count N]
+ *                    [--hold S] [--gap S] [--together] [--cycle]
+ *                    [--deadman S] [--db TYPE] [--run-dir DIR] [--bench]
+ *
+ * Follows the schedule of --faults/--seed (or the config's nemesis
+ * section) for N faults: each is journaled, applied, held S seconds
+ * (dead-man leases renewed meanwhile), then healed; with --together all
+ * N are applied first, held, then healed.  One JSON line per event on
+ * stdout: {"event":"ready"|"start"|"stop"|"skip", ...}, flushed, so a test
+ * can wait for "start" and look at the nodes.  SIGINT/SIGTERM heal
+ * everything before exiting; kill -9 leaves the faults to `netsplit heal`
+ * and the dead-man switches.  --db TYPE sets up that database plug-in
+ * first (needed by kill, pause, clock) and tears it down at the end.
+ * The journal goes to --run-dir, default STORE/nemesis/<timestamp>.
+ * --bench prints the start latency (schedule -> in force on all targets)
+ * median and max.  Exit 0, 3 usage/config, 4 harness error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "cmd.h"
+#include "config.h"
+#include "err.h"
+#include "nemesis/nemesis.h"
+#include "sb.h"
+#include "transport.h"
+
+static const char nemesis_usage[] =
+	"usage: netsplit nemesis [--config FILE] [--faults LIST] "
+	"[--seed X] [--count N]\n"
+	"                        [--hold S] [--gap S] [--together] "
+	"[--cycle] [--deadman S]\n"
+	"                        [--db TYPE] [--run-dir DIR] [--bench]\n"
+	"\n"
+	"Injects N faults of the schedule (default 1), holds each S seconds\n"
+	"(default 5), heals it.  LIST: partition, loss, kill, pause, clock or\n"
+	"<kind>-<shape> (docs/nemesis.md).  One JSON line per event on\n"
+	"stdout.  Ctrl-C heals; after kill -9 use 'netsplit heal'.\n";
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void emit(const char *event, json_t *fault, double latency_ms)
+{
+	json_t *o = json_object();
+	char *s;
+
+	json_object_set_new(o, "event", json_string(event));
+	if (fault)
+		json_object_set_new(o, "fault", fault);
+	if (latency_ms >= 0)
+		json_object_set_new(o, "latency_ms", json_real(latency_ms));
+	s = json_dumps(o, JSON_COMPACT);
+	printf("%s\n", s);
+	fflush(stdout);
+	free(s);
+	json_decref(o);
+}
+
+/* Sleep secs in slices, renewing the leases; 1 if interrupted. */
+static int hold(struct nemesis_set *s, double secs, int deadman_s)
+{
+	double end = now_s() + secs, last = now_s();
+	double every = deadman_s / 3.0;
+	struct sb err = SB_INIT;
+
+	while (!stop_flag && now_s() < end) {
+		double left = end - now_s();
+		struct timespec ts;
+
+		if (left > 0.2)
+			left = 0.2;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+		if (now_s() - last >= every) {
+			if (nemesis_renew(s, &err)) {
+				warnf("%s", err.buf);
+				sb_reset(&err);
+			}
+			last = now_s();
+		}
+	}
+	sb_release(&err);
+	return stop_flag != 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char *p = xstrdup(path), *q;
+	int rc = 0;
+
+	for (q = p + 1; *q; q++)
+		if (*q == '/') {
+			*q = '\0';
+			if (mkdir(p, 0777) && errno != EEXIST)
+				rc = -1;
+			*q = '/';
+		}
+	if (mkdir(p, 0777) && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct drv {
+	int count, together, bench, deadman_s;
+	double hold_s, gap_s;
+	double *lat;
+	size_t nlat;
+};
+
+/* Start one fault; *f NULL when it was skipped. */
+static int start_one(struct drv *d, struct nemesis_set *s,
+		     struct fault **f)
+{
+	struct sb note = SB_INIT, err = SB_INIT;
+	double t0 = now_s(), ms;
+	int rc;
+
+	rc = nemesis_start_next(s, f, &note, &err);
+	ms = (now_s() - t0) * 1000;
+	if (note.len)
+		fprintf(stderr, "netsplit: %s", note.buf);
+	if (rc) {
+		errorf("%s", err.buf);
+	} else if (*f) {
+		d->lat[d->nlat++] = ms;
+		emit("start", fault_describe(*f), ms);
+	} else {
+		emit("skip", NULL, -1);
+	}
+	sb_release(&note);
+	sb_release(&err);
+	return rc;
+}
+
+static int stop_one(struct nemesis_set *s, struct fault *f)
+{
+	struct sb err = SB_INIT;
+	json_t *desc = fault_describe(f);
+	int rc = nemesis_stop(s, f, &err);
+
+	if (rc) {
+		errorf("%s", err.buf);
+		json_decref(desc);
+	} else {
+		emit("stop", desc, -1);
+	}
+	sb_release(&err);
+	return rc;
+}
+
+static int drive(struct drv *d, struct nemesis_set *s)
+{
+	struct fault **live = xcalloc((size_t)d->count + 1, sizeof(*live));
+	int i, rc = 0, r;
+
+	for (i = 0; i < d->count && !stop_flag && !rc; i++) {
+		rc = start_one(d, s, &live[i]);
+		if (rc || d->together)
+			continue;
+		if (live[i]) {
+			hold(s, d->hold_s, d->deadman_s);
+			rc = stop_one(s, live[i]);
+			live[i] = NULL;
+		}
+		if (i + 1 < d->count)
+			hold(s, d->gap_s, d->deadman_s);
+	}
+	if (d->together && !rc)
+		hold(s, d->hold_s, d->deadman_s);
+	for (i = 0; i < d->count; i++)
+		if (live[i] && (r = stop_one(s, live[i])) && !rc)
+			rc = r;
+	free(live);
+	return rc;
+}
+
+static void print_bench(const struct drv *d)
+{
+	double *v = xcalloc(d->nlat + 1, sizeof(*v));
+	double med;
+
+	if (!d->nlat) {
+		printf("nemesis latency: no fault applied\n");
+		free(v);
+		return;
+	}
+	memcpy(v, d->lat, d->nlat * sizeof(*v));
+	qsort(v, d->nlat, sizeof(*v), cmp_double);
+	med = d->nlat % 2 ? v[d->nlat / 2] :
+		(v[d->nlat / 2 - 1] + v[d->nlat / 2]) / 2;
+	printf("nemesis latency (schedule -> in force on all targets): "
+	       "%zu faults, median %.1f ms, max %.1f ms\n", d->nlat, med,
+	       v[d->nlat - 1]);
+	free(v);
+}
+
+int cmd_nemesis(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "faults", required_argument, NULL, 'f' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "gap", required_argument, NULL, 'g' },
+		{ "together", no_argument, NULL, 'T' },
+		{ "cycle", no_argument, NULL, 'C' },
+		{ "deadman", required_argument, NULL, 'd' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "run-dir", required_argument, NULL, 'r' },
+		{ "bench", no_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *config_path = "netsplit.json", *faults = NULL;
+	const char *db_name = NULL, *run_dir = NULL;
+	long long seed = -1, deadman = -1;
+	int cycle = 0, opt, rc, status = NS_EXIT_VALID;
+	struct drv d = { .count = 1, .hold_s = 5, .gap_s = 0 };
+	struct nemesis_opts o;
+	struct config cfg;
+	struct transport *t = NULL;
+	void *db = NULL;
+	struct nemesis_set *s = NULL;
+	struct sb err = SB_INIT, dir = SB_INIT;
+	struct sigaction sa;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "+c:f:s:n:H:g:TCd:D:r:bh",
+				  lopts, NULL)) != -1) {
+		errno = 0;
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case 'f': faults = optarg; break;
+		case 'D': db_name = optarg; break;
+		case 'r': run_dir = optarg; break;
+		case 'T': d.together = 1; break;
+		case 'C': cycle = 1; break;
+		case 'b': d.bench = 1; break;
+		case 's':
+			seed = strtoll(optarg, &end, 0);
+			if (errno || *end || seed < 0)
+				goto bad;
+			break;
+		case 'n':
+			d.count = (int)strtol(optarg, &end, 10);
+			if (errno || *end || d.count < 1 || d.count > 100000)
+				goto bad;
+			break;
+		case 'd':
+			deadman = strtoll(optarg, &end, 10);
+			if (errno || *end || deadman < 2)
+				goto bad;
+			break;
+		case 'H':
+		case 'g': {
+			double v = strtod(optarg, &end);
+
+			if (errno || *end || v < 0 || v > 86400)
+				goto bad;
+			if (opt == 'H')
+				d.hold_s = v;
+			else
+				d.gap_s = v;
+			break;
+		}
+		case 'h':
+			fputs(nemesis_usage, stdout);
+			return NS_EXIT_VALID;
+		default:
+			fputs(nemesis_usage, stderr);
+			return NS_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		errorf("nemesis: unexpected argument '%s'", argv[optind]);
+		return NS_EXIT_USAGE;
+	}
+	config_init(&cfg);
+	nemesis_opts_init(&o);
+	if ((rc = config_load(&cfg, config_path, &err)) ||
+	    (rc = nemesis_opts_from_config(&o, &cfg, &err)))
+		goto fail;
+	if (faults) {
+		if ((rc = nemesis_check_faults(faults, &err)))
+			goto fail;
+		free(o.faults);
+		o.faults = xstrdup(faults);
+	}
+	if (seed >= 0)
+		o.seed = (uint64_t)seed;
+	if (deadman > 0)
+		o.deadman_s = (int)deadman;
+	if (cycle)
+		o.cycle = 1;
+	d.deadman_s = o.deadman_s;
+	d.lat = xcalloc((size_t)d.count + 1, sizeof(*d.lat));
+	if (run_dir) {
+		sb_adds(&dir, run_dir);
+	} else {
+		time_t now = time(NULL);
+		struct tm tm;
+		char ts[32];
+
+		gmtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+		sb_addf(&dir, "%s/nemesis/%s-%d", cfg.store_dir, ts,
+			(int)getpid());
+	}
+	if (mkdir_p(dir.buf)) {
+		sb_addf(&err, "cannot create '%s': %s", dir.buf,
+			strerror(errno));
+		rc = -NS_EIO;
+		goto fail;
+	}
+	if (db_name) {
+		sb_addf(&err, "--db: no database plug-in '%s'", db_name);
+		rc = -NS_EUSAGE;
+		goto fail;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if ((rc = transport_open(&t, &cfg, &err)))
+		goto fail;
+	if ((rc = nemesis_set_new(&s, &o, t, db, dir.buf, &err)))
+		goto fail;
+	fprintf(stderr, "netsplit: journal %s/nemesis.journal\n", dir.buf);
+	emit("ready", NULL, -1);
+	if (drive(&d, s))
+		status = NS_EXIT_HARNESS;
+	if (nemesis_heal_all(s, &err)) {
+		errorf("%s", err.buf);
+		status = NS_EXIT_HARNESS;
+	}
+	if (d.bench)
+		print_bench(&d);
+	goto out;
+bad:
+	errorf("nemesis: bad value '%s'", optarg);
+	return NS_EXIT_USAGE;
+fail:
+	errorf("%s", err.buf);
+	status = ns_exit_code(rc);
+out:
+	nemesis_set_free(s);
+	if (t)
+		transport_close(t);
+	nemesis_opts_release(&o);
+	config_release(&cfg);
+	sb_release(&err);
+	sb_release(&dir);
+	free(d.lat);
+	return status;
+}

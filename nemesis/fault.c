@@ -1,0 +1,260 @@
+/*
+ * fault.c - the fault record and its JSON form (journal lines, history
+ * values).  Round trip: fault_from_json(fault_to_json(f)) == f, checked in
+ * tests/unit/test-nemesis.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "err.h"
+#include "nemesis-internal.h"
+
+const char *fault_kind(const struct fault *f)
+{
+	return f->type->name;
+}
+
+const char *fault_id(const struct fault *f)
+{
+	return f->id;
+}
+
+void fault_free(struct fault *f)
+{
+	size_t i, k;
+
+	if (!f)
+		return;
+	for (i = 0; i < f->ntargets; i++) {
+		struct fault_target *tg = &f->targets[i];
+
+		free(tg->node);
+		free(tg->host);
+		for (k = 0; k < tg->ndrops; k++)
+			free(tg->drops[k]);
+		free(tg->drops);
+		free(tg->clock_file);
+		free(tg->dir);
+		free(tg->unsupported);
+	}
+	free(f->targets);
+	free(f->id);
+	free(f->shape);
+	free(f);
+}
+
+static void set_str(json_t *o, const char *key, const char *v)
+{
+	if (v && *v)
+		json_object_set_new(o, key, json_string(v));
+}
+
+static void set_int(json_t *o, const char *key, long long v)
+{
+	if (v)
+		json_object_set_new(o, key, json_integer(v));
+}
+
+json_t *fault_to_json(const struct fault *f)
+{
+	json_t *o = json_object(), *ta = json_array();
+	size_t i, k;
+
+	json_object_set_new(o, "id", json_string(f->id));
+	json_object_set_new(o, "kind", json_string(f->type->name));
+	set_str(o, "shape", f->shape);
+	json_object_set_new(o, "k", json_integer((json_int_t)f->k));
+	if (f->probability > 0)
+		json_object_set_new(o, "probability",
+				    json_real(f->probability));
+	set_int(o, "delta_ms", f->delta_ms);
+	set_int(o, "period_ms", f->period_ms);
+	set_int(o, "deadman_s", f->deadman_s);
+	set_int(o, "start_ns", f->start_ns);
+	set_int(o, "stop_ns", f->stop_ns);
+	for (i = 0; i < f->ntargets; i++) {
+		const struct fault_target *tg = &f->targets[i];
+		json_t *t = json_object();
+
+		json_object_set_new(t, "node", json_string(tg->node));
+		json_object_set_new(t, "host", json_string(tg->host));
+		json_object_set_new(t, "index", json_integer(
+					    (json_int_t)tg->index));
+		if (tg->ndrops || !strcmp(f->type->name, "partition")) {
+			json_t *d = json_array();
+
+			for (k = 0; k < tg->ndrops; k++)
+				json_array_append_new(
+					d, json_string(tg->drops[k]));
+			json_object_set_new(t, "drops", d);
+		}
+		set_str(t, "backend", tg->backend);
+		set_str(t, "chain", tg->chain);
+		set_int(t, "pid", tg->pid);
+		set_int(t, "new_pid", tg->new_pid);
+		set_int(t, "offset_ms", tg->offset_ms);
+		set_str(t, "clock_file", tg->clock_file);
+		set_str(t, "dir", tg->dir);
+		set_int(t, "deadman_pid", tg->deadman_pid);
+		set_str(t, "unsupported", tg->unsupported);
+		json_array_append_new(ta, t);
+	}
+	json_object_set_new(o, "targets", ta);
+	return o;
+}
+
+static const char *get_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static long long get_int(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+int fault_from_json(struct fault **fp, json_t *j, struct sb *err)
+{
+	const struct nemesis_type *type;
+	const char *id, *kind;
+	struct fault *f;
+	json_t *ta, *t, *v;
+	size_t i, k;
+
+	*fp = NULL;
+	id = get_str(j, "id");
+	kind = get_str(j, "kind");
+	ta = json_object_get(j, "targets");
+	if (!id || !kind || !json_is_array(ta)) {
+		sb_adds(err, "fault record: 'id', 'kind' or 'targets' "
+			"missing");
+		return -NS_EINPUT;
+	}
+	type = nemesis_type_find(kind);
+	if (!type) {
+		sb_addf(err, "fault '%s': unknown kind '%s'", id, kind);
+		return -NS_EINPUT;
+	}
+	f = nemesis__fault_new(type, id, get_str(j, "shape"));
+	f->k = (size_t)get_int(j, "k");
+	v = json_object_get(j, "probability");
+	f->probability = json_is_number(v) ? json_number_value(v) : 0;
+	f->delta_ms = get_int(j, "delta_ms");
+	f->period_ms = get_int(j, "period_ms");
+	f->deadman_s = (int)get_int(j, "deadman_s");
+	f->start_ns = get_int(j, "start_ns");
+	f->stop_ns = get_int(j, "stop_ns");
+	json_array_foreach(ta, i, t) {
+		struct fault_target *tg;
+		const char *node = get_str(t, "node");
+		const char *host = get_str(t, "host");
+		json_t *d = json_object_get(t, "drops");
+
+		if (!node || !host) {
+			sb_addf(err, "fault '%s': target %zu: 'node' or "
+				"'host' missing", id, i);
+			fault_free(f);
+			return -NS_EINPUT;
+		}
+		tg = nemesis__add_target(f, (size_t)get_int(t, "index"),
+					 node, host);
+		if (json_is_array(d)) {
+			tg->drops = xcalloc(json_array_size(d) + 1,
+					    sizeof(*tg->drops));
+			json_array_foreach(d, k, v)
+				if (json_is_string(v))
+					tg->drops[tg->ndrops++] =
+						xstrdup(json_string_value(v));
+		}
+		snprintf(tg->backend, sizeof(tg->backend), "%s",
+			 get_str(t, "backend") ? get_str(t, "backend") : "");
+		snprintf(tg->chain, sizeof(tg->chain), "%s",
+			 get_str(t, "chain") ? get_str(t, "chain") : "");
+		tg->pid = (long)get_int(t, "pid");
+		tg->new_pid = (long)get_int(t, "new_pid");
+		tg->offset_ms = get_int(t, "offset_ms");
+		tg->clock_file = dup_or_null(get_str(t, "clock_file"));
+		tg->dir = dup_or_null(get_str(t, "dir"));
+		tg->deadman_pid = (long)get_int(t, "deadman_pid");
+		tg->unsupported = dup_or_null(get_str(t, "unsupported"));
+	}
+	*fp = f;
+	return 0;
+}
+
+json_t *fault_describe(const struct fault *f)
+{
+	json_t *o = json_object(), *targets = json_array();
+	json_t *grudge = NULL, *offsets = NULL, *pids = NULL, *unsup = NULL;
+	size_t i, k;
+
+	json_object_set_new(o, "id", json_string(f->id));
+	json_object_set_new(o, "kind", json_string(f->type->name));
+	set_str(o, "shape", f->shape);
+	if (f->probability > 0)
+		json_object_set_new(o, "probability",
+				    json_real(f->probability));
+	if (f->period_ms)
+		json_object_set_new(o, "period_ms",
+				    json_integer(f->period_ms));
+	for (i = 0; i < f->ntargets; i++) {
+		const struct fault_target *tg = &f->targets[i];
+
+		if (tg->unsupported) {
+			if (!unsup)
+				unsup = json_object();
+			json_object_set_new(unsup, tg->node,
+					    json_string(tg->unsupported));
+			continue;
+		}
+		json_array_append_new(targets, json_string(tg->node));
+		if (!strcmp(f->type->name, "partition")) {
+			json_t *d = json_array();
+
+			if (!grudge)
+				grudge = json_object();
+			for (k = 0; k < tg->ndrops; k++)
+				json_array_append_new(
+					d, json_string(tg->drops[k]));
+			json_object_set_new(grudge, tg->node, d);
+		}
+		if (!strcmp(f->type->name, "clock")) {
+			if (!offsets)
+				offsets = json_object();
+			json_object_set_new(offsets, tg->node,
+					    json_integer(tg->offset_ms));
+		}
+		if (tg->pid) {
+			json_t *p = json_object();
+
+			if (!pids)
+				pids = json_object();
+			json_object_set_new(p, "pid", json_integer(tg->pid));
+			if (tg->new_pid)
+				json_object_set_new(p, "new_pid",
+						    json_integer(tg->new_pid));
+			json_object_set_new(pids, tg->node, p);
+		}
+	}
+	json_object_set_new(o, "targets", targets);
+	if (grudge)
+		json_object_set_new(o, "grudge", grudge);
+	if (offsets)
+		json_object_set_new(o, "offset_ms", offsets);
+	if (pids)
+		json_object_set_new(o, "pids", pids);
+	if (unsup)
+		json_object_set_new(o, "unsupported", unsup);
+	return o;
+}

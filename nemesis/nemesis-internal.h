@@ -1,0 +1,169 @@
+/*
+ * nemesis-internal.h - what the fault kinds share: the fault record, the
+ * set, parallel remote commands, the seeded rng, the iptables helpers.
+ *
+ * Ownership: a fault owns its strings and targets (fault_free()); a set
+ * owns its faults, its kind instances and the journal descriptor.
+ */
+#ifndef NS_NEMESIS_INTERNAL_H
+#define NS_NEMESIS_INTERNAL_H
+
+#include <pthread.h>
+
+#include "nemesis.h"
+#include "transport.h"
+
+#define NEMESIS_CHAIN_MAX 29	/* iptables chain names: 28 chars */
+#define NEMESIS_DEADMAN_DEFAULT 30
+
+struct fault_target {
+	char *node;		/* node name */
+	char *host;		/* its address */
+	size_t index;		/* index in the transport's node list */
+	char **drops;		/* partition: names of the nodes it drops */
+	size_t ndrops;
+	char backend[24];	/* iptables binary used; "" when none */
+	char chain[NEMESIS_CHAIN_MAX];	/* chain holding the rules */
+	long pid;		/* kill/pause: the member's pid before */
+	long new_pid;		/* kill: its pid after the restart */
+	long long offset_ms;	/* clock: offset applied */
+	char *clock_file;	/* clock: libfaketime file; NULL: real clock */
+	char *dir;		/* node-side state dir (dead-man files) */
+	long deadman_pid;	/* 0: no dead-man switch armed */
+	char *unsupported;	/* why the target was skipped, or NULL */
+};
+
+struct fault {
+	char *id;		/* "<run tag>-<k>": unique across runs */
+	const struct nemesis_type *type;
+	char *shape;		/* "halves", "one", "bump"... */
+	size_t k;		/* position in the schedule */
+	double probability;	/* loss */
+	long long delta_ms;	/* clock */
+	long long period_ms;	/* clock strobe */
+	int deadman_s;		/* 0: no dead-man switch */
+	int64_t start_ns, stop_ns;	/* wall clock; 0 when not yet */
+	struct fault_target *targets;
+	size_t ntargets;
+	struct fault *next;	/* the set's list of faults in force */
+};
+
+/* One kind in a set. */
+struct nemesis {
+	const struct nemesis_type *type;
+	struct nemesis_set *set;
+	void *priv;
+};
+
+/* What the set learned about each node in setup. */
+struct nemesis_node {
+	char backend[24];	/* iptables binary that works; "" if none */
+	char *dir;		/* node-side state dir for dead-man files */
+	int shares_kernel;	/* same boot id as the controller */
+	int probed;
+	int leased;		/* a lease file of this run exists there */
+};
+
+struct nemesis_entry {		/* one item of the faults list */
+	struct nemesis *n;
+	const char *shape;	/* NULL: any of the kind's shapes */
+};
+
+struct nemesis_set {
+	pthread_mutex_t lock;
+	struct nemesis_opts opts;
+	struct transport *t;
+	struct db *db;
+	char *run_dir;
+	char *journal;		/* RUN_DIR/nemesis.journal */
+	char tag[9];		/* random, names this run's faults */
+	struct nemesis *kinds;
+	size_t nkinds;
+	struct nemesis_entry *entries;
+	size_t nentries;
+	struct nemesis_node *nodes;
+	size_t nnodes;
+	size_t next;		/* k of the next scheduled fault */
+	struct fault *active;
+	struct sb said;		/* notes already given, one per line */
+};
+
+/* ===== Utilities (nemesis/util.c) ===== */
+
+uint64_t nemesis__rand(uint64_t *state);		/* splitmix64 */
+size_t nemesis__randn(uint64_t *state, size_t n);	/* [0, n) */
+/* perm = a random permutation of 0..n-1. */
+void nemesis__shuffle(uint64_t *state, size_t *perm, size_t n);
+
+int64_t nemesis__now_ns(void);	/* CLOCK_REALTIME */
+
+/* One remote job: sh -c script sh args... on node. */
+struct nemesis_job {
+	size_t node;
+	const char *script;
+	const char *const *args;
+	int timeout_ms;
+	struct transport_result res;
+	int rc;			/* transport rc */
+	struct sb err;
+};
+
+/* Run jobs in parallel (one thread each); results stay in the jobs.
+   Returns the number of jobs whose transport call failed. */
+size_t nemesis__run_jobs(struct transport *t, struct nemesis_job *jobs,
+			 size_t n);
+void nemesis__jobs_release(struct nemesis_job *jobs, size_t n);
+/* Append why job j failed ("n2: ... exited 1: ...") to err. */
+void nemesis__job_error(struct transport *t, const struct nemesis_job *j,
+			const char *what, struct sb *err);
+
+/* Record helpers */
+struct fault *nemesis__fault_new(const struct nemesis_type *type,
+				 const char *id, const char *shape);
+struct fault_target *nemesis__add_target(struct fault *f, size_t index,
+					 const char *node, const char *host);
+void nemesis__target_unsupported(struct fault_target *tg, const char *fmt,
+				 ...) __attribute__((format(printf, 2, 3)));
+/* Count targets not marked unsupported. */
+size_t nemesis__live_targets(const struct fault *f);
+
+/* Notes said once per set: appends line to note only the first time. */
+void nemesis__note_once(struct nemesis_set *s, struct sb *note,
+			const char *line);
+
+/* Append one journal line (event "apply", "applied" or "healed"),
+   fsync'd. */
+int nemesis__journal_append(const char *path, const char *event,
+			    const struct fault *f, struct sb *err);
+/* Undo every live target of f in parallel (the default stop). */
+int nemesis__undo_all(struct transport *t, struct fault *f, struct sb *err);
+/* The undo steps of target i: generic (from type->undo); run with t. */
+int nemesis__undo_target(struct transport *t, const struct fault *f,
+			 size_t i, struct sb *err);
+
+/* Arm the dead-man switch for every live target of f (sets deadman_pid);
+   disarm kills them. */
+int nemesis__deadman_arm(struct nemesis_set *s, struct fault *f,
+			 struct sb *err);
+int nemesis__deadman_disarm(struct transport *t, struct fault *f,
+			    struct sb *err);
+
+/* ===== iptables (nemesis/partition.c) ===== */
+
+/* The script + args that put rules (one "-A CHAIN ..." rule body per
+   element of rules, shell words) into target tg's chain. */
+int nemesis__ipt_apply(struct nemesis_set *s, struct fault *f,
+		       struct nemesis_argv *rules_per_target, struct sb *err);
+void nemesis__ipt_undo(const struct fault *f, size_t i, struct sb *script,
+		       struct nemesis_argv *args);
+/* Set chain and backend for every target. */
+int nemesis__ipt_prepare(struct nemesis_set *s, struct fault *f,
+			 struct sb *err);
+
+extern const struct nemesis_type nemesis_partition;
+extern const struct nemesis_type nemesis_loss;
+extern const struct nemesis_type nemesis_kill;
+extern const struct nemesis_type nemesis_pause;
+extern const struct nemesis_type nemesis_clock;
+
+#endif

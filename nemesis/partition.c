@@ -1,0 +1,294 @@
+/*
+ * partition.c - network partitions as grudges, applied with iptables
+ * inside the nodes.  Also the iptables helpers loss.c shares.
+ *
+ * Shapes (grudge.c computes them from a node order drawn from the
+ * schedule's rng): halves (node order as configured), random-halves,
+ * isolate (one random node), ring (majorities ring), bridge.
+ *
+ * Remote commands, on each node whose grudge row is not empty (B is the
+ * backend probed for that node: iptables or iptables-legacy; CH is
+ * NS-<fault id>; CTL is the controller's address as the node sees it,
+ * from $SSH_CLIENT):
+ *   B-restore -w 5 --noflush  with the ruleset
+ *     *filter
+ *     :CH - [0:0]
+ *     -A CH -s CTL -j RETURN          (the controller is never cut)
+ *     -A CH -s PEER -j DROP           (one per node of the grudge row)
+ *     -I INPUT 1 -m comment --comment netsplit -j CH
+ *     COMMIT
+ * stop() / heal / the dead-man switch undo it with
+ *   B -w 5 -D INPUT -m comment --comment netsplit -j CH  (until absent)
+ *   B -w 5 -F CH; B -w 5 -X CH
+ * and succeed once CH no longer exists: exactly the rules netsplit added,
+ * with the backend that added them (each backend ignores the other's
+ * rules).  A user's own rules are never listed, flushed or moved.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "err.h"
+#include "nemesis-internal.h"
+
+static const char *const shapes[] = {
+	"halves", "random-halves", "isolate", "ring", "bridge", NULL,
+};
+
+/* ===== iptables helpers (shared with loss.c) ===== */
+
+static const char ipt_apply_script[] =
+	"b=$1 ch=$2; shift 2\n"
+	"ctl=${SSH_CLIENT%% *}\n"
+	"case $ctl in *:*) ctl= ;; esac\n"
+	"{\n"
+	"  echo '*filter'\n"
+	"  echo \":$ch - [0:0]\"\n"
+	"  [ -n \"$ctl\" ] && echo \"-A $ch -s $ctl -j RETURN\"\n"
+	"  for r in \"$@\"; do echo \"-A $ch $r\"; done\n"
+	"  echo \"-I INPUT 1 -m comment --comment netsplit -j $ch\"\n"
+	"  echo COMMIT\n"
+	"} | \"$b-restore\" -w 5 --noflush\n";
+
+static const char ipt_undo_script[] =
+	"ch=$1; shift\n"
+	"[ $# -gt 0 ] || set -- iptables iptables-legacy\n"
+	"left=0\n"
+	"for b in \"$@\"; do\n"
+	"  command -v \"$b\" >/dev/null 2>&1 || continue\n"
+	"  while \"$b\" -w 5 -D INPUT -m comment --comment netsplit "
+	"-j \"$ch\" 2>/dev/null; do :; done\n"
+	"  \"$b\" -w 5 -F \"$ch\" 2>/dev/null\n"
+	"  \"$b\" -w 5 -X \"$ch\" 2>/dev/null\n"
+	"  if \"$b\" -w 5 -n -L \"$ch\" >/dev/null 2>&1; then\n"
+	"    echo \"$b: chain $ch still there\" >&2; left=1\n"
+	"  fi\n"
+	"done\n"
+	"exit $left\n";
+
+void nemesis__ipt_undo(const struct fault *f, size_t i, struct sb *script,
+		       struct nemesis_argv *args)
+{
+	const struct fault_target *tg = &f->targets[i];
+
+	sb_adds(script, ipt_undo_script);
+	nemesis_argv_push(args, tg->chain);
+	if (tg->backend[0])
+		nemesis_argv_push(args, tg->backend);
+}
+
+int nemesis__ipt_prepare(struct nemesis_set *s, struct fault *f,
+			 struct sb *err)
+{
+	size_t i;
+
+	for (i = 0; i < f->ntargets; i++) {
+		struct fault_target *tg = &f->targets[i];
+		const struct nemesis_node *nn = &s->nodes[tg->index];
+
+		if (tg->unsupported)
+			continue;
+		if (!nn->backend[0]) {
+			sb_addf(err, "%s: no working iptables (tried '%s'); "
+				"%s faults need it", tg->node,
+				s->opts.iptables, f->type->name);
+			return -NS_ESETUP;
+		}
+		snprintf(tg->backend, sizeof(tg->backend), "%s",
+			 nn->backend);
+		snprintf(tg->chain, sizeof(tg->chain), "NS-%s", f->id);
+	}
+	return 0;
+}
+
+int nemesis__ipt_apply(struct nemesis_set *s, struct fault *f,
+		       struct nemesis_argv *rules, struct sb *err)
+{
+	struct nemesis_job *jobs = xcalloc(f->ntargets + 1, sizeof(*jobs));
+	struct nemesis_argv *args = xcalloc(f->ntargets + 1, sizeof(*args));
+	size_t i, k, n = 0;
+	int rc = 0;
+
+	for (i = 0; i < f->ntargets; i++) {
+		struct fault_target *tg = &f->targets[i];
+
+		if (tg->unsupported)
+			continue;
+		nemesis_argv_push(&args[n], tg->backend);
+		nemesis_argv_push(&args[n], tg->chain);
+		for (k = 0; k < rules[i].n; k++)
+			nemesis_argv_push(&args[n], rules[i].v[k]);
+		jobs[n].node = tg->index;
+		jobs[n].script = ipt_apply_script;
+		jobs[n].args = (const char *const *)args[n].v;
+		jobs[n].timeout_ms = 15000;
+		n++;
+	}
+	nemesis__run_jobs(s->t, jobs, n);
+	for (i = 0; i < n; i++)
+		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
+			sb_addf(err, "fault '%s' (%s): ", f->id,
+				f->type->name);
+			nemesis__job_error(s->t, &jobs[i], "iptables-restore",
+					   err);
+			sb_addc(err, '\n');
+			if (!rc)
+				rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;
+		}
+	nemesis__jobs_release(jobs, n);
+	for (i = 0; i < n; i++)
+		nemesis_argv_release(&args[i]);
+	free(jobs);
+	free(args);
+	return rc;
+}
+
+/* A host iptables-restore can take as one word. */
+static int host_ok(const char *h)
+{
+	return *h && !strpbrk(h, " \t\n\"'\\");
+}
+
+/* ===== The partition kind ===== */
+
+static int partition_setup(struct nemesis *n, struct sb *err)
+{
+	struct nemesis_set *s = n->set;
+	size_t i;
+
+	for (i = 0; i < s->nnodes; i++) {
+		const struct node *nd = transport_node(s->t, i);
+
+		if (!s->nodes[i].backend[0]) {
+			sb_addf(err, "%s: no working iptables (tried '%s'): "
+				"partitions need it on every node", nd->name,
+				s->opts.iptables);
+			return -NS_ESETUP;
+		}
+		if (!host_ok(nd->host)) {
+			sb_addf(err, "%s: host '%s' cannot be an iptables "
+				"source", nd->name, nd->host);
+			return -NS_ECONFIG;
+		}
+	}
+	return 0;
+}
+
+/* Compute the grudge for shape over the set's nodes. */
+static int compute(struct nemesis_set *s, const char *shape, uint64_t *rng,
+		   struct grudge *g, struct sb *err)
+{
+	size_t *perm = xcalloc(s->nnodes + 1, sizeof(*perm));
+	size_t i;
+	int rc = 0;
+
+	grudge_init(g, s->nnodes);
+	if (!strcmp(shape, "halves")) {
+		for (i = 0; i < s->nnodes; i++)
+			perm[i] = i;
+	} else {
+		nemesis__shuffle(rng, perm, s->nnodes);
+	}
+	if (s->nnodes < 2) {
+		sb_addf(err, "a partition needs at least 2 nodes");
+		rc = -NS_EUSAGE;
+	} else if (!strcmp(shape, "halves") ||
+		   !strcmp(shape, "random-halves")) {
+		grudge_halves(g, perm);
+	} else if (!strcmp(shape, "isolate")) {
+		grudge_isolate(g, perm);
+	} else if (!strcmp(shape, "ring")) {
+		rc = grudge_ring(g, perm, err);
+	} else if (!strcmp(shape, "bridge")) {
+		rc = grudge_bridge(g, perm, err);
+	} else {
+		sb_addf(err, "unknown partition shape '%s'", shape);
+		rc = -NS_EUSAGE;
+	}
+	free(perm);
+	return rc;
+}
+
+static int partition_plan(struct nemesis *n, struct fault *f,
+			  const char *shape, uint64_t *rng, struct sb *err)
+{
+	struct nemesis_set *s = n->set;
+	struct grudge g;
+	size_t i, j;
+	int rc;
+
+	if ((rc = compute(s, shape, rng, &g, err))) {
+		grudge_release(&g);
+		return rc;
+	}
+	for (i = 0; i < s->nnodes; i++) {
+		const struct node *nd = transport_node(s->t, i);
+		struct fault_target *tg = NULL;
+
+		for (j = 0; j < s->nnodes; j++) {
+			if (!grudge_drops(&g, i, j))
+				continue;
+			if (!tg) {
+				tg = nemesis__add_target(f, i, nd->name,
+							 nd->host);
+				tg->drops = xcalloc(s->nnodes,
+						    sizeof(*tg->drops));
+			}
+			tg->drops[tg->ndrops++] =
+				xstrdup(transport_node(s->t, j)->name);
+		}
+	}
+	grudge_release(&g);
+	return 0;
+}
+
+static int partition_prepare(struct nemesis *n, struct fault *f,
+			     struct sb *note, struct sb *err)
+{
+	return nemesis__ipt_prepare(n->set, f, err);
+}
+
+static int partition_start(struct nemesis *n, struct fault *f,
+			   struct sb *note, struct sb *err)
+{
+	struct nemesis_set *s = n->set;
+	struct nemesis_argv *rules = xcalloc(f->ntargets + 1,
+					     sizeof(*rules));
+	size_t i, k;
+	int rc, idx;
+
+	for (i = 0; i < f->ntargets; i++) {
+		struct fault_target *tg = &f->targets[i];
+
+		for (k = 0; k < tg->ndrops; k++) {
+			idx = -1;
+			for (size_t m = 0; m < s->nnodes; m++)
+				if (!strcmp(transport_node(s->t, m)->name,
+					    tg->drops[k]))
+					idx = (int)m;
+			if (idx < 0)
+				continue;
+			nemesis_argv_pushf(&rules[i], "-s %s -j DROP",
+					   transport_node(s->t,
+							  (size_t)idx)->host);
+		}
+	}
+	rc = nemesis__ipt_apply(s, f, rules, err);
+	for (i = 0; i < f->ntargets; i++)
+		nemesis_argv_release(&rules[i]);
+	free(rules);
+	return rc;
+}
+
+const struct nemesis_type nemesis_partition = {
+	.name = "partition",
+	.shapes = shapes,
+	.setup = partition_setup,
+	.plan = partition_plan,
+	.prepare = partition_prepare,
+	.start = partition_start,
+	.stop = NULL,
+	.undo = nemesis__ipt_undo,
+	.release = NULL,
+};

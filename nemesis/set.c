@@ -1,0 +1,848 @@
+/*
+ * set.c - the nemesis set: options, registry, seeded schedule, journal,
+ * start / stop / heal-all / renew (see nemesis.h for the protocol).
+ *
+ * Remote commands run here:
+ *   probe (once per node): mkdir -p DIR/netsplit-nemesis, read
+ *     /proc/sys/kernel/random/boot_id, find the iptables binary that
+ *     works (`iptables -w 5 -S INPUT`, then iptables-legacy).  Nothing to
+ *     undo (the directory holds the dead-man files and stays).
+ *   renew: touch DIR/netsplit-nemesis/<run tag>.lease.  Nothing to undo.
+ * Everything else is the kinds' (partition.c, loss.c, process.c,
+ * clock.c) and the dead-man switch's (util.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "err.h"
+#include "nemesis-internal.h"
+
+/* ===== Options ===== */
+
+void nemesis_opts_init(struct nemesis_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->faults = xstrdup("partition");
+	o->seed = 1;
+	o->interval_s = 10;
+	o->deadman_s = NEMESIS_DEADMAN_DEFAULT;
+	o->iptables = xstrdup("auto");
+	o->loss_probability = 0.3;
+	o->clock_delta_ms = 10000;
+	o->strobe_period_ms = 200;
+}
+
+void nemesis_opts_release(struct nemesis_opts *o)
+{
+	free(o->faults);
+	free(o->iptables);
+	o->faults = o->iptables = NULL;
+}
+
+/* Parse one item of a faults list: "partition", "partition-ring". */
+static int parse_item(const char *item, const struct nemesis_type **tp,
+		      const char **shape)
+{
+	size_t i, k, len;
+
+	for (i = 0; nemesis_types[i]; i++) {
+		const struct nemesis_type *t = nemesis_types[i];
+
+		len = strlen(t->name);
+		if (strncmp(item, t->name, len))
+			continue;
+		if (!item[len]) {
+			*tp = t;
+			*shape = NULL;
+			return 0;
+		}
+		if (item[len] != '-' || !t->shapes)
+			continue;
+		for (k = 0; t->shapes[k]; k++)
+			if (!strcmp(item + len + 1, t->shapes[k])) {
+				*tp = t;
+				*shape = t->shapes[k];
+				return 0;
+			}
+	}
+	return -1;
+}
+
+/* Split faults on commas; call fn for each item. */
+static int each_item(const char *faults, struct sb *err,
+		     int (*fn)(void *ctx, const struct nemesis_type *t,
+			       const char *shape),
+		     void *ctx)
+{
+	char *copy = xstrdup(faults), *p, *save = NULL;
+	int rc = 0, n = 0;
+
+	for (p = strtok_r(copy, ", ", &save); p;
+	     p = strtok_r(NULL, ", ", &save)) {
+		const struct nemesis_type *t;
+		const char *shape;
+
+		n++;
+		if (parse_item(p, &t, &shape)) {
+			size_t i;
+
+			sb_addf(err, "'%s' is not a fault kind (kinds:", p);
+			for (i = 0; nemesis_types[i]; i++)
+				sb_addf(err, " %s", nemesis_types[i]->name);
+			sb_adds(err, ", or <kind>-<shape>: see "
+				"docs/nemesis.md)");
+			rc = -NS_EUSAGE;
+			break;
+		}
+		if (fn && (rc = fn(ctx, t, shape)))
+			break;
+	}
+	if (!rc && !n) {
+		sb_adds(err, "the faults list is empty");
+		rc = -NS_EUSAGE;
+	}
+	free(copy);
+	return rc;
+}
+
+int nemesis_check_faults(const char *faults, struct sb *err)
+{
+	return each_item(faults, err, NULL, NULL);
+}
+
+int nemesis_opts_from_config(struct nemesis_opts *o, const struct config *c,
+			     struct sb *err)
+{
+	static const char *const keys[] = {
+		"faults", "interval_s", "seed", "deadman_s", "iptables",
+		"loss_probability", "clock_delta_ms", "strobe_period_ms",
+		"order", NULL,
+	};
+	json_t *sec = c->nemesis, *v;
+	long long ll;
+	const char *s;
+	int rc;
+
+	if ((rc = cfg_check_keys(c, sec, "nemesis", keys, err)))
+		return rc;
+	v = json_object_get(sec, "faults");
+	if (json_is_array(v)) {
+		struct sb list = SB_INIT;
+		size_t i;
+		json_t *e;
+
+		json_array_foreach(v, i, e) {
+			if (!json_is_string(e)) {
+				sb_addf(err, "%s: 'nemesis.faults[%zu]': "
+					"expected a string", c->path, i);
+				sb_release(&list);
+				return -NS_ECONFIG;
+			}
+			sb_addf(&list, "%s%s", i ? "," : "",
+				json_string_value(e));
+		}
+		free(o->faults);
+		o->faults = sb_detach(&list, NULL);
+	} else if (v) {
+		if ((rc = cfg_get_str(c, sec, "nemesis", "faults", &s, err)))
+			return rc;
+		free(o->faults);
+		o->faults = xstrdup(s);
+	}
+	if (v && (rc = nemesis_check_faults(o->faults, err))) {
+		sb_addf(err, " ('%s': 'nemesis.faults')", c->path);
+		return -NS_ECONFIG;
+	}
+#define INT_KEY(key, field, min)                                          \
+	do {                                                              \
+		ll = o->field;                                            \
+		if ((rc = cfg_get_int(c, sec, "nemesis", key, &ll, err))) \
+			return rc;                                        \
+		if (ll < (min)) {                                         \
+			sb_addf(err, "%s: 'nemesis.%s': must be >= %d",   \
+				c->path, key, (int)(min));                \
+			return -NS_ECONFIG;                               \
+		}                                                         \
+		o->field = ll;                                            \
+	} while (0)
+	INT_KEY("interval_s", interval_s, 1);
+	INT_KEY("deadman_s", deadman_s, 2);
+	INT_KEY("clock_delta_ms", clock_delta_ms, 1);
+	INT_KEY("strobe_period_ms", strobe_period_ms, 10);
+#undef INT_KEY
+	ll = (long long)o->seed;
+	if ((rc = cfg_get_int(c, sec, "nemesis", "seed", &ll, err)))
+		return rc;
+	o->seed = (uint64_t)ll;
+	if ((rc = cfg_get_double(c, sec, "nemesis", "loss_probability",
+				 &o->loss_probability, err)))
+		return rc;
+	if (o->loss_probability <= 0 || o->loss_probability > 1) {
+		sb_addf(err, "%s: 'nemesis.loss_probability': must be in "
+			"(0, 1]", c->path);
+		return -NS_ECONFIG;
+	}
+	s = NULL;
+	if ((rc = cfg_get_str(c, sec, "nemesis", "order", &s, err)))
+		return rc;
+	if (s && strcmp(s, "random") && strcmp(s, "cycle")) {
+		sb_addf(err, "%s: 'nemesis.order': expected \"random\" or "
+			"\"cycle\"", c->path);
+		return -NS_ECONFIG;
+	}
+	if (s)
+		o->cycle = !strcmp(s, "cycle");
+	s = NULL;
+	if ((rc = cfg_get_str(c, sec, "nemesis", "iptables", &s, err)))
+		return rc;
+	if (s) {
+		if (strcmp(s, "auto") && strcmp(s, "iptables") &&
+		    strcmp(s, "iptables-legacy") && strcmp(s, "iptables-nft")) {
+			sb_addf(err, "%s: 'nemesis.iptables': expected "
+				"\"auto\", \"iptables\", \"iptables-legacy\" "
+				"or \"iptables-nft\"", c->path);
+			return -NS_ECONFIG;
+		}
+		free(o->iptables);
+		o->iptables = xstrdup(s);
+	}
+	return 0;
+}
+
+/* ===== Journal ===== */
+
+int nemesis__journal_append(const char *path, const char *event,
+			    const struct fault *f, struct sb *err)
+{
+	json_t *line = json_object();
+	char *text;
+	int fd, rc = 0;
+	size_t len;
+
+	json_object_set_new(line, "event", json_string(event));
+	json_object_set_new(line, "time_ns",
+			    json_integer(nemesis__now_ns()));
+	if (!strcmp(event, "healed"))
+		json_object_set_new(line, "id", json_string(f->id));
+	else
+		json_object_set_new(line, "fault", fault_to_json(f));
+	text = json_dumps(line, JSON_COMPACT);
+	json_decref(line);
+	len = strlen(text);
+	text[len++] = '\n';	/* over the NUL: write() needs none */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		  0644);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd)) {
+		sb_addf(err, "%s: %s", path, strerror(errno));
+		rc = -NS_EIO;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	return rc;
+}
+
+static int journal_write(struct nemesis_set *s, const char *event,
+			 const struct fault *f, struct sb *err)
+{
+	return nemesis__journal_append(s->journal, event, f, err);
+}
+
+/* ===== The set ===== */
+
+static const char probe_script[] =
+	"dir=$1 want=$2\n"
+	"d=${dir:-$HOME}/netsplit-nemesis\n"
+	"mkdir -p \"$d\" || exit 1\n"
+	"echo \"dir=$d\"\n"
+	"echo \"boot=$(cat /proc/sys/kernel/random/boot_id)\"\n"
+	"if [ \"$want\" = auto ]; then set -- iptables iptables-legacy;\n"
+	"else set -- \"$want\"; fi\n"
+	"for b in \"$@\"; do\n"
+	"  if command -v \"$b\" >/dev/null 2>&1 &&\n"
+	"     \"$b\" -w 5 -S INPUT >/dev/null 2>&1; then\n"
+	"    echo \"backend=$b\"; break\n"
+	"  fi\n"
+	"done\n";
+
+static char *line_value(const char *out, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = out;
+
+	while (p && *p) {
+		if (!strncmp(p, key, klen) && p[klen] == '=') {
+			const char *v = p + klen + 1;
+
+			return xstrndup(v, strcspn(v, "\n"));
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+static void local_boot_id(char *buf, size_t n)
+{
+	FILE *fp = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+	buf[0] = '\0';
+	if (fp) {
+		if (fgets(buf, (int)n, fp))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(fp);
+	}
+}
+
+static int probe(struct nemesis_set *s, struct sb *err)
+{
+	struct nemesis_job *jobs = xcalloc(s->nnodes, sizeof(*jobs));
+	struct nemesis_argv *args = xcalloc(s->nnodes, sizeof(*args));
+	char boot[64];
+	size_t i;
+	int rc = 0;
+
+	local_boot_id(boot, sizeof(boot));
+	for (i = 0; i < s->nnodes; i++) {
+		const struct node *nd = transport_node(s->t, i);
+
+		nemesis_argv_push(&args[i], nd->dir ? nd->dir : "");
+		nemesis_argv_push(&args[i], s->opts.iptables);
+		jobs[i].node = i;
+		jobs[i].script = probe_script;
+		jobs[i].args = (const char *const *)args[i].v;
+		jobs[i].timeout_ms = 15000;
+	}
+	nemesis__run_jobs(s->t, jobs, s->nnodes);
+	for (i = 0; i < s->nnodes; i++) {
+		struct nemesis_node *nn = &s->nodes[i];
+		char *b, *id;
+
+		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
+			sb_adds(err, "nemesis set-up: ");
+			nemesis__job_error(s->t, &jobs[i], "probe", err);
+			sb_addc(err, '\n');
+			if (!rc)
+				rc = jobs[i].rc ? jobs[i].rc : -NS_ESETUP;
+			continue;
+		}
+		nn->dir = line_value(jobs[i].res.out.buf, "dir");
+		b = line_value(jobs[i].res.out.buf, "backend");
+		id = line_value(jobs[i].res.out.buf, "boot");
+		snprintf(nn->backend, sizeof(nn->backend), "%s", b ? b : "");
+		/* shared unless both boot ids are known and differ: a
+		   node's clock is only ever set when it surely is not
+		   the controller's */
+		nn->shares_kernel = !(id && id[0] && boot[0] &&
+				      strcmp(id, boot));
+		nn->probed = 1;
+		free(b);
+		free(id);
+	}
+	nemesis__jobs_release(jobs, s->nnodes);
+	for (i = 0; i < s->nnodes; i++)
+		nemesis_argv_release(&args[i]);
+	free(jobs);
+	free(args);
+	return rc;
+}
+
+struct build_ctx {
+	struct nemesis_set *s;
+};
+
+static int add_entry(void *ctx, const struct nemesis_type *t,
+		     const char *shape)
+{
+	struct nemesis_set *s = ((struct build_ctx *)ctx)->s;
+	struct nemesis *n = NULL;
+	size_t i;
+
+	for (i = 0; i < s->nkinds; i++)
+		if (s->kinds[i].type == t)
+			n = &s->kinds[i];
+	if (!n) {
+		n = &s->kinds[s->nkinds++];
+		n->type = t;
+		n->set = s;
+	}
+	s->entries = xrealloc(s->entries,
+			      (s->nentries + 1) * sizeof(*s->entries));
+	s->entries[s->nentries].n = n;
+	s->entries[s->nentries].shape = shape;
+	s->nentries++;
+	return 0;
+}
+
+static void random_tag(char *tag)
+{
+	unsigned char b[4] = { 0 };
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, b, sizeof(b)) != (ssize_t)sizeof(b)) {
+		uint64_t x = (uint64_t)nemesis__now_ns() ^ (uint64_t)getpid();
+
+		x = nemesis__rand(&x);
+		memcpy(b, &x, sizeof(b));
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(tag, 9, "%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
+}
+
+int nemesis_set_new(struct nemesis_set **sp, const struct nemesis_opts *o,
+		    struct transport *t, struct db *db, const char *run_dir,
+		    struct sb *err)
+{
+	struct nemesis_set *s = xcalloc(1, sizeof(*s));
+	struct build_ctx ctx = { s };
+	size_t i;
+	int rc;
+
+	*sp = NULL;
+	pthread_mutex_init(&s->lock, NULL);
+	s->opts = *o;
+	s->opts.faults = xstrdup(o->faults);
+	s->opts.iptables = xstrdup(o->iptables ? o->iptables : "auto");
+	s->t = t;
+	s->db = db;
+	s->run_dir = xstrdup(run_dir);
+	sb_init(&s->said, 0);
+	s->journal = xmalloc(strlen(run_dir) + sizeof("/nemesis.journal"));
+	sprintf(s->journal, "%s/nemesis.journal", run_dir);
+	random_tag(s->tag);
+	s->nnodes = transport_nnodes(t);
+	s->nodes = xcalloc(s->nnodes ? s->nnodes : 1, sizeof(*s->nodes));
+	for (i = 0; nemesis_types[i]; i++)
+		;
+	s->kinds = xcalloc(i + 1, sizeof(*s->kinds));
+	if ((rc = each_item(o->faults, err, add_entry, &ctx)))
+		goto fail;
+	for (i = 0; i < s->nkinds; i++)
+		if (!db && s->kinds[i].type->needs_db) {
+			sb_addf(err, "fault '%s' needs a database plug-in",
+				s->kinds[i].type->name);
+			rc = -NS_EUSAGE;
+			goto fail;
+		}
+	if ((rc = probe(s, err)))
+		goto fail;
+	for (i = 0; i < s->nkinds; i++)
+		if (s->kinds[i].type->setup &&
+		    (rc = s->kinds[i].type->setup(&s->kinds[i], err)))
+			goto fail;
+	*sp = s;
+	return 0;
+fail:
+	nemesis_set_free(s);
+	return rc;
+}
+
+void nemesis_set_free(struct nemesis_set *s)
+{
+	struct fault *f, *next;
+	size_t i;
+
+	if (!s)
+		return;
+	for (f = s->active; f; f = next) {
+		next = f->next;
+		fault_free(f);
+	}
+	for (i = 0; i < s->nkinds; i++)
+		if (s->kinds[i].type->release)
+			s->kinds[i].type->release(&s->kinds[i]);
+	for (i = 0; i < s->nnodes; i++)
+		free(s->nodes[i].dir);
+	free(s->nodes);
+	free(s->kinds);
+	free(s->entries);
+	free(s->run_dir);
+	free(s->journal);
+	sb_release(&s->said);
+	nemesis_opts_release(&s->opts);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/* ===== Schedule ===== */
+
+static int plan_locked(struct nemesis_set *s, size_t k, struct fault **fp,
+		       struct sb *err)
+{
+	uint64_t rng = s->opts.seed * 0x2545f4914f6cdd1dULL + k + 1;
+	const struct nemesis_entry *e;
+	const char *shape;
+	struct fault *f;
+	struct sb id = SB_INIT;
+	size_t nshapes = 0;
+	int rc;
+
+	*fp = NULL;
+	nemesis__rand(&rng);
+	e = &s->entries[s->opts.cycle ? k % s->nentries :
+			nemesis__randn(&rng, s->nentries)];
+	shape = e->shape;
+	if (!shape && e->n->type->shapes) {
+		while (e->n->type->shapes[nshapes])
+			nshapes++;
+		shape = e->n->type->shapes[nemesis__randn(&rng, nshapes)];
+	}
+	sb_addf(&id, "%s-%zu", s->tag, k);
+	f = nemesis__fault_new(e->n->type, id.buf, shape);
+	sb_release(&id);
+	f->k = k;
+	f->deadman_s = s->opts.deadman_s;
+	if ((rc = e->n->type->plan(e->n, f, f->shape, &rng, err))) {
+		fault_free(f);
+		return rc;
+	}
+	*fp = f;
+	return 0;
+}
+
+int nemesis_plan(struct nemesis_set *s, size_t k, struct fault **f,
+		 struct sb *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = plan_locked(s, k, f, err);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+json_t *nemesis_schedule_json(struct nemesis_set *s, size_t n)
+{
+	json_t *a = json_array();
+	struct sb err = SB_INIT;
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		struct fault *f;
+
+		if (nemesis_plan(s, k, &f, &err))
+			break;
+		json_array_append_new(a, fault_describe(f));
+		fault_free(f);
+	}
+	sb_release(&err);
+	return a;
+}
+
+static struct nemesis *instance(struct nemesis_set *s,
+				const struct nemesis_type *t)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkinds; i++)
+		if (s->kinds[i].type == t)
+			return &s->kinds[i];
+	return NULL;
+}
+
+/* Undo every live target of f in parallel (the default stop). */
+static int undo_all(struct transport *t, struct fault *f, struct sb *err)
+{
+	struct nemesis_job *jobs = xcalloc(f->ntargets + 1, sizeof(*jobs));
+	struct nemesis_argv *args = xcalloc(f->ntargets + 1, sizeof(*args));
+	struct sb *scripts = xcalloc(f->ntargets + 1, sizeof(*scripts));
+	size_t i, n = 0;
+	int rc = 0;
+
+	for (i = 0; i < f->ntargets; i++) {
+		if (f->targets[i].unsupported)
+			continue;
+		sb_init(&scripts[n], 0);
+		f->type->undo(f, i, &scripts[n], &args[n]);
+		jobs[n].node = f->targets[i].index;
+		jobs[n].script = scripts[n].buf;
+		jobs[n].args = (const char *const *)args[n].v;
+		jobs[n].timeout_ms = 15000;
+		n++;
+	}
+	nemesis__run_jobs(t, jobs, n);
+	for (i = 0; i < n; i++)
+		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
+			sb_addf(err, "fault '%s' (%s): heal: ", f->id,
+				f->type->name);
+			nemesis__job_error(t, &jobs[i], "undo", err);
+			sb_addc(err, '\n');
+			if (!rc)
+				rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;
+		}
+	nemesis__jobs_release(jobs, n);
+	for (i = 0; i < n; i++) {
+		sb_release(&scripts[i]);
+		nemesis_argv_release(&args[i]);
+	}
+	free(jobs);
+	free(args);
+	free(scripts);
+	return rc;
+}
+
+int nemesis__undo_all(struct transport *t, struct fault *f, struct sb *err)
+{
+	return undo_all(t, f, err);
+}
+
+static int stop_locked(struct nemesis_set *s, struct fault *f,
+		       struct sb *err)
+{
+	struct nemesis *n = instance(s, f->type);
+	struct fault **pp;
+	int rc, rc2;
+
+	if (n && f->type->stop)
+		rc = f->type->stop(n, f, err);
+	else
+		rc = undo_all(s->t, f, err);
+	rc2 = nemesis__deadman_disarm(s->t, f, err);
+	if (rc)
+		return rc;
+	f->stop_ns = nemesis__now_ns();
+	if ((rc = journal_write(s, "healed", f, err)))
+		return rc;
+	for (pp = &s->active; *pp; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	fault_free(f);
+	(void)rc2;	/* a switch left armed heals an already-healed
+			   fault: harmless (undo is idempotent) */
+	return 0;
+}
+
+struct arm_arg {
+	struct nemesis_set *s;
+	struct fault *f;
+	struct sb err;
+	int rc;
+};
+
+static void *arm_main(void *p)
+{
+	struct arm_arg *a = p;
+
+	a->rc = nemesis__deadman_arm(a->s, a->f, &a->err);
+	return NULL;
+}
+
+/*
+ * Arm the dead-man switches and inject the fault at the same time: both
+ * are journaled already, and neither needs the other, so the fault is in
+ * force after one round trip instead of two.
+ */
+static int arm_and_start(struct nemesis_set *s, struct nemesis *n,
+			 struct fault *f, struct sb *note, struct sb *err)
+{
+	struct arm_arg a = { s, f, SB_INIT, 0 };
+	pthread_t th;
+	int threaded, rc;
+
+	threaded = f->deadman_s && !pthread_create(&th, NULL, arm_main, &a);
+	if (f->deadman_s && !threaded)
+		arm_main(&a);
+	rc = f->type->start(n, f, note, err);
+	if (threaded)
+		pthread_join(th, NULL);
+	for (size_t i = 0; i < f->ntargets; i++)
+		if (f->deadman_s && !f->targets[i].unsupported)
+			s->nodes[f->targets[i].index].leased = 1;
+	if (a.rc) {
+		sb_add(err, a.err.buf, a.err.len);
+		rc = rc ? rc : a.rc;
+	}
+	sb_release(&a.err);
+	return rc;
+}
+
+int nemesis_start_next(struct nemesis_set *s, struct fault **fp,
+		       struct sb *note, struct sb *err)
+{
+	struct nemesis *n;
+	struct fault *f;
+	struct sb herr = SB_INIT;
+	size_t i;
+	int rc;
+
+	*fp = NULL;
+	pthread_mutex_lock(&s->lock);
+	if ((rc = plan_locked(s, s->next++, &f, err)))
+		goto out;
+	n = instance(s, f->type);
+	for (i = 0; i < f->ntargets; i++) {
+		struct nemesis_node *nn = &s->nodes[f->targets[i].index];
+
+		if (nn->dir && !f->targets[i].dir)
+			f->targets[i].dir = xstrdup(nn->dir);
+	}
+	if (f->type->prepare && (rc = f->type->prepare(n, f, note, err))) {
+		fault_free(f);
+		goto out;
+	}
+	if (!nemesis__live_targets(f)) {
+		for (i = 0; i < f->ntargets; i++) {
+			struct sb line = SB_INIT;
+
+			sb_addf(&line, "%s: %s: %s", f->type->name,
+				f->targets[i].node, f->targets[i].unsupported);
+			nemesis__note_once(s, note, line.buf);
+			sb_release(&line);
+		}
+		fault_free(f);
+		goto out;
+	}
+	for (i = 0; i < f->ntargets; i++)
+		if (f->targets[i].unsupported) {
+			struct sb line = SB_INIT;
+
+			sb_addf(&line, "%s: %s: %s", f->type->name,
+				f->targets[i].node, f->targets[i].unsupported);
+			nemesis__note_once(s, note, line.buf);
+			sb_release(&line);
+		}
+	f->start_ns = nemesis__now_ns();
+	if ((rc = journal_write(s, "apply", f, err))) {
+		fault_free(f);
+		goto out;
+	}
+	f->next = s->active;
+	s->active = f;
+	if ((rc = arm_and_start(s, n, f, note, err))) {
+		if (stop_locked(s, f, &herr)) {
+			sb_addf(err, "\nand healing it failed: %s", herr.buf);
+			sb_adds(err, "(run 'netsplit heal')");
+		}
+		goto out;
+	}
+	journal_write(s, "applied", f, err);
+	*fp = f;
+out:
+	sb_release(&herr);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int nemesis_stop(struct nemesis_set *s, struct fault *f, struct sb *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = stop_locked(s, f, err);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* Nothing in force any more: remove this run's lease files (best
+   effort; a stale lease only ever makes a switch fire sooner). */
+static void remove_leases(struct nemesis_set *s)
+{
+	struct nemesis_job *jobs = xcalloc(s->nnodes + 1, sizeof(*jobs));
+	struct nemesis_argv *args = xcalloc(s->nnodes + 1, sizeof(*args));
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nnodes; i++) {
+		if (!s->nodes[i].dir || !s->nodes[i].leased)
+			continue;
+		nemesis_argv_pushf(&args[n], "%s/%s.lease", s->nodes[i].dir,
+				   s->tag);
+		jobs[n].node = i;
+		jobs[n].script = "rm -f \"$1\"";
+		jobs[n].args = (const char *const *)args[n].v;
+		jobs[n].timeout_ms = 5000;
+		n++;
+		s->nodes[i].leased = 0;
+	}
+	nemesis__run_jobs(s->t, jobs, n);
+	nemesis__jobs_release(jobs, n);
+	for (i = 0; i < n; i++)
+		nemesis_argv_release(&args[i]);
+	free(jobs);
+	free(args);
+}
+
+int nemesis_heal_all(struct nemesis_set *s, struct sb *err)
+{
+	struct fault *f, *next;
+	int rc = 0, r;
+
+	pthread_mutex_lock(&s->lock);
+	for (f = s->active; f; f = next) {
+		next = f->next;
+		r = stop_locked(s, f, err);
+		if (r && !rc)
+			rc = r;
+	}
+	if (!s->active)
+		remove_leases(s);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+size_t nemesis_active(const struct nemesis_set *s)
+{
+	const struct fault *f;
+	size_t n = 0;
+
+	for (f = s->active; f; f = f->next)
+		n++;
+	return n;
+}
+
+int nemesis_renew(struct nemesis_set *s, struct sb *err)
+{
+	struct nemesis_job *jobs;
+	struct nemesis_argv *args;
+	unsigned char *want;
+	struct fault *f;
+	size_t i, n = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	want = xcalloc(s->nnodes + 1, 1);
+	for (f = s->active; f; f = f->next)
+		for (i = 0; i < f->ntargets; i++)
+			if (f->deadman_s && !f->targets[i].unsupported &&
+			    f->targets[i].index < s->nnodes)
+				want[f->targets[i].index] = 1;
+	jobs = xcalloc(s->nnodes + 1, sizeof(*jobs));
+	args = xcalloc(s->nnodes + 1, sizeof(*args));
+	for (i = 0; i < s->nnodes; i++) {
+		if (!want[i] || !s->nodes[i].dir)
+			continue;
+		nemesis_argv_pushf(&args[n], "%s/%s.lease", s->nodes[i].dir,
+				   s->tag);
+		jobs[n].node = i;
+		jobs[n].script = "touch \"$1\"";
+		jobs[n].args = (const char *const *)args[n].v;
+		jobs[n].timeout_ms = 5000;
+		n++;
+	}
+	nemesis__run_jobs(s->t, jobs, n);
+	for (i = 0; i < n; i++)
+		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
+			sb_adds(err, "dead-man lease: ");
+			nemesis__job_error(s->t, &jobs[i], "touch", err);
+			sb_addc(err, '\n');
+			if (!rc)
+				rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;
+		}
+	nemesis__jobs_release(jobs, n);
+	for (i = 0; i < n; i++)
+		nemesis_argv_release(&args[i]);
+	free(jobs);
+	free(args);
+	free(want);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
