@@ -13,14 +13,14 @@ ip netns exec "$decoy_ns" sleep 300 </dev/null >/dev/null 2>&1 &
 decoy_pid=$!
 at_exit kill -9 "$decoy_pid"
 
-# crash_at NAME PATTERN: start `up --nodes 3`, kill -9 it as soon as its
+# crash_at NAME PATTERN: start `up --nodes 2`, kill -9 it as soon as its
 # journal has a line matching PATTERN, check that something was made, run
 # down, check nothing is left.
 crash_at() {
 	local name=$1 pat=$2 d pid id made deadline out
 	d=$(mktemp -d /tmp/ns-cluster.XXXXXX)
 	cluster_track "$d"
-	"$NS_CLUSTER" up --nodes 3 --dir "$d" >"$d.log" 2>&1 &
+	"$NS_CLUSTER" up --nodes 2 --dir "$d" >"$d.log" 2>&1 &
 	pid=$!
 	deadline=$((SECONDS + 20))
 	until grep -qE "$pat" "$d/state" 2>/dev/null; do
@@ -57,8 +57,8 @@ crash_at() {
 
 crash_at "after the bridge" '^bridge '
 crash_at "after 2 netns" '^netns nsc[0-9]+n2$'
-crash_at "after 2 sshds" '^pid n2 '
-crash_at "waiting for sshds" '^pid n3 '
+crash_at "after 1 sshd" '^pid n1 '
+crash_at "waiting for sshds" '^pid n2 '
 
 # The decoys survived every down.
 check "decoy netns untouched" test -e "/run/netns/$decoy_ns"
