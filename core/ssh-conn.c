@@ -120,7 +120,8 @@ static LIBSSH2_SEND_FUNC(sess_send)
 /* ===== TCP ===== */
 
 /* Connect to host:port within timeout_ms; returns the fd or -1. */
-static int tcp_connect(const struct node *n, int timeout_ms, struct sb *err)
+static int tcp_connect(const struct node *n, int timeout_ms, int keepalive_s,
+		       struct sb *err)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char port[16];
@@ -188,6 +189,16 @@ static int tcp_connect(const struct node *n, int timeout_ms, struct sb *err)
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	if (keepalive_s > 0) {
+		/* Notice a vanished peer within ~4 intervals, not 2 hours. */
+		int cnt = 3;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &keepalive_s,
+			   sizeof(keepalive_s));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &keepalive_s,
+			   sizeof(keepalive_s));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	return fd;
 }
@@ -516,12 +527,13 @@ void ssh__sess_release(struct ssh_sess *sess)
 }
 
 int ssh__sess_connect(struct ssh_sess *sess, const struct node *n,
-		      const struct ssh_opts *ssh, struct sb *err)
+		      const struct ssh_opts *ssh, int connect_ms,
+		      struct sb *err)
 {
 	int rc;
 
 	memset(sess, 0, sizeof(*sess));
-	sess->fd = tcp_connect(n, ssh->connect_timeout_ms, err);
+	sess->fd = tcp_connect(n, connect_ms, ssh->keepalive_s, err);
 	if (sess->fd < 0)
 		return -NS_ECONNECT;
 	sess->s = libssh2_session_init_ex(NULL, NULL, NULL, sess);

@@ -48,13 +48,14 @@ struct ssh_sess {
 long long ssh__now_ms(void);
 
 /*
- * Connect sess to node n (TCP with ssh->connect_timeout_ms, handshake,
+ * Connect sess to node n (TCP within connect_ms, handshake,
  * host key check against known_hosts, authentication) and leave it in
  * non-blocking mode.  On failure returns -NS_ECONNECT, -NS_EHOSTKEY,
  * -NS_EAUTH or -NS_ESSH with one line in err naming the node.
  */
 int ssh__sess_connect(struct ssh_sess *sess, const struct node *n,
-		      const struct ssh_opts *ssh, struct sb *err);
+		      const struct ssh_opts *ssh, int connect_ms,
+		      struct sb *err);
 void ssh__sess_release(struct ssh_sess *sess);
 
 /* The text of libssh2's last error on s ("" when none). */

@@ -668,7 +668,18 @@ static struct ssh_sess *get_session(struct tnode *tn, struct sb *err,
 			return NULL;	/* wait for a channel to end */
 		tn->nsess++;
 	}
-	*rc = ssh__sess_connect(&tn->sess[i], tn->node, o, err);
+	{
+		/* Waiting jobs with a deadline bound the TCP connect. */
+		int connect_ms = o->connect_timeout_ms;
+		struct job *j;
+
+		for (j = tn->pending; j; j = j->next)
+			if (j->deadline_ms && j->deadline_ms - now < connect_ms)
+				connect_ms = j->deadline_ms - now > 0 ?
+					(int)(j->deadline_ms - now) : 1;
+		*rc = ssh__sess_connect(&tn->sess[i], tn->node, o, connect_ms,
+					err);
+	}
 	if (*rc) {
 		tn->sess[i].fd = -1;
 		tn->sess[i].s = NULL;
@@ -708,6 +719,24 @@ static void expire_pending(struct tnode *tn)
 	}
 }
 
+/* j failed because its node cannot be reached (why: "n1: cannot ..."). */
+static void connect_failed(struct tnode *tn, struct job *j, int rc,
+			   const struct sb *why)
+{
+	size_t skip = strlen(tn->node->name) + 2;
+	const char *text = why->buf;
+
+	j->rc = rc;
+	if (!j->what) {
+		sb_add(&j->msg, why->buf, why->len);
+		return;
+	}
+	if (why->len > skip && !strncmp(text, tn->node->name, skip - 2) &&
+	    !strncmp(text + skip - 2, ": ", 2))
+		text += skip;
+	sb_addf(&j->msg, "%s: '%s': %s", tn->node->name, j->what, text);
+}
+
 /* Give pending jobs a session; fail them all if none can be had. */
 static void assign_jobs(struct tnode *tn)
 {
@@ -717,33 +746,33 @@ static void assign_jobs(struct tnode *tn)
 
 	expire_pending(tn);
 	while ((j = tn->pending)) {
-		struct ssh_sess *s;
+		struct ssh_sess *s = NULL;
+		int i, any = 0;
 
 		if (j->kind == JOB_CONNECT) {
-			int i, any = 0;
-
 			for (i = 0; i < tn->nsess; i++)
 				if (tn->sess[i].s && !tn->sess[i].dead)
 					any = 1;
-			if (!any && !get_session(tn, &err, &rc) && rc) {
-				j->rc = rc;
-				sb_add(&j->msg, err.buf, err.len);
-				sb_reset(&err);
-			}
-			tn->pending = j->next;
-			finish_job(tn, j);
-			continue;
+			rc = 0;
+			if (!any)
+				get_session(tn, &err, &rc);
+		} else {
+			s = get_session(tn, &err, &rc);
+			if (!s && !rc)
+				break;	/* all sessions busy: wait */
 		}
-		s = get_session(tn, &err, &rc);
-		if (!s && !rc)
-			break;		/* all sessions busy: wait */
+		if (rc) {
+			/* The node cannot be reached: fail all that wait. */
+			while ((j = tn->pending)) {
+				tn->pending = j->next;
+				connect_failed(tn, j, rc, &err);
+				finish_job(tn, j);
+			}
+			break;
+		}
 		tn->pending = j->next;
-		if (!s) {
-			j->rc = rc;
-			sb_add(&j->msg, err.buf, err.len);
-			sb_reset(&err);
+		if (j->kind == JOB_CONNECT) {
 			finish_job(tn, j);
-			/* The node is down: fail what waits too. */
 			continue;
 		}
 		j->sess = s;

@@ -14,9 +14,24 @@
  * redirections; values that come from data must then be passed as extra
  * arguments ($1, $2...), never spliced into the script.
  *
- * Results: stdout and stderr are always drained (capped at cap bytes each,
- * with truncated flags), exit status or signal, and timed_out when the
- * deadline passed (the channel is closed, the session stays usable).
+ * Commands run in the node's `dir` (config) when that directory exists,
+ * else in the remote user's $HOME.
+ *
+ * Results: stdout and stderr are always drained (capped at res->out.max
+ * and res->err.max bytes, TRANSPORT_DEFAULT_CAP unless the caller changes
+ * them after transport_result_init(); truncated flags), exit status or
+ * signal, and timed_out when the deadline passed.  The deadline counts
+ * from the call (queueing and connecting included).  On a timeout the
+ * channel is closed and the session stays usable; the remote command is
+ * NOT killed (libssh2 1.10 cannot send signals): sshd closes its pipes, so
+ * it ends at its next write; wrap it in `timeout` where it must die.
+ *
+ * Connections: a node whose session was lost (sshd restarted, node
+ * rebooted) is reconnected by the next call.  A command that had not been
+ * started when the connection failed is retried once on a new session; a
+ * command that may have run is never retried (-NS_ECONNECT, "connection
+ * lost").  While a node cannot be reached, calls fail at once with the
+ * connect error (bounded by ssh.connect_timeout_ms and the deadline).
  * A non-zero exit is not a transport error: the call returns 0 and the
  * caller looks at the result.  Transport errors (-NS_ECONNECT,
  * -NS_ETIMEDOUT, -NS_ESSH) name the node, e.g.

@@ -105,6 +105,10 @@ static int select_nodes(const struct config *c, const char *list,
 		errorf("--nodes: no node given");
 		ok = 0;
 	}
+	if (!ok) {
+		free(sub->nodes);
+		sub->nodes = c->nodes;
+	}
 	return ok ? 0 : -1;
 }
 
