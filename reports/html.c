@@ -562,6 +562,17 @@ static void faults(const struct report_run *r, size_t nanom,
 	} else {
 		sb_adds(out, "<p>No fault was injected.</p>\n");
 	}
+	for (i = 0; i < r->nunapplied; i++) {
+		const struct report_fault *f = &r->unapplied[i];
+
+		sb_adds(out, "<p class=\"note unapplied\">Not applied: ");
+		report_html_escape(out, f->kind);
+		sb_adds(out, " at ");
+		report__secs(r, f->start, out);
+		sb_adds(out, " s (");
+		report_html_escape(out, f->desc);
+		sb_adds(out, ").</p>\n");
+	}
 	for (i = 0; i < r->nops; i++) {
 		if (r->ops[i].comp < 0)
 			pending++;

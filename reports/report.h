@@ -64,8 +64,10 @@ struct report_run {
 	struct sb notes;	/* one line per missing or odd part */
 
 	/* derived */
-	struct report_fault *faults;
+	struct report_fault *faults;	/* applied faults, in start order */
 	size_t nfaults;
+	struct report_fault *unapplied;	/* starts that failed; desc = why */
+	size_t nunapplied;
 	struct report_op *ops;	/* client ops in invoke order */
 	size_t nops;
 	struct report_anomaly *anomalies;	/* every listed anomaly */

@@ -10,6 +10,9 @@
  * completion when it has one, else at the stop's own time.  The completion
  * of a start or stop (paired by the history reader) is not a new window.
  * A window never stopped ends at the last event and is marked open.
+ * A start whose completion carries an error (the nemesis could not apply
+ * it: failed, or no target could take it) opens no window; it is kept in
+ * r->unapplied with the error, so the report can say so.
  *
  * Anomaly ops.  results.json cites each op with its "position" in the
  * history and its "index" field; the position is trusted when the event
@@ -96,7 +99,7 @@ static void value_text(const struct history *h, const struct hist_value *v,
 static void derive_faults(struct report_run *r)
 {
 	const struct history *h = &r->hist;
-	size_t i, j, alloc = 0;
+	size_t i, j, alloc = 0, ualloc = 0;
 
 	for (i = 0; i < h->n; i++) {
 		const struct hist_event *e = &h->ev[i];
@@ -113,7 +116,22 @@ static void derive_faults(struct report_run *r)
 			struct report_fault *ft;
 			struct sb d = SB_INIT;
 			const struct hist_value *v = &e->value;
+			const struct hist_event *c =
+				e->pair > (int64_t)i ? &h->ev[e->pair] : NULL;
 
+			if (c && c->error) {
+				/* the nemesis could not apply it */
+				ALLOC_GROW(r->unapplied, r->nunapplied + 1,
+					   ualloc);
+				ft = &r->unapplied[r->nunapplied++];
+				memset(ft, 0, sizeof(*ft));
+				ft->kind = xstrdup(kind);
+				ft->desc = xstrdup(hist_str(h, c->error));
+				ft->start = e->time;
+				ft->stop = c->time;
+				ft->start_pos = i;
+				continue;
+			}
 			if (v->kind == HV_NIL && e->pair >= 0)
 				v = &h->ev[e->pair].value;
 			if (v->kind != HV_NIL)
@@ -384,6 +402,21 @@ int report_run_load(struct report_run *r, const char *dir, struct sb *err)
 			goto out;
 		r->have_hist = 1;
 	}
+	if (r->results) {
+		json_t *w = json_object_get(r->results, "history_warnings");
+		json_t *nb = json_object_get(r->results,
+					     "checkers_not_built_in"), *x;
+		size_t i;
+
+		if (json_is_string(w))
+			sb_addf(&r->notes, "%s: history warnings: %s\n",
+				res_path, json_string_value(w));
+		json_array_foreach(nb, i, x)
+			if (json_is_string(x))
+				sb_addf(&r->notes, "checker '%s' was asked "
+					"for but is not built in: it did not "
+					"run\n", json_string_value(x));
+	}
 	derive(r);
 out:
 	free(run_path);
@@ -401,6 +434,11 @@ void report_run_release(struct report_run *r)
 		free(r->faults[i].desc);
 	}
 	free(r->faults);
+	for (i = 0; i < r->nunapplied; i++) {
+		free(r->unapplied[i].kind);
+		free(r->unapplied[i].desc);
+	}
+	free(r->unapplied);
 	for (i = 0; i < r->nanomalies; i++) {
 		free(r->anomalies[i].ops);
 		free(r->anomalies[i].op_index);
@@ -441,9 +479,12 @@ static void json_text(json_t *v, struct sb *out)
 		break;
 	case JSON_ARRAY:
 		json_array_foreach(v, i, x) {
+			json_t *name = json_object_get(x, "name");
+
 			if (i)
 				sb_adds(out, ", ");
-			json_text(x, out);
+			/* a node as {"name", "host", ...}: its name */
+			json_text(json_is_string(name) ? name : x, out);
 		}
 		break;
 	case JSON_OBJECT:
@@ -458,8 +499,18 @@ static void json_text(json_t *v, struct sb *out)
 void report_run_field(const struct report_run *r, const char *name,
 		      struct sb *out)
 {
+	/* names `netsplit run` also uses for the same field */
+	static const char *const alias[][2] = {
+		{ "time_limit", "time_limit_s" },
+		{ "version", "netsplit_version" },
+	};
 	json_t *v = r->run ? json_object_get(r->run, name) : NULL;
+	size_t i;
 
+	for (i = 0; !v && r->run && i < sizeof(alias) / sizeof(alias[0]);
+	     i++)
+		if (!strcmp(name, alias[i][0]))
+			v = json_object_get(r->run, alias[i][1]);
 	if (v)
 		json_text(v, out);
 }

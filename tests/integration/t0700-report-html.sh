@@ -104,10 +104,19 @@ while IFS= read -r cited; do
 done < <(jq -r '.checkers[].anomalies[] | [.ops[].index] | map(tostring) |
 	join(" ")' "$RES")
 
-# fault bands: one per nemesis start event, in the overview and in the
-# timeline (the fixture is small: one timeline window holds it all)
-starts=$(jq -s '[.[] | select(.process == "nemesis" and .type == "invoke"
-	and (.f | startswith("start")))] | length' "$RUN/history.jsonl")
+# fault bands: one per fault the nemesis applied (a start-KIND whose
+# completion carries no error; the fixture also has one it could not
+# apply), in the overview and in the timeline (the fixture is small: one
+# timeline window holds it all)
+starts=$(jq -s '[.[] | select(.process == "nemesis" and .type != "invoke"
+	and (.f | startswith("start")) and (has("error") | not))] | length' \
+	"$RUN/history.jsonl")
+[ "$starts" -gt 0 ] || fail fault-fixture "fixture has no fault window"
+check_eq fault-unapplied-noted \
+	"$(jq -s '[.[] | select(.process == "nemesis" and .type != "invoke"
+		and (.f | startswith("start")) and has("error"))] | length' \
+		"$RUN/history.jsonl")" \
+	"$(xp "$DOM" "count(//p[$(cls unapplied)])")"
 check_eq fault-bands-overview "$starts" \
 	"$(xp "$DOM" "count(//div[@id='overview']/*[$(cls fault-band)])")"
 check_eq fault-bands-timeline "$starts" \
