@@ -708,8 +708,9 @@ static int op_map(struct hist__edn *r, struct hist_event *e)
 int hist__read_edn(struct history *h, struct hist__src *src,
 		   struct sb *warn, struct sb *err)
 {
-	struct hist__edn r = { h, src->name, src->buf, src->buf + src->len,
-			       1, 0, 0, err };
+	struct hist__edn r = { h, src->name,
+			       src->buf + hist__bom(src->buf, src->len),
+			       src->buf + src->len, 1, 0, 0, err };
 	int ends_nl = src->len && src->buf[src->len - 1] == '\n';
 	char close = 0;
 	int rc;

@@ -16,6 +16,8 @@
 #ifndef NS_HIST_INTERNAL_H
 #define NS_HIST_INTERNAL_H
 
+#include <string.h>
+
 #include "history.h"
 
 struct hist__src {
@@ -32,6 +34,12 @@ struct hist__src {
  * resident.  Readers must not look at bytes before off afterwards.
  */
 void hist__src_consumed(struct hist__src *src, size_t off);
+
+/* Length of a UTF-8 byte order mark at buf (3), or 0. */
+static inline size_t hist__bom(const char *buf, size_t len)
+{
+	return len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3) ? 3 : 0;
+}
 
 /* A fresh event: pair -1, nil value, everything else zero. */
 void hist__event_init(struct hist_event *e);

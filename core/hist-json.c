@@ -245,7 +245,7 @@ int hist__read_json(struct history *h, struct hist__src *src,
 		    struct sb *warn, struct sb *err)
 {
 	const char *buf = src->buf;
-	size_t pos = 0, len = src->len;
+	size_t pos = hist__bom(buf, src->len), len = src->len;
 	uint32_t line = 0;
 	int64_t last_time = 0;
 

@@ -78,7 +78,8 @@ static int has_log_ops(const char *buf, size_t len)
 
 static int detect(const struct hist__src *src, struct sb *err)
 {
-	const char *p = src->buf, *end = src->buf + src->len;
+	const char *p = src->buf + hist__bom(src->buf, src->len);
+	const char *end = src->buf + src->len;
 
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
 			   *p == '\r' || *p == ','))

@@ -290,3 +290,25 @@ TEST(hist_read_file_and_format_names)
 	sb_release(&warn);
 	sb_release(&err);
 }
+
+TEST(hist_byte_order_mark_is_skipped)
+{
+	struct history h;
+	struct sb warn = SB_INIT, err = SB_INIT;
+	const char *json = "\xef\xbb\xbf" "{\"time\":1,\"process\":0,"
+			   "\"type\":\"invoke\",\"f\":\"r\"}\n";
+	const char *edn = "\xef\xbb\xbf" "[{:type :invoke :f :r :process 0}]";
+
+	CHECK_EQ_INT(rd(&h, json, &warn, &err), 0);
+	CHECK_EQ_STR(h.format, "json");
+	CHECK_EQ_INT(h.n, 1);
+	hist_release(&h);
+	hist_init(&h);
+	CHECK_EQ_INT(hist_read_mem(&h, "h.edn", edn, strlen(edn),
+				   HIST_FMT_AUTO, &warn, &err), 0);
+	CHECK_EQ_STR(h.format, "edn");
+	CHECK_EQ_INT(h.n, 1);
+	hist_release(&h);
+	sb_release(&warn);
+	sb_release(&err);
+}
