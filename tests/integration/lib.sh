@@ -135,14 +135,23 @@ cluster_use() {
 }
 
 cluster_leftovers() {
-	local d=$1 id=$2 p cmd
+	local d=$1 id=$2 p cmd r1 r2 names
 	[ -n "$id" ] || { echo "no cluster id given"; return; }
-	ls /run/netns 2>/dev/null | grep "^nsc${id}n[0-9]" |
+	# Names by id; a concurrent test may take the id again as soon as
+	# it is free (only once nothing with its names exists), so names
+	# seen while the registry gives the id to another DIR are theirs.
+	r1=$(cat "/run/netsplit-cluster/$id/dir" 2>/dev/null)
+	names=$(ls /run/netns 2>/dev/null | grep "^nsc${id}n[0-9]" |
 		sed 's/^/netns /'
 	ip -o link show 2>/dev/null |
 		awk -F': ' -v id="$id" '$2 ~ "^nsc" id "(br|v[0-9])" {
 			sub(/@.*/, "", $2); print "link " $2 }'
-	ip -4 route show root "10.213.$id.0/24" | sed 's/^/route /'
+	ip -4 route show root "10.213.$id.0/24" | sed 's/^/route /')
+	r2=$(cat "/run/netsplit-cluster/$id/dir" 2>/dev/null)
+	if [ -n "$names" ] && { [ -z "$r1" ] || [ "$r1" = "$d" ]; } &&
+		{ [ -z "$r2" ] || [ "$r2" = "$d" ]; }; then
+		printf '%s\n' "$names"
+	fi
 	for p in $(grep -lsaF -- "$d/" /proc/[0-9]*/cmdline); do
 		p=${p#/proc/}
 		p=${p%/cmdline}

@@ -64,8 +64,8 @@ crash_at "waiting for sshds" '^pid n2 '
 check "decoy netns untouched" test -e "/run/netns/$decoy_ns"
 check "decoy process untouched" kill -0 "$decoy_pid"
 
-# A crashed cluster's DIR is refused by up (exit 3) until down; then a new
-# cluster builds there.
+# A crashed cluster's DIR is refused by up (exit 3) until down (a new
+# cluster in a used DIR is built below).
 d=$(mktemp -d /tmp/ns-cluster.XXXXXX)
 cluster_track "$d"
 "$NS_CLUSTER" up --nodes 2 --dir "$d" >/dev/null 2>&1 &
@@ -84,14 +84,6 @@ check_eq "status of a crashed cluster: exit 4" 4 "$?"
 "$NS_CLUSTER" down --dir "$d" >/dev/null 2>&1
 "$NS_CLUSTER" down --dir "$d" >/dev/null 2>&1
 check_eq "down twice: exit 0" 0 "$?"
-out=$("$NS_CLUSTER" up --nodes 2 --dir "$d" 2>&1)
-check_eq "up again after down: exit 0" 0 "$?"
-cluster_use "$d"
-check_eq "up again after down: n2 answers" n2 "$(node_ssh n2 hostname 2>&1)"
-id=$CLUSTER_ID
-"$NS_CLUSTER" down --dir "$d" >/dev/null 2>&1
-check_eq "up again after down: down leaves nothing" "" \
-	"$(cluster_leftovers "$d" "$id")"
 
 # Usage errors.
 "$NS_CLUSTER" up --nodes 0 --dir "$d" >/dev/null 2>&1
@@ -101,19 +93,31 @@ check_eq "up --dir with a space: exit 3" 3 "$?"
 "$NS_CLUSTER" frobnicate >/dev/null 2>&1
 check_eq "unknown command: exit 3" 3 "$?"
 
-# A cluster whose DIR was deleted without down: `list` shows it as an
-# orphan, `down --id` removes what exists with its names.
+# A cluster X whose DIR was deleted without down, and a new cluster Y
+# built in the same DIR: `list` shows X as an orphan; `down --id X`
+# removes what exists with X's names and leaves Y (same DIR) alone.
 d=$(mktemp -d /tmp/ns-cluster.XXXXXX)
 cluster_track "$d"
 if "$NS_CLUSTER" up --nodes 2 --dir "$d" >/dev/null 2>&1; then
-	id=$(sed -n 's/^id //p' "$d/state")
+	x=$(sed -n 's/^id //p' "$d/state")
 	rm -rf "$d"
 	check_contains "list: orphan shown" "ORPHAN $d" \
-		"$("$NS_CLUSTER" list | awk -v id="$id" '$1 == id { print $3, $4 }')"
-	out=$("$NS_CLUSTER" down --id "$id" 2>&1)
-	check_eq "down --id of an orphan: exit 0" 0 "$?"
-	check_eq "down --id of an orphan: nothing left" "" \
-		"$(cluster_leftovers "$d" "$id")"
+		"$("$NS_CLUSTER" list | awk -v id="$x" '$1 == id { print $3, $4 }')"
+	if "$NS_CLUSTER" up --nodes 2 --dir "$d" >/dev/null 2>&1; then
+		y=$(sed -n 's/^id //p' "$d/state")
+		out=$("$NS_CLUSTER" down --id "$x" 2>&1)
+		check_eq "down --id of an orphan: exit 0" 0 "$?"
+		check_eq "down --id of an orphan: its names are gone" "" \
+			"$(cluster_leftovers "$d" "$x" |
+				grep -E '^(netns|link|route|registry) ')"
+		check "down --id of an orphan: the new cluster in its DIR is intact" \
+			"$NS_CLUSTER" status --dir "$d"
+		"$NS_CLUSTER" down --dir "$d" >/dev/null 2>&1
+		check_eq "down of the new cluster: nothing left" "" \
+			"$(cluster_leftovers "$d" "$y"; cluster_leftovers "$d" "$x")"
+	else
+		fail "up in an orphan's DIR" "up --nodes 2 failed"
+	fi
 	# (The id itself may be taken again at once by a concurrent test.)
 	check_eq "list: orphan gone" "" \
 		"$("$NS_CLUSTER" list | awk -v d="$d" '$4 == d')"
