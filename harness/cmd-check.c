@@ -175,7 +175,8 @@ static json_t *history_json(const struct history *h, const char *warn)
 	size_t i, ops = 0;
 
 	for (i = 0; i < h->n; i++)
-		ops += h->ev[i].type == HIST_INVOKE;
+		ops += h->ev[i].type == HIST_INVOKE &&
+		       hist_is_client(&h->ev[i]);
 	json_object_set_new(j, "file", json_string(h->source));
 	json_object_set_new(j, "format", json_string(h->format));
 	json_object_set_new(j, "events", json_integer((json_int_t)h->n));
@@ -303,6 +304,15 @@ int cmd_check(int argc, char **argv)
 		arr = json_array();
 		json_object_set_new(doc, "history", history_json(&h, warn.buf));
 		json_object_set_new(doc, "checkers", arr);
+	} else {
+		size_t k, ops = 0;
+
+		for (k = 0; k < h.n; k++)
+			ops += h.ev[k].type == HIST_INVOKE &&
+			       hist_is_client(&h.ev[k]);
+		printf("%s: %zu events, %zu client ops (%s%s)\n", h.source,
+		       h.n, ops, h.format,
+		       h.truncated_tail ? ", last line cut short" : "");
 	}
 	for (i = 0; i < nts; i++) {
 		struct verdict v;
