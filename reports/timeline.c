@@ -329,11 +329,13 @@ static void draw_window(const struct report_run *r, const struct window *w,
 		anchored[k] = 1;
 		lane = (size_t)((int64_t *)bsearch(&h->ev[best].process,
 			lanes, nlanes, sizeof(*lanes), cmp_i64) - lanes);
-		sb_addf(out, "<a class=\"tl-anchor\" id=\"tl-anomaly-%zu\" "
+		x = (double)(h->ev[best].time - t0) * scale;
+		/* left of the bar, unless that would cover the lane label */
+		sb_addf(out, "<a class=\"tl-anchor%s\" id=\"tl-anomaly-%zu\" "
 			"href=\"#anomaly-%zu\" style=\"left:%.1fpx;"
-			"top:%zupx\">#%zu</a>", k + 1, k + 1,
-			LABEL_W + (double)(h->ev[best].time - t0) * scale,
-			AXIS_H + lane * LANE_H, k + 1);
+			"top:%zupx\">#%zu</a>", x < 30 ? " after" : "",
+			k + 1, k + 1, LABEL_W + x, AXIS_H + lane * LANE_H + 2,
+			k + 1);
 	}
 	sb_adds(out, "</div></div></div>\n");
 	free(lanes);

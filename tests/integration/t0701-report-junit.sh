@@ -149,3 +149,25 @@ check_contains bad-history-names-line "history.jsonl:5" "$err"
 err=$("$NS" report 2>&1)
 check_eq usage-exit 3 "$?"
 check_contains usage-text "usage: netsplit report RUN_DIR" "$err"
+
+# ===== the same under ASan/UBSan (when built, as `make check` does) =====
+A=$NS_ROOT/build/asan/netsplit
+if [ -x "$A" ]; then
+	for d in anomalies xss; do
+		S=$T/asan-$d
+		cp -r "tests/data/report/$d" "$S"
+		out=$(ASAN_OPTIONS=detect_leaks=1 NS_GNUPLOT=/nonexistent \
+			"$A" report "$S" 2>&1)
+		rc=$?
+		out2=$(ASAN_OPTIONS=detect_leaks=1 "$A" compare \
+			--html "$S/cmp.html" "$S" "$RUN" 2>&1)
+		case "$out$out2" in
+		*"runtime error"*|*AddressSanitizer*|*LeakSanitizer*)
+			fail "asan-report-$d" "$(printf '%s' "$out$out2" |
+				grep -m1 -E 'runtime error|Sanitizer')" ;;
+		*) check_eq "asan-report-$d" 1 "$rc" ;;
+		esac
+	done
+else
+	fail asan-report "build/asan/netsplit not built (make check builds it)"
+fi
