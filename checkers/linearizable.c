@@ -178,7 +178,7 @@ static void group_fail(struct group *g, const struct history *h, size_t pos,
 		sb_addf(&m, "%s:", h->source);
 	sb_addf(&m, "%u: %s (event %zu)", h->ev[pos].line, what, pos);
 	g->errmsg = sb_detach(&m, NULL);
-	g->err = NS_EINPUT;
+	g->err = -NS_EINPUT;
 }
 
 static void check_group(struct ctx *c, struct group *g)
@@ -482,8 +482,11 @@ static void describe_op(const struct ctx *c, const struct group *g,
 		sb_adds(s, " succeeded");
 		break;
 	}
-	if (o->ret != LIN_NO_RET)
+	if (o->ret != LIN_NO_RET && h->ev[o->ret].time > 0)
 		sb_addf(s, " at %.3f s", (double)h->ev[o->ret].time / 1e9);
+	else if (o->ret != LIN_NO_RET)
+		sb_addf(s, " (event %llu)",
+			(unsigned long long)h->ev[o->ret].index);
 }
 
 static void report_group(struct ctx *c, struct group *g, struct verdict *v)
@@ -508,14 +511,16 @@ static void report_group(struct ctx *c, struct group *g, struct verdict *v)
 	for (i = 0; i < g->n_ok; i++)
 		if (!lin[i] && (x == SIZE_MAX || g->ops[i].ret < g->ops[x].ret))
 			x = i;
-	/* The state it could see: cut the prefix at its first op that may
-	   also go after x (not completed before x was invoked), replay the
-	   model up to there, then apply any of the ops that could still go
-	   before x (an over-approximation: each may apply more than once). */
+	/* The state it could see: cut the prefix at its first ok op that
+	   may also go after x (not completed before x was invoked), replay
+	   the model up to there, then apply any of the ops that could still
+	   go before x (an over-approximation: each may apply more than
+	   once).  Indeterminate ops before the cut stay where the search
+	   put them. */
 	for (cut = 0; cut < r->best_len; cut++) {
 		const struct lin_op *o = &g->ops[r->best[cut]];
 
-		if (o->ret == LIN_NO_RET || o->ret > g->ops[x].inv)
+		if (o->ret != LIN_NO_RET && o->ret > g->ops[x].inv)
 			break;
 	}
 	st = g->init_id;
@@ -579,10 +584,10 @@ static void report_group(struct ctx *c, struct group *g, struct verdict *v)
 			"operations)", states.buf, r->best_len);
 	else
 		sb_addf(&text, ", but no order of it and the %zu operations "
-			"concurrent with it can follow the longest "
-			"linearizable prefix of %zu operations (the register "
-			"could be %s at that point)", nwin, r->best_len,
-			states.buf);
+			"that could still take effect before it can follow "
+			"the longest linearizable prefix of %zu operations "
+			"(the register could be %s at that point)", nwin,
+			r->best_len, states.buf);
 
 	/* Ops: the blocked one, the one that set the state, the window. */
 	aops[nops_a++] = g->ops[x].inv;
@@ -649,7 +654,7 @@ static int parse_init(struct ctx *c, struct sb *err)
 	j = json_loads(s, JSON_DECODE_ANY, &je);
 	if (!j) {
 		sb_addf(err, "initial value '%s' is not JSON: %s", s, je.text);
-		return NS_EUSAGE;
+		return -NS_EUSAGE;
 	}
 	switch (json_typeof(j)) {
 	case JSON_NULL:
@@ -671,7 +676,7 @@ static int parse_init(struct ctx *c, struct sb *err)
 		sb_addf(err, "initial value '%s': only null, integers, "
 			"booleans and strings are supported", s);
 		json_decref(j);
-		return NS_EUSAGE;
+		return -NS_EUSAGE;
 	}
 	json_decref(j);
 	return 0;
@@ -682,10 +687,10 @@ static void budget_summary(struct ctx *c, struct verdict *v, size_t nunk,
 {
 	sb_reset(&v->summary);
 	if (kind == 1)
-		sb_addf(&v->summary, "unknown: time budget of %g s hit",
+		sb_addf(&v->summary, "time budget of %g s hit",
 			c->o->timeout_s);
 	else
-		sb_addf(&v->summary, "unknown: memory budget of %zu MiB hit",
+		sb_addf(&v->summary, "memory budget of %zu MiB hit",
 			c->budget.mem_limit >> 20);
 	sb_addf(&v->summary, "; %zu of %zu keys undecided", nunk, c->ng);
 	if (key != NO_KEY)
@@ -715,7 +720,7 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 	} else {
 		sb_addf(err, "unknown model '%s' (register, cas-register)",
 			o->model);
-		return NS_EUSAGE;
+		return -NS_EUSAGE;
 	}
 	rc = parse_init(&c, err);
 	if (rc)
@@ -803,7 +808,10 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 		json_object_set_new(v->stats, "threads",
 				    json_integer(nthreads));
 		sb_reset(&v->summary);
-		if (nbad) {
+		if (nbad && c.ng == 1 && c.g[0].key == NO_KEY) {
+			sb_addf(&v->summary, "not linearizable (%s)",
+				c.cas_allowed ? "cas-register" : "register");
+		} else if (nbad) {
 			sb_addf(&v->summary, "not linearizable: %zu of %zu "
 				"key%s (%s%s)", nbad, c.ng, c.ng == 1 ? "" : "s",
 				bad.buf, nbad > 5 ? ", ..." : "");

@@ -43,8 +43,8 @@ static void usage(FILE *f)
 	known_checkers(&known);
 	fprintf(f,
 "usage: netsplit check [--checker NAME[,NAME]] [--model MODEL] [--init VALUE]\n"
-"                      [--format FORMAT] [--timeout S] [--stale-ms MS]\n"
-"                      [--json] HISTORY\n"
+"                      [--nil-reads-unknown] [--format FORMAT] [--timeout S]\n"
+"                      [--stale-ms MS] [--json] HISTORY\n"
 "\n"
 "Check a recorded history offline.  HISTORY is netsplit's JSON Lines\n"
 "(docs/history.md), a Jepsen EDN history or a jepsen.log; the format is\n"
@@ -59,6 +59,9 @@ static void usage(FILE *f)
 "                         the default)\n"
 "  --init VALUE           initial value, as JSON (0, \"x\", null); default:\n"
 "                         none (nil), as in Jepsen's etcd tests\n"
+"  --nil-reads-unknown    a read that returned nil says nothing about the\n"
+"                         value (Knossos's test data); default: nil is\n"
+"                         a value (the key was absent)\n"
 "  --format FORMAT        json, edn or jepsen-log instead of detecting it\n"
 "  --timeout S            give up after S seconds (verdict unknown)\n"
 "  --stale-ms MS          stale: reads at most MS ms behind the latest\n"
@@ -208,6 +211,7 @@ int cmd_check(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "stale-ms", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "nil-reads-unknown", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -266,6 +270,9 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'j':
 			as_json = 1;
+			break;
+		case 'N':
+			o.nil_reads_unknown = 1;
 			break;
 		case 'h':
 			usage(stdout);
