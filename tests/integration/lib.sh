@@ -114,6 +114,9 @@ cluster_up() {
 	shift
 	CLUSTER_DIR=$(mktemp -d /tmp/ns-cluster.XXXXXX) ||
 		die_test cluster_up "mktemp failed"
+	# mktemp makes it 0700: let databases running as their own user
+	# (PostgreSQL refuses root) reach their node directories.
+	chmod 755 "$CLUSTER_DIR"
 	NS_CLUSTER_DIRS+=("$CLUSTER_DIR")
 	if ! out=$("$NS_CLUSTER" up --nodes "$n" --dir "$CLUSTER_DIR" \
 		"$@" 2>&1); then

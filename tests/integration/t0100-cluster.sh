@@ -63,6 +63,11 @@ else
 fi
 rm -f "$bad_kh"
 
+# Node directories are reachable by other users (PostgreSQL runs as its
+# own user under data/).
+check "node data dir reachable by an unprivileged user" \
+	runuser -u nobody -- test -x "$CLUSTER_DIR/nodes/n1/data"
+
 # --- reachability between nodes ---------------------------------------------
 
 # can_connect FROM TO: TCP connect from node FROM to TO's sshd.
