@@ -5,7 +5,7 @@
  *   <testsuites name="netsplit" tests failures errors skipped time>
  *     <testsuite name="netsplit.NAME" tests failures errors skipped time
  *                timestamp>
- *       <testcase classname="netsplit.NAME" name="CHECKER" time="0">
+ *       <testcase classname="netsplit.NAME" name="CHECKER" time="S">
  *         valid:   nothing inside
  *         invalid: <failure type="invalid" message="3 anomalies: lost
  *                  (2), stale-read (1)">each anomaly in words</failure>
@@ -16,7 +16,9 @@
  * either, and a skipped test reads as green in most CI dashboards.  A run
  * without results.json gets one testcase "results" with an <error>.
  * classname+name are unique (a checker listed twice gets "#2"), because
- * GitLab merges testcases that share them.
+ * GitLab merges testcases that share them.  A testcase's time is the
+ * checker's own (stats "time_s") when it reports one, else 0; the suite's
+ * is the run's span.
  */
 #include "report.h"
 
@@ -135,7 +137,7 @@ static int write_junit(const struct report_run *r, const char *dir,
 			json_object_get(c, "checker"));
 		const char *v = checker_verdict(c);
 		size_t dup = 1;
-		json_t *o;
+		json_t *o, *ct;
 
 		if (!cn)
 			cn = "checker";
@@ -156,7 +158,10 @@ static int write_junit(const struct report_run *r, const char *dir,
 		sb_adds(&cases, "    <testcase");
 		attr(&cases, "classname", cls.buf);
 		attr(&cases, "name", t.buf);
-		sb_adds(&cases, " time=\"0\"");
+		ct = json_object_get(json_object_get(c, "stats"), "time_s");
+		sb_addf(&cases, " time=\"%.3f\"", json_is_number(ct) &&
+			json_number_value(ct) >= 0 ? json_number_value(ct)
+						   : 0.0);
 		if (!strcmp(v, "valid")) {
 			sb_adds(&cases, "/>\n");
 			continue;

@@ -171,3 +171,32 @@ if [ -x "$A" ]; then
 else
 	fail asan-report "build/asan/netsplit not built (make check builds it)"
 fi
+
+# ===== results.json from the real checkers (netsplit check --json) =====
+C=$T/realcheck
+mkdir "$C"
+cp tests/data/report/anomalies/history.jsonl tests/data/report/anomalies/run.json "$C/"
+"$NS" check --json --checker linearizable,set,session,stale \
+	--model register "$C/history.jsonl" >"$C/check.json" 2>/dev/null
+jq '{verdict: (if ([.checkers[].verdict] | index("invalid")) then "invalid"
+	else "valid" end), checkers: .checkers}' "$C/check.json" \
+	>"$C/results.json"
+NS_GNUPLOT=/nonexistent "$NS" report "$C" >/dev/null 2>&1
+rc=$?
+check_eq realcheck-report-exit \
+	"$(jq -r 'if .verdict == "invalid" then 1 else 0 end' "$C/results.json")" \
+	"$rc"
+n=$(jq '[.checkers[].anomalies[]] | length' "$C/results.json")
+[ "$n" -gt 0 ] || fail realcheck-anomalies "the checkers found nothing"
+check_eq realcheck-anomaly-count "$n" "$(xmllint --html --xpath \
+	"count(//article[@class='anomaly'])" "$C/report.html" 2>/dev/null)"
+k=0
+while IFS= read -r cited; do
+	k=$((k + 1))
+	check_eq "realcheck-anomaly-$k-ops" "$cited" "$(xmllint --html \
+		--xpath "string(//article[@id='anomaly-$k']/@data-ops)" \
+		"$C/report.html" 2>/dev/null)"
+done < <(jq -r '.checkers[].anomalies[] | [.ops[].index] |
+	map(tostring) | join(" ")' "$C/results.json")
+check realcheck-junit-schema xmllint --noout --schema \
+	tests/data/report/junit-subset.xsd "$C/junit.xml"
