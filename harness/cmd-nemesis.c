@@ -32,6 +32,7 @@
 #include "alloc.h"
 #include "cmd.h"
 #include "config.h"
+#include "db.h"
 #include "err.h"
 #include "nemesis/nemesis.h"
 #include "sb.h"
@@ -255,7 +256,7 @@ int cmd_nemesis(int argc, char **argv)
 	struct nemesis_opts o;
 	struct config cfg;
 	struct transport *t = NULL;
-	void *db = NULL;
+	struct db *db = NULL;
 	struct nemesis_set *s = NULL;
 	struct sb err = SB_INIT, dir = SB_INIT;
 	struct sigaction sa;
@@ -349,9 +350,16 @@ int cmd_nemesis(int argc, char **argv)
 		goto fail;
 	}
 	if (db_name) {
-		sb_addf(&err, "--db: no database plug-in '%s'", db_name);
-		rc = -NS_EUSAGE;
-		goto fail;
+		const struct db_type *type = db_find(db_name);
+
+		if (!type) {
+			sb_addf(&err, "--db: no database plug-in '%s'",
+				db_name);
+			rc = -NS_EUSAGE;
+			goto fail;
+		}
+		if ((rc = db_new(&db, type, &cfg, &err)))
+			goto fail;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -359,6 +367,11 @@ int cmd_nemesis(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if ((rc = transport_open(&t, &cfg, &err)))
 		goto fail;
+	if (db) {
+		db_bind(db, t);
+		if ((rc = db_setup(db, &err)))
+			goto fail;
+	}
 	if ((rc = nemesis_set_new(&s, &o, t, db, dir.buf, &err)))
 		goto fail;
 	fprintf(stderr, "netsplit: journal %s/nemesis.journal\n", dir.buf);
@@ -380,6 +393,12 @@ fail:
 	status = ns_exit_code(rc);
 out:
 	nemesis_set_free(s);
+	if (db && db->t) {
+		sb_reset(&err);
+		if (db_teardown(db, &err))
+			errorf("%s", err.buf);
+	}
+	db_free(db);
 	if (t)
 		transport_close(t);
 	nemesis_opts_release(&o);

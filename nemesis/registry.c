@@ -13,6 +13,9 @@
 const struct nemesis_type *const nemesis_types[] = {
 	&nemesis_partition,
 	&nemesis_loss,
+	&nemesis_kill,
+	&nemesis_pause,
+	&nemesis_clock,
 	NULL,
 };
 

@@ -11,10 +11,12 @@
 #include "workloads/workload.h"
 
 extern const struct db_type db_etcd;
+extern const struct db_type db_fake;
 extern const struct workload_type workload_register;
 
 const struct db_type *const db_types[] = {
 	&db_etcd,
+	&db_fake,
 	NULL
 };
 

@@ -162,9 +162,9 @@ TEST(faults_list_parses_kinds_and_shapes)
 {
 	struct sb err = SB_INIT;
 
-	CHECK_EQ_INT(nemesis_check_faults("partition,loss",
+	CHECK_EQ_INT(nemesis_check_faults("partition,kill,pause,clock,loss",
 					  &err), 0);
-	CHECK_EQ_INT(nemesis_check_faults("partition-ring, loss-one",
+	CHECK_EQ_INT(nemesis_check_faults("partition-ring, kill-leader",
 					  &err), 0);
 	CHECK_EQ_INT(nemesis_check_faults("partition-random-halves", &err),
 		     0);
