@@ -30,6 +30,8 @@ static size_t pow2_at_least(size_t n)
 
 /* ===== valmap ===== */
 
+#define DIRECT_LIMIT ((int64_t)1 << 40)	/* |value| for the direct table */
+
 static uint64_t vkey_hash(const struct history *h, uint32_t key,
 			  const struct hist_value *v)
 {
@@ -39,7 +41,7 @@ static uint64_t vkey_hash(const struct history *h, uint32_t key,
 		x = (uint64_t)v->u.i * 0x9e3779b97f4a7c15ULL;
 	else
 		x = hist_value_hash(h, v);
-	return mix64(x ^ ((uint64_t)key << 32 | 0x5bd1e995u));
+	return mix64(x ^ ((uint64_t)key << 32 | 0x5bd1e995u)) | 1;
 }
 
 static void valmap_rehash(struct checker__valmap *m, size_t nslots)
@@ -50,8 +52,11 @@ static void valmap_rehash(struct checker__valmap *m, size_t nslots)
 	m->slots = xcalloc(nslots, sizeof(*m->slots));
 	m->nslots = nslots;
 	for (i = 0; i < m->n; i++) {
-		size_t s = m->hashes[i] & mask;
+		size_t s;
 
+		if (!m->hashes[i])
+			continue;	/* in the direct table */
+		s = m->hashes[i] & mask;
 		while (m->slots[s])
 			s = (s + 1) & mask;
 		m->slots[s] = (uint32_t)i + 1;
@@ -61,7 +66,7 @@ static void valmap_rehash(struct checker__valmap *m, size_t nslots)
 void checker__valmap_init(struct checker__valmap *m, size_t hint)
 {
 	memset(m, 0, sizeof(*m));
-	valmap_rehash(m, pow2_at_least(hint * 2));
+	valmap_rehash(m, pow2_at_least(hint < 1024 ? 64 : hint / 4));
 }
 
 void checker__valmap_release(struct checker__valmap *m)
@@ -69,6 +74,7 @@ void checker__valmap_release(struct checker__valmap *m)
 	free(m->keys);
 	free(m->hashes);
 	free(m->slots);
+	free(m->direct);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -82,11 +88,62 @@ static int vkey_eq(const struct history *h, const struct checker__vkey *k,
 	return hist_value_eq(h, &k->v, v);
 }
 
-uint32_t checker__valmap_get(const struct checker__valmap *m,
-			     const struct history *h, uint32_t key,
-			     const struct hist_value *v)
+/* The direct slot of integer i, or NULL when outside the table. */
+static struct checker__dslot *direct_find(const struct checker__valmap *m,
+					  int64_t i)
 {
-	uint64_t hash = vkey_hash(h, key, v);
+	if (m->direct && i >= m->dmin && i < DIRECT_LIMIT &&
+	    i - m->dmin < (int64_t)m->dlen)
+		return &m->direct[i - m->dmin];
+	return NULL;
+}
+
+/* The direct slot of integer i, growing the table if that is cheap. */
+static struct checker__dslot *direct_slot(struct checker__valmap *m,
+					  int64_t i)
+{
+	int64_t lo, hi;
+	size_t len;
+	struct checker__dslot *d = direct_find(m, i);
+
+	if (d)
+		return d;
+	if (i <= -DIRECT_LIMIT || i >= DIRECT_LIMIT)
+		return NULL;
+	if (!m->direct) {
+		lo = i - 1024;
+		hi = i + 65536;
+	} else {
+		/* Grow by doubling towards i. */
+		lo = m->dmin;
+		hi = m->dmin + (int64_t)m->dlen;
+		if (i < lo)
+			lo -= (int64_t)m->dlen > lo - i ? (int64_t)m->dlen :
+			      lo - i;
+		else
+			hi += (int64_t)m->dlen > i - hi + 1 ? (int64_t)m->dlen :
+			      i - hi + 1;
+	}
+	len = (size_t)(hi - lo);
+	if (len > 8 * (m->n + 65536))
+		return NULL;	/* too sparse: hash it */
+	d = xcalloc(len, sizeof(*d));
+	if (m->direct) {
+		memcpy(d + (m->dmin - lo), m->direct,
+		       m->dlen * sizeof(*d));
+		free(m->direct);
+	}
+	m->direct = d;
+	m->dmin = lo;
+	m->dlen = len;
+	return &m->direct[i - lo];
+}
+
+static uint32_t hash_get(const struct checker__valmap *m,
+			 const struct history *h, uint32_t key,
+			 const struct hist_value *v, uint64_t hash,
+			 size_t *slot)
+{
 	size_t mask = m->nslots - 1, s = hash & mask;
 
 	while (m->slots[s]) {
@@ -96,27 +153,32 @@ uint32_t checker__valmap_get(const struct checker__valmap *m,
 			return id;
 		s = (s + 1) & mask;
 	}
+	if (slot)
+		*slot = s;
 	return CHECKER__NONE;
 }
 
-uint32_t checker__valmap_put(struct checker__valmap *m,
+uint32_t checker__valmap_get(const struct checker__valmap *m,
 			     const struct history *h, uint32_t key,
-			     const struct hist_value *v, int *added)
+			     const struct hist_value *v)
 {
-	uint64_t hash = vkey_hash(h, key, v);
-	size_t mask = m->nslots - 1, s = hash & mask;
-	uint32_t id;
+	if (v->kind == HV_INT) {
+		const struct checker__dslot *d = direct_find(m, v->u.i);
 
-	while (m->slots[s]) {
-		id = m->slots[s] - 1;
-		if (m->hashes[id] == hash && vkey_eq(h, &m->keys[id], key, v)) {
-			if (added)
-				*added = 0;
-			return id;
-		}
-		s = (s + 1) & mask;
+		if (d && d->id1 && d->key == key)
+			return d->id1 - 1;
+		/* An empty slot is final unless integers were hashed. */
+		if (d && !d->id1 && !m->hashed_ints)
+			return CHECKER__NONE;
 	}
-	id = (uint32_t)m->n;
+	return hash_get(m, h, key, v, vkey_hash(h, key, v), NULL);
+}
+
+static uint32_t new_id(struct checker__valmap *m, uint32_t key,
+		       const struct hist_value *v, uint64_t hash)
+{
+	uint32_t id = (uint32_t)m->n;
+
 	if (m->n + 1 > m->alloc) {
 		ALLOC_GROW(m->keys, m->n + 1, m->alloc);
 		m->hashes = xrealloc(m->hashes,
@@ -126,12 +188,95 @@ uint32_t checker__valmap_put(struct checker__valmap *m,
 	m->keys[id].key = key;
 	m->hashes[id] = hash;
 	m->n++;
+	return id;
+}
+
+uint32_t checker__valmap_put(struct checker__valmap *m,
+			     const struct history *h, uint32_t key,
+			     const struct hist_value *v, int *added)
+{
+	uint64_t hash;
+	uint32_t id;
+	size_t s;
+
+	if (added)
+		*added = 0;
+	if (v->kind == HV_INT) {
+		struct checker__dslot *d = direct_slot(m, v->u.i);
+
+		if (d && d->id1 && d->key == key)
+			return d->id1 - 1;
+		if (d && !d->id1) {
+			/* Hashed before the table reached it? */
+			if (m->hashed_ints) {
+				hash = vkey_hash(h, key, v);
+				id = hash_get(m, h, key, v, hash, NULL);
+				if (id != CHECKER__NONE)
+					return id;
+			}
+			/* new_id does not move the table: d stays valid */
+			id = new_id(m, key, v, 0);
+			d->id1 = id + 1;
+			d->key = key;
+			if (added)
+				*added = 1;
+			return id;
+		}
+	}
+	hash = vkey_hash(h, key, v);
+	id = hash_get(m, h, key, v, hash, &s);
+	if (id != CHECKER__NONE)
+		return id;
+	id = new_id(m, key, v, hash);
 	m->slots[s] = id + 1;
-	if (m->n * 2 > m->nslots)
+	m->nhashed++;
+	if (v->kind == HV_INT)
+		m->hashed_ints++;
+	if (m->nhashed * 2 > m->nslots)
 		valmap_rehash(m, m->nslots * 2);
 	if (added)
 		*added = 1;
 	return id;
+}
+
+/* ===== keymap ===== */
+
+void checker__keymap_init(struct checker__keymap *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void checker__keymap_release(struct checker__keymap *m)
+{
+	free(m->idx);
+	free(m->keys);
+	memset(m, 0, sizeof(*m));
+}
+
+uint32_t checker__keymap_put(struct checker__keymap *m, uint32_t key,
+			     int *added)
+{
+	size_t i = key == CHECKER__NOKEY ? 0 : (size_t)key + 1;
+
+	if (added)
+		*added = 0;
+	if (i >= m->len) {
+		size_t len = m->len ? m->len : 64;
+
+		while (len <= i)
+			len *= 2;
+		m->idx = xrealloc(m->idx, len * sizeof(*m->idx));
+		memset(m->idx + m->len, 0, (len - m->len) * sizeof(*m->idx));
+		m->len = len;
+	}
+	if (!m->idx[i]) {
+		ALLOC_GROW(m->keys, m->n + 1, m->alloc);
+		m->keys[m->n] = key;
+		m->idx[i] = (uint32_t)++m->n;
+		if (added)
+			*added = 1;
+	}
+	return m->idx[i] - 1;
 }
 
 /* ===== pairmap ===== */
@@ -143,18 +288,22 @@ static uint64_t pair_hash(uint64_t a, uint64_t b)
 
 static void pairmap_rehash(struct checker__pairmap *m, size_t nslots)
 {
-	size_t i, mask = nslots - 1;
+	struct checker__pslot *old = m->slots;
+	size_t i, oldn = m->nslots, mask = nslots - 1;
 
-	free(m->slots);
 	m->slots = xcalloc(nslots, sizeof(*m->slots));
 	m->nslots = nslots;
-	for (i = 0; i < m->n; i++) {
-		size_t s = pair_hash(m->a[i], m->b[i]) & mask;
+	for (i = 0; i < oldn; i++) {
+		size_t s;
 
-		while (m->slots[s])
+		if (!old[i].id1)
+			continue;
+		s = pair_hash(old[i].a, old[i].b) & mask;
+		while (m->slots[s].id1)
 			s = (s + 1) & mask;
-		m->slots[s] = (uint32_t)i + 1;
+		m->slots[s] = old[i];
 	}
+	free(old);
 }
 
 void checker__pairmap_init(struct checker__pairmap *m, size_t hint)
@@ -165,8 +314,6 @@ void checker__pairmap_init(struct checker__pairmap *m, size_t hint)
 
 void checker__pairmap_release(struct checker__pairmap *m)
 {
-	free(m->a);
-	free(m->b);
 	free(m->slots);
 	memset(m, 0, sizeof(*m));
 }
@@ -177,24 +324,18 @@ uint32_t checker__pairmap_put(struct checker__pairmap *m, uint64_t a,
 	size_t mask = m->nslots - 1, s = pair_hash(a, b) & mask;
 	uint32_t id;
 
-	while (m->slots[s]) {
-		id = m->slots[s] - 1;
-		if (m->a[id] == a && m->b[id] == b) {
+	while (m->slots[s].id1) {
+		if (m->slots[s].a == a && m->slots[s].b == b) {
 			if (added)
 				*added = 0;
-			return id;
+			return m->slots[s].id1 - 1;
 		}
 		s = (s + 1) & mask;
 	}
-	id = (uint32_t)m->n;
-	if (m->n + 1 > m->alloc) {
-		ALLOC_GROW(m->a, m->n + 1, m->alloc);
-		m->b = xrealloc(m->b, m->alloc * sizeof(*m->b));
-	}
-	m->a[id] = a;
-	m->b[id] = b;
-	m->n++;
-	m->slots[s] = id + 1;
+	id = (uint32_t)m->n++;
+	m->slots[s].a = a;
+	m->slots[s].b = b;
+	m->slots[s].id1 = id + 1;
 	if (m->n * 2 > m->nslots)
 		pairmap_rehash(m, m->nslots * 2);
 	if (added)

@@ -19,24 +19,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checker.h"
 #include "history.h"
 #include "sb.h"
 
 #define CHECKER__NOKEY UINT32_MAX	/* "no key" in a valmap entry */
 #define CHECKER__NONE UINT32_MAX	/* "no id" */
 
-/* ===== (key, value) -> dense id ===== */
+/* ===== (key, value) -> dense id =====
+ *
+ * Integers (most histories write counters) first go to a direct table
+ * indexed by value, grown on demand while the range stays within a few
+ * times the number of entries: consecutive values then touch consecutive
+ * memory.  Everything else, and an integer whose slot another key took,
+ * goes to the hash table.
+ */
 struct checker__vkey {
 	struct hist_value v;
 	uint32_t key;			/* interned key or CHECKER__NOKEY */
 };
 
+struct checker__dslot {
+	uint32_t id1;			/* id + 1; 0 = empty */
+	uint32_t key;			/* its key (no trip to keys[]) */
+};
+
 struct checker__valmap {
 	struct checker__vkey *keys;	/* id -> (key, value) */
-	uint64_t *hashes;		/* id -> hash */
+	uint64_t *hashes;		/* id -> hash | 1, 0 if direct */
 	size_t n, alloc;
 	uint32_t *slots;		/* id + 1; 0 = empty */
-	size_t nslots;
+	size_t nslots, nhashed;
+	size_t hashed_ints;		/* integers in the hash table */
+	struct checker__dslot *direct;	/* by value - dmin */
+	int64_t dmin;
+	size_t dlen;
 };
 
 void checker__valmap_init(struct checker__valmap *m, size_t hint);
@@ -50,12 +67,36 @@ uint32_t checker__valmap_get(const struct checker__valmap *m,
 			     const struct history *h, uint32_t key,
 			     const struct hist_value *v);
 
-/* ===== (a, b) integer pair -> dense id ===== */
-struct checker__pairmap {
-	uint64_t *a, *b;		/* id -> pair */
+/* ===== Interned key (or CHECKER__NOKEY) -> dense index ===== */
+struct checker__keymap {
+	uint32_t *idx;			/* key id + 1 -> index + 1 */
+	size_t len;
+	uint32_t *keys;			/* index -> key */
 	size_t n, alloc;
-	uint32_t *slots;
-	size_t nslots;
+};
+
+void checker__keymap_init(struct checker__keymap *m);
+void checker__keymap_release(struct checker__keymap *m);
+/* Index of key, adding it if new (*added set to 1 then). */
+uint32_t checker__keymap_put(struct checker__keymap *m, uint32_t key,
+			     int *added);
+static inline uint32_t checker__keymap_get(const struct checker__keymap *m,
+					   uint32_t key)
+{
+	size_t i = key == CHECKER__NOKEY ? 0 : (size_t)key + 1;
+
+	return i < m->len && m->idx[i] ? m->idx[i] - 1 : CHECKER__NONE;
+}
+
+/* ===== (a, b) integer pair -> dense id ===== */
+struct checker__pslot {
+	uint64_t a, b;
+	uint32_t id1;			/* id + 1; 0 = empty */
+};
+
+struct checker__pairmap {
+	struct checker__pslot *slots;	/* keys inline: one miss a probe */
+	size_t n, nslots;
 };
 
 void checker__pairmap_init(struct checker__pairmap *m, size_t hint);
@@ -105,6 +146,16 @@ size_t checker__faults_at(const struct checker__faults *f, int64_t t,
 json_t *checker__faults_json(const struct checker__faults *f);
 
 /* ===== Small helpers ===== */
+/*
+ * Whether verdict v still keeps anomalies in full.  Once verdict_add()
+ * starts only counting (its cap), callers skip building texts and detail
+ * and add with an empty text: the count stays exact, the cost drops.
+ */
+static inline int checker__verdict_full(const struct verdict *v)
+{
+	return v->n && v->anomaly_count > v->n;
+}
+
 /* The p-th percentile (0..100, nearest rank) of a[0..n); reorders a. */
 int64_t checker__percentile(int64_t *a, size_t n, double p);
 /* ns since test start -> seconds, for texts ("12.301"). */

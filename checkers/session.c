@@ -241,6 +241,13 @@ static void violation(struct sesschk *c, int g, size_t a, size_t b,
 	double ta = checker__secs(ea->time), tb = checker__secs(eb->time);
 	long long sess = (long long)eb->session;
 
+	c->violations[g]++;
+	checker__pairmap_put(&c->bad_sessions, (uint64_t)eb->session, 0,
+			     NULL);
+	if (checker__verdict_full(c->v)) {
+		verdict_add(c->v, g_kind[g], NULL, 0, key, "%s", "");
+		return;
+	}
 	describe(c, va, value_id(c, ev_key(ea), va), byver && hva, vera, &da);
 	describe(c, vb, value_id(c, key, vb), byver && hvb, verb, &db);
 	if (key != CHECKER__NOKEY) {
@@ -284,9 +291,6 @@ static void violation(struct sesschk *c, int g, size_t a, size_t b,
 		"later_value", vb ? checker__value_json(h, vb) : json_null(),
 		"later_version", byver && hvb ? json_integer(verb) :
 			json_null());
-	c->violations[g]++;
-	checker__pairmap_put(&c->bad_sessions, (uint64_t)eb->session, 0,
-			     NULL);
 	sb_release(&da);
 	sb_release(&db);
 	sb_release(&kto);

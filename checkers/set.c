@@ -97,7 +97,8 @@ struct key {
 struct setchk {
 	const struct history *h;
 	struct verdict *v;
-	struct checker__valmap elems_map, keys_map;
+	struct checker__valmap elems_map;
+	struct checker__keymap keys_map;
 	struct elem *el;
 	size_t nel, el_alloc;
 	struct key *keys;
@@ -119,10 +120,8 @@ struct setchk {
 
 static uint32_t key_index(struct setchk *c, uint32_t key)
 {
-	struct hist_value nil = { .kind = HV_NIL };
 	int added;
-	uint32_t k = checker__valmap_put(&c->keys_map, c->h, key, &nil,
-					 &added);
+	uint32_t k = checker__keymap_put(&c->keys_map, key, &added);
 
 	if (added) {
 		ALLOC_GROW(c->keys, c->nkeys + 1, c->keys_alloc);
@@ -706,7 +705,7 @@ static int set_check(const struct history *h, const struct checker_opts *o,
 	c.h = h;
 	c.v = v;
 	checker__valmap_init(&c.elems_map, h->n / 2);
-	checker__valmap_init(&c.keys_map, 16);
+	checker__keymap_init(&c.keys_map);
 	checker__faults_build(&c.faults, h);
 	c.l_lost = json_array();
 	c.l_unexp = json_array();
@@ -729,7 +728,7 @@ static int set_check(const struct history *h, const struct checker_opts *o,
 	json_decref(c.by_fault);
 	checker__faults_release(&c.faults);
 	checker__valmap_release(&c.elems_map);
-	checker__valmap_release(&c.keys_map);
+	checker__keymap_release(&c.keys_map);
 	free(c.el);
 	free(c.keys);
 	free(c.rd);

@@ -83,7 +83,8 @@ struct stalechk {
 	struct verdict *v;
 	const struct checker_opts *o;
 	uint32_t f_read, f_write, f_cas;
-	struct checker__valmap vm, km;
+	struct checker__valmap vm;
+	struct checker__keymap km;
 	struct val *vals;
 	size_t vals_alloc;
 	struct key *keys;
@@ -93,7 +94,7 @@ struct stalechk {
 	uint32_t *nn;		/* per acked write: first newer (index) */
 	struct aw *sorted;	/* per key: acked so far, by version */
 	int64_t *lag_ns, *lag_ver;	/* per checked read */
-	size_t nread;
+	size_t nread, nreads_max;
 	size_t stale, anomalies, unexplained, ambiguous, by_version;
 	size_t reads_total;
 	struct checker__faults faults;
@@ -131,9 +132,8 @@ static int op_version(const struct hist_event *inv,
 
 static uint32_t key_index(struct stalechk *c, uint32_t key)
 {
-	struct hist_value nil = { .kind = HV_NIL };
 	int added;
-	uint32_t k = checker__valmap_put(&c->km, c->h, key, &nil, &added);
+	uint32_t k = checker__keymap_put(&c->km, key, &added);
 
 	if (added) {
 		ALLOC_GROW(c->keys, c->km.n, c->keys_alloc);
@@ -161,6 +161,8 @@ static void collect(struct stalechk *c)
 		if (!hist_is_client(e))
 			continue;
 		if (e->type == HIST_INVOKE) {
+			if (e->f == c->f_read)
+				c->nreads_max++;
 			if (!(w = written(c, e)))
 				continue;
 			cp = checker__completion(h, i);
@@ -271,10 +273,15 @@ static void report(struct stalechk *c, size_t rinv, const struct aw *sup,
 	const struct hist_event *se = &h->ev[sup->inv];
 	struct sb who = SB_INIT, got = SB_INIT, newer = SB_INIT,
 		  key = SB_INIT, fault = SB_INIT;
-	uint32_t vid = checker__valmap_get(&c->vm, h, ev_key(e), &cp->value);
 	size_t ops[3], n = 0;
 	struct anomaly *a;
+	uint32_t vid;
 
+	if (checker__verdict_full(c->v)) {
+		verdict_add(c->v, "stale-read", NULL, 0, ev_key(e), "%s", "");
+		return;
+	}
+	vid = checker__valmap_get(&c->vm, h, ev_key(e), &cp->value);
 	if (vid != NONE && c->vals[vid].nwrites == 1 &&
 	    c->vals[vid].w_inv < (int64_t)rinv)
 		ops[n++] = (size_t)c->vals[vid].w_inv;
@@ -319,9 +326,7 @@ static void judge(struct stalechk *c, size_t rinv,
 {
 	const struct history *h = c->h;
 	const struct hist_event *e = &h->ev[rinv];
-	uint32_t kid = checker__valmap_get(&c->km, h, ev_key(e),
-					   &(struct hist_value){ .kind =
-								 HV_NIL });
+	uint32_t kid = checker__keymap_get(&c->km, ev_key(e));
 	const struct key *k = kid == NONE ? NULL : &c->keys[kid];
 	const struct aw *sup = NULL;
 	int64_t behind = 0, lag = 0, rver = 0;
@@ -475,14 +480,12 @@ static int stale_check(const struct history *h, const struct checker_opts *o,
 	c.f_write = hist_lookup(h, "write");
 	c.f_cas = hist_lookup(h, "cas");
 	checker__valmap_init(&c.vm, h->n / 4);
-	checker__valmap_init(&c.km, 16);
+	checker__keymap_init(&c.km);
 	checker__faults_build(&c.faults, h);
 	collect(&c);
-	for (i = 0; i < h->n; i++)
-		nreads += h->ev[i].type == HIST_INVOKE &&
-			  h->ev[i].f == c.f_read;
-	c.lag_ns = xmalloc((nreads ? nreads : 1) * sizeof(*c.lag_ns));
-	c.lag_ver = xmalloc((nreads ? nreads : 1) * sizeof(*c.lag_ver));
+	nreads = c.nreads_max ? c.nreads_max : 1;
+	c.lag_ns = xmalloc(nreads * sizeof(*c.lag_ns));
+	c.lag_ver = xmalloc(nreads * sizeof(*c.lag_ver));
 
 	for (i = 0; i < h->n; i++) {
 		const struct hist_event *e = &h->ev[i], *cp;
@@ -491,9 +494,8 @@ static int stale_check(const struct history *h, const struct checker_opts *o,
 			continue;
 		if (e->type == HIST_OK && e->pair >= 0 &&
 		    written(&c, &h->ev[e->pair])) {
-			struct key *k = &c.keys[checker__valmap_get(
-				&c.km, h, ev_key(&h->ev[e->pair]),
-				&(struct hist_value){ .kind = HV_NIL })];
+			struct key *k = &c.keys[checker__keymap_get(
+				&c.km, ev_key(&h->ev[e->pair]))];
 			const struct aw *a = &c.aw[k->off + k->seen];
 
 			if (k->versioned)
@@ -511,7 +513,7 @@ static int stale_check(const struct history *h, const struct checker_opts *o,
 
 	checker__faults_release(&c.faults);
 	checker__valmap_release(&c.vm);
-	checker__valmap_release(&c.km);
+	checker__keymap_release(&c.km);
 	free(c.vals);
 	free(c.keys);
 	free(c.aw);

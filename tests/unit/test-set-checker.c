@@ -447,3 +447,78 @@ TEST(set_percentile_nearest_rank)
 	CHECK_EQ_INT(checker__percentile(a, 10, 11), 2);
 	CHECK_EQ_INT(checker__percentile(a, 0, 50), 0);
 }
+
+/* The (key, value) map against a plain array: integers dense and sparse,
+ * the same integer under several keys, strings, lists. */
+TEST(checker_valmap_matches_linear_search)
+{
+	struct history h;
+	struct checker__valmap m;
+	struct checker__vkey *ref = NULL;
+	size_t nref = 0, i, j;
+	uint64_t x = 88172645463325252ULL;
+	uint32_t keys[3];
+
+	hist_init(&h);
+	keys[0] = CHECKER__NOKEY;
+	keys[1] = hist_intern(&h, "a", 1);
+	keys[2] = hist_intern(&h, "b", 1);
+	ref = calloc(20000, sizeof(*ref));
+	checker__valmap_init(&m, 0);
+	for (i = 0; i < 20000; i++) {
+		struct checker__vkey k;
+		uint32_t id, want = CHECKER__NONE;
+		int added;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		k.key = keys[x % 3];
+		switch ((x >> 8) % 5) {
+		case 0:		/* dense */
+			k.v = hb_int((int64_t)((x >> 16) % 3000));
+			break;
+		case 1:		/* far away, both signs */
+			k.v = hb_int((int64_t)((x >> 16) % 50) * 1000000007LL *
+				     ((x >> 40) % 2 ? 1 : -1));
+			break;
+		case 2:		/* huge */
+			k.v = hb_int((int64_t)(x >> 1));
+			break;
+		case 3:
+			k.v.kind = HV_STR;
+			k.v.n = 0;
+			k.v.u.str = hist_intern(&h, (x >> 20) % 2 ? "x" : "y",
+						1);
+			break;
+		default:
+			k.v = hb_list(&h, 2, (int)((x >> 16) % 7), 1);
+			break;
+		}
+		for (j = 0; j < nref; j++)
+			if (ref[j].key == k.key &&
+			    hist_value_eq(&h, &ref[j].v, &k.v)) {
+				want = (uint32_t)j;
+				break;
+			}
+		if (x % 4 == 0) {
+			CHECK_EQ_INT(checker__valmap_get(&m, &h, k.key, &k.v),
+				     want);
+			continue;
+		}
+		id = checker__valmap_put(&m, &h, k.key, &k.v, &added);
+		if (want == CHECKER__NONE) {
+			CHECK(added);
+			CHECK_EQ_INT(id, nref);
+			ref[nref++] = k;
+		} else {
+			CHECK(!added);
+			CHECK_EQ_INT(id, want);
+		}
+	}
+	CHECK(m.direct);
+	CHECK(m.hashed_ints > 0);
+	free(ref);
+	checker__valmap_release(&m);
+	hist_release(&h);
+}
