@@ -23,8 +23,8 @@
 
 #define MAX_DEPTH 64
 
-static int json_value(struct history *h, json_t *j, struct hist_value *out,
-		      int depth)
+static int json_value(struct history *h, const json_t *j,
+		      struct hist_value *out, int depth)
 {
 	size_t i, n;
 	uint64_t off;
@@ -77,6 +77,12 @@ static int json_value(struct history *h, json_t *j, struct hist_value *out,
 		return 0;
 	}
 	}
+}
+
+int hist_value_from_json(struct history *h, const struct json_t *j,
+			 struct hist_value *out)
+{
+	return json_value(h, j, out, 0) < 0 ? -NS_EINPUT : 0;
 }
 
 static int bad(struct sb *err, const struct hist__src *src, uint32_t line,

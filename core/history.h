@@ -114,6 +114,15 @@ hist_list_elem(const struct history *h, const struct hist_value *v, size_t i)
 }
 int hist_value_eq(const struct history *h, const struct hist_value *a,
 		  const struct hist_value *b);
+/*
+ * Convert a jansson value (json_t) into a value of h: null, booleans,
+ * integers, strings and arrays map to their kinds, anything else (objects,
+ * reals) becomes HV_RAW canonical JSON text.  Returns -NS_EINPUT for
+ * arrays nested more than 64 deep.  j is borrowed.
+ */
+struct json_t;
+int hist_value_from_json(struct history *h, const struct json_t *j,
+			 struct hist_value *out);
 /* Append v as JSON text (strings quoted and escaped, nil as null). */
 void hist_value_json(const struct history *h, const struct hist_value *v,
 		     struct sb *out);

@@ -1,6 +1,8 @@
 /* Unit tests for the JSON Lines history reader (core/hist-json.c). */
 #include "test.h"
 
+#include <jansson.h>
+
 #include "err.h"
 #include "history.h"
 
@@ -311,4 +313,37 @@ TEST(hist_byte_order_mark_is_skipped)
 	hist_release(&h);
 	sb_release(&warn);
 	sb_release(&err);
+}
+
+TEST(hist_value_from_json_kinds)
+{
+	struct history h;
+	struct hist_value v;
+	struct sb out = SB_INIT;
+	json_t *j = json_loads("[null,true,-3,\"s\",[1,[2]],{\"b\":1,\"a\":2},"
+			       "1.5]", 0, NULL);
+	json_t *deep = json_array(), *inner = deep;
+	int d;
+
+	for (d = 0; d < 70; d++) {	/* deeper than the reader allows */
+		json_t *a = json_array();
+
+		json_array_append_new(inner, a);
+		inner = a;
+	}
+
+	CHECK(j && deep);
+	hist_init(&h);
+	CHECK_EQ_INT(hist_value_from_json(&h, j, &v), 0);
+	CHECK_EQ_INT(v.kind, HV_LIST);
+	CHECK_EQ_INT(hist_list_elem(&h, &v, 1)->kind, HV_BOOL);
+	CHECK_EQ_INT(hist_list_elem(&h, &v, 5)->kind, HV_RAW);
+	hist_value_json(&h, &v, &out);
+	CHECK_EQ_STR(out.buf, "[null,true,-3,\"s\",[1,[2]],{\"a\":2,\"b\":1},"
+		     "1.5]");
+	CHECK_EQ_INT(hist_value_from_json(&h, deep, &v), -NS_EINPUT);
+	json_decref(j);
+	json_decref(deep);
+	hist_release(&h);
+	sb_release(&out);
 }
