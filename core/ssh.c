@@ -117,12 +117,30 @@ struct transport {
 	struct tnode *nodes;
 };
 
-static pthread_once_t libssh2_once = PTHREAD_ONCE_INIT;
-static int libssh2_init_rc;
+/* libssh2_init() before the first transport, libssh2_exit() after the
+   last one. */
+static pthread_mutex_t libssh2_lock = PTHREAD_MUTEX_INITIALIZER;
+static int libssh2_users;
 
-static void do_libssh2_init(void)
+static int libssh2_get(void)
 {
-	libssh2_init_rc = libssh2_init(0);
+	int rc = 0;
+
+	pthread_mutex_lock(&libssh2_lock);
+	if (!libssh2_users)
+		rc = libssh2_init(0);
+	if (!rc)
+		libssh2_users++;
+	pthread_mutex_unlock(&libssh2_lock);
+	return rc;
+}
+
+static void libssh2_put(void)
+{
+	pthread_mutex_lock(&libssh2_lock);
+	if (!--libssh2_users)
+		libssh2_exit();
+	pthread_mutex_unlock(&libssh2_lock);
 }
 
 static void msg_start(struct sb *err)
@@ -607,7 +625,7 @@ static void set_connected(struct tnode *tn)
 	int i, any = 0;
 
 	for (i = 0; i < tn->nsess; i++)
-		if (!tn->sess[i].dead)
+		if (tn->sess[i].s && !tn->sess[i].dead)
 			any = 1;
 	pthread_mutex_lock(&tn->mu);
 	tn->connected = any;
@@ -623,8 +641,10 @@ static void reap_sessions(struct tnode *tn)
 {
 	int i;
 
+	/* Orphaned channels die with their session (libssh2 frees them). */
 	for (i = 0; i < tn->nsess; i++)
-		if (tn->sess[i].s && tn->sess[i].dead && !tn->sess[i].nchan)
+		if (tn->sess[i].s && tn->sess[i].dead &&
+		    tn->sess[i].nchan == tn->sess[i].norphans)
 			ssh__sess_release(&tn->sess[i]);
 	while (tn->nsess && !tn->sess[tn->nsess - 1].s)
 		tn->nsess--;
@@ -1037,6 +1057,7 @@ void transport_close(struct transport *t)
 		node_release(&t->nodes[i]);
 	free(t->nodes);
 	free(t);
+	libssh2_put();
 }
 
 static int open_common(struct transport **tp, const struct config *c,
@@ -1048,17 +1069,16 @@ static int open_common(struct transport **tp, const struct config *c,
 	int rc = 0, any_ok = 0;
 
 	*tp = NULL;
-	pthread_once(&libssh2_once, do_libssh2_init);
-	if (libssh2_init_rc) {
-		msg_start(err);
-		sb_adds(err, "libssh2_init failed");
-		return -NS_ESSH;
-	}
 	if (!c->nnodes) {
 		msg_start(err);
 		sb_addf(err, "%s: no nodes configured ('nodes')", c->path ?
 			c->path : "config");
 		return -NS_ECONFIG;
+	}
+	if (libssh2_get()) {
+		msg_start(err);
+		sb_adds(err, "libssh2_init failed");
+		return -NS_ESSH;
 	}
 	t = xcalloc(1, sizeof(*t));
 	t->cfg = c;
@@ -1072,8 +1092,13 @@ static int open_common(struct transport **tp, const struct config *c,
 		tn->node = &c->nodes[i];
 		pthread_mutex_init(&tn->mu, NULL);
 		pthread_cond_init(&tn->cv, NULL);
+		tn->wake[0] = tn->wake[1] = -1;
 		for (k = 0; k < SSH_MAX_SESSIONS; k++)
 			tn->sess[k].fd = -1;
+	}
+	for (i = 0; i < t->n; i++) {
+		struct tnode *tn = &t->nodes[i];
+
 		if (pipe2(tn->wake, O_NONBLOCK | O_CLOEXEC)) {
 			tn->wake[0] = tn->wake[1] = -1;
 			msg_start(err);

@@ -25,6 +25,9 @@
  * channel is closed and the session stays usable; the remote command is
  * NOT killed (libssh2 1.10 cannot send signals): sshd closes its pipes, so
  * it ends at its next write; wrap it in `timeout` where it must die.
+ * A node that stops answering altogether (a partition) gets 1 s more
+ * after the deadline; then its session is dropped (other commands on it
+ * fail with "connection lost") and the next call reconnects.
  *
  * Connections: a node whose session was lost (sshd restarted, node
  * rebooted) is reconnected by the next call.  A command that had not been

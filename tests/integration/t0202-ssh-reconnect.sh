@@ -5,7 +5,8 @@
 # names n2 in a clear error and exits 4 while n1 and n3 succeed; a
 # persistent transport reports the lost session naming n2, keeps serving
 # the other nodes, and reconnects by itself once sshd is back.  The
-# connect timeout bounds a node that does not answer at all.
+# connect timeout bounds a node that does not answer at all; a partition
+# under an open session makes commands time out, and heals.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ssh-lib.sh"
 
@@ -68,3 +69,30 @@ check_eq "silent node: exit 4, n1 still answers" "4 n1: n1" \
 if [ "$ms" -lt 5000 ]; then pass "silent node: gave up after ${ms} ms"
 else fail "silent node: gave up after ${ms} ms" "connect timeout ignored"; fi
 on_node n3 iptables -D INPUT -p tcp --dport 22 -j DROP
+
+# A partition under an open session: commands time out at their deadline
+# (no hang), and the node serves again once healed.
+drv "exec	n3	5000	hostname"
+check_eq "n3 answers before the partition" "n3\\n" "$(field out "$DRV")"
+on_node n3 iptables -A INPUT -p tcp --dport 22 -j DROP
+at_exit on_node n3 iptables -D INPUT -p tcp --dport 22 -j DROP
+t0=$EPOCHREALTIME
+drv "exec	n3	1000	hostname"
+ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" \
+	'BEGIN { printf "%d", (b - a) * 1000 }')
+check_eq "partitioned session: command times out" "to=1" \
+	"to=$(field to "$DRV")"
+if [ "$ms" -lt 6000 ]; then pass "partitioned session: returned after ${ms} ms"
+else fail "partitioned session: returned after ${ms} ms" "deadline ignored"; fi
+drv "exec	n3	1000	hostname"
+if [ "$(field rc "$DRV")" != 0 ] || [ "$(field to "$DRV")" = 1 ]; then
+	pass "partitioned node: next command fails or times out"
+else
+	fail "partitioned node: next command fails or times out" "$DRV"
+fi
+drv "exec	n1	5000	hostname"
+check_eq "partitioned node: n1 unaffected" "n1\\n" "$(field out "$DRV")"
+on_node n3 iptables -D INPUT -p tcp --dport 22 -j DROP
+drv "exec	n3	10000	hostname"
+check_eq "healed: n3 answers again" "rc=0 out=n3\\n" \
+	"rc=$(field rc "$DRV") out=$(field out "$DRV")"
