@@ -163,6 +163,10 @@ check_contains xss-anomaly-text-as-text \
 	"$(xp "$XD" "string(//article[@id='anomaly-2']//p[$(cls text)])")"
 check_eq xss-attr-not-broken 0 \
 	"$(xp "$XD" "count(//*[@onerror or @onload or @onclick])")"
+# the stale graph's labels carry a newline and a gnuplot shell escape:
+# drawn (so gnuplot read them), and nothing ran
+check_eq xss-graphs-drawn 3 \
+	"$(xp "$XD" "count(//img[starts-with(@src,'data:image/png;base64,')])")"
 check xss-no-gnuplot-side-effect test ! -e /tmp/ns-gp-pwned
 
 # ===== no gnuplot: the report is still written, with notes =====
