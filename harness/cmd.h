@@ -20,6 +20,7 @@ int cmd_heal(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_nemesis(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* Print "netsplit: <message>" to stderr (errorf) or a warning (warnf). */

@@ -27,6 +27,7 @@ static const struct cmd_struct commands[] = {
 	{ "nemesis", cmd_nemesis, "inject faults by hand (tests, bench)" },
 	{ "report", cmd_report, "write report.html, junit.xml, summary.md "
 	  "for a run" },
+	{ "run", cmd_run, "run a test: database, clients, faults, checkers" },
 	{ "version", cmd_version, "print the version" },
 };
 

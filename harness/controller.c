@@ -1,0 +1,589 @@
+/*
+ * controller.c - the lifecycle of one `netsplit run`.
+ *
+ *   1. plug-ins from the config (db, workload, nemesis options): config
+ *      errors stop here, before any node is touched (exit 3);
+ *   2. connect to every node (exit 4 naming the unreachable ones; nothing
+ *      was created yet);
+ *   3. the run directory STORE/<name>/<timestamp>/ and the `latest` link;
+ *   4. database set-up on every node (exit 4 with the failing node's log
+ *      tail; logs are still collected and the members torn down);
+ *   5. run.json, then history.jsonl opened; the nemesis set (journal);
+ *   6. `concurrency` client threads for time_limit_s, the nemesis thread
+ *      on its schedule, the progress line;
+ *   7. always, whatever happened: stop the clients, heal every fault,
+ *      let the cluster recover (recover_s), final reads, close the
+ *      history, collect every node's logs into logs/<node>/, tear the
+ *      database down unless --keep;
+ *   8. check the history as written on disk with the workload's checkers
+ *      (those registered), results.json, the report if one is built in.
+ * Ctrl-C and SIGTERM end step 6 early; step 7 still runs.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "checkers/checker.h"
+#include "err.h"
+#include "harness/run.h"
+
+#ifndef NETSPLIT_VERSION
+#define NETSPLIT_VERSION "0.1"
+#endif
+
+volatile sig_atomic_t run_interrupted;
+
+/* ===== Run directory ===== */
+
+static int mkdir_p(const char *path, struct sb *err)
+{
+	char *p = xstrdup(path), *s;
+	int rc = 0;
+
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			rc = -1;
+		*s = '/';
+	}
+	if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		rc = -1;
+	if (rc)
+		sb_addf(err, "cannot create directory '%s': %s", path,
+			strerror(errno));
+	free(p);
+	return rc ? -NS_EIO : 0;
+}
+
+static int make_run_dir(struct run *r, const char *name, struct sb *err)
+{
+	const char *store = r->cfg->store_dir ? r->cfg->store_dir : "./store";
+	struct sb base = SB_INIT, dir = SB_INIT, link = SB_INIT;
+	struct timespec ts;
+	struct tm tm;
+	char stamp[64];
+	int rc, i;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	sb_addf(&base, "%s/%s", store, name);
+	rc = mkdir_p(base.buf, err);
+	for (i = 0; !rc; i++) {
+		sb_reset(&dir);
+		sb_addf(&dir, "%s/%s.%03ldZ", base.buf, stamp,
+			ts.tv_nsec / 1000000);
+		if (i)
+			sb_addf(&dir, "-%d", i);
+		if (mkdir(dir.buf, 0755) == 0)
+			break;
+		if (errno != EEXIST || i > 100) {
+			sb_addf(err, "cannot create directory '%s': %s",
+				dir.buf, strerror(errno));
+			rc = -NS_EIO;
+		}
+	}
+	if (!rc) {
+		/* latest -> <timestamp> (relative, replaced atomically). */
+		const char *leaf = strrchr(dir.buf, '/') + 1;
+
+		sb_addf(&link, "%s/.latest.%ld", base.buf, (long)getpid());
+		unlink(link.buf);
+		if (symlink(leaf, link.buf) == 0) {
+			struct sb final = SB_INIT;
+
+			sb_addf(&final, "%s/latest", base.buf);
+			if (rename(link.buf, final.buf) < 0)
+				unlink(link.buf);
+			sb_release(&final);
+		}
+		r->dir = sb_detach(&dir, NULL);
+	}
+	sb_release(&base);
+	sb_release(&dir);
+	sb_release(&link);
+	return rc;
+}
+
+static int write_json(const char *dir, const char *name, json_t *doc,
+		      struct sb *err)
+{
+	struct sb path = SB_INIT, tmp = SB_INIT;
+	int rc = 0;
+
+	sb_addf(&path, "%s/%s", dir, name);
+	sb_addf(&tmp, "%s.tmp", path.buf);
+	if (json_dump_file(doc, tmp.buf, JSON_INDENT(2) | JSON_SORT_KEYS) ||
+	    rename(tmp.buf, path.buf) < 0) {
+		sb_addf(err, "cannot write '%s'", path.buf);
+		unlink(tmp.buf);
+		rc = -NS_EIO;
+	}
+	sb_release(&path);
+	sb_release(&tmp);
+	return rc;
+}
+
+/* ===== run.json ===== */
+
+static json_t *config_used(const struct run *r)
+{
+	json_t *j = json_deep_copy(r->cfg->root);
+
+	if (!json_is_object(j)) {
+		json_decref(j);
+		j = json_object();
+	}
+	json_object_set(j, "db", r->cfg->db);
+	json_object_set(j, "workload", r->cfg->workload);
+	json_object_set(j, "nemesis", r->cfg->nemesis);
+	/* Never copy a key passphrase into the run directory. */
+	if (json_is_object(json_object_get(j, "ssh")) &&
+	    json_object_get(json_object_get(j, "ssh"), "passphrase"))
+		json_object_set_new(json_object_get(j, "ssh"), "passphrase",
+				    json_string("(hidden)"));
+	return j;
+}
+
+static json_t *run_json(struct run *r, const char *name, int final)
+{
+	json_t *j = json_object(), *nodes = json_array();
+	char started[64];
+	struct tm tm;
+	time_t now = time(NULL);
+	size_t i;
+
+	for (i = 0; i < r->cfg->nnodes; i++)
+		json_array_append_new(nodes, json_pack(
+			"{ss ss si}", "name", r->cfg->nodes[i].name,
+			"host", r->cfg->nodes[i].host,
+			"port", r->cfg->nodes[i].port));
+	gmtime_r(&now, &tm);
+	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_set_new(j, "name", json_string(name));
+	json_object_set_new(j, "netsplit_version",
+			    json_string(NETSPLIT_VERSION));
+	if (!final)
+		json_object_set_new(j, "start_time", json_string(started));
+	json_object_set_new(j, "seed", json_integer((json_int_t)r->p.seed));
+	json_object_set_new(j, "db", json_string(r->p.db));
+	json_object_set_new(j, "workload", json_string(r->p.workload));
+	json_object_set_new(j, "nemesis", json_string(
+		r->nopts.faults ? r->nopts.faults : ""));
+	json_object_set_new(j, "nemesis_interval_s",
+			    json_integer(r->nopts.interval_s));
+	json_object_set_new(j, "time_limit_s", json_real(r->p.time_limit_s));
+	json_object_set_new(j, "concurrency",
+			    json_integer(r->p.concurrency));
+	json_object_set_new(j, "rate", json_real(r->p.rate));
+	json_object_set_new(j, "nodes", nodes);
+	json_object_set_new(j, "config", config_used(r));
+	if (r->nem) {
+		size_t n = (size_t)(r->p.time_limit_s /
+				    (r->nopts.interval_s > 0 ?
+				     r->nopts.interval_s : 10) / 2) + 1;
+
+		json_object_set_new(j, "fault_schedule",
+				    nemesis_schedule_json(r->nem, n));
+	} else {
+		json_object_set_new(j, "fault_schedule", json_array());
+	}
+	return j;
+}
+
+/* ===== Node logs ===== */
+
+static void collect_logs(struct run *r, struct sb *warn)
+{
+	size_t i, k;
+
+	if (!r->db || !r->dir)
+		return;
+	for (i = 0; i < r->cfg->nnodes; i++) {
+		const char *paths[8];
+		size_t n = db_logs(r->db, i, paths, 8);
+		struct sb dir = SB_INIT;
+
+		sb_addf(&dir, "%s/logs/%s", r->dir, r->cfg->nodes[i].name);
+		if (n && mkdir_p(dir.buf, warn)) {
+			sb_release(&dir);
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			struct sb local = SB_INIT, err = SB_INIT;
+			const char *leaf = strrchr(paths[k], '/');
+
+			sb_addf(&local, "%s/%s", dir.buf,
+				leaf ? leaf + 1 : paths[k]);
+			if (transport_download(r->t, i, paths[k], local.buf,
+					       &err))
+				sb_addf(warn, "log %s of '%s' not collected: "
+					"%s\n", paths[k],
+					r->cfg->nodes[i].name, err.buf);
+			sb_release(&local);
+			sb_release(&err);
+		}
+		sb_release(&dir);
+	}
+}
+
+/* ===== Checking ===== */
+
+static int rank(int code)
+{
+	switch (code) {
+	case NS_EXIT_VALID: return 0;
+	case NS_EXIT_UNKNOWN: return 1;
+	case NS_EXIT_ANOMALY: return 2;
+	default: return 3;
+	}
+}
+
+static json_t *history_stats(const struct history *h)
+{
+	size_t i, ops = 0, ok = 0, fail = 0, info = 0, pending = 0, nem = 0;
+
+	for (i = 0; i < h->n; i++) {
+		const struct hist_event *e = &h->ev[i];
+
+		if (!hist_is_client(e)) {
+			nem += e->type == HIST_INVOKE;
+			continue;
+		}
+		switch (e->type) {
+		case HIST_INVOKE:
+			ops++;
+			pending += e->pair < 0;
+			break;
+		case HIST_OK: ok++; break;
+		case HIST_FAIL: fail++; break;
+		default: info++; break;
+		}
+	}
+	return json_pack("{sI sI sI sI sI sI sI}", "events", (json_int_t)h->n,
+			 "ops", (json_int_t)ops, "ok", (json_int_t)ok,
+			 "fail", (json_int_t)fail, "info", (json_int_t)info,
+			 "pending", (json_int_t)pending,
+			 "nemesis_ops", (json_int_t)nem);
+}
+
+/*
+ * Read RUN_DIR/history.jsonl back (validated and paired) and run every
+ * checker the workload names that is built in.  Fills results.
+ */
+static int check_history(struct run *r, json_t *results, struct sb *err)
+{
+	const char *const *names = r->wl->type->checkers;
+	struct history h;
+	struct sb path = SB_INIT, warn = SB_INIT;
+	struct checker_opts o;
+	json_t *arr = json_array(), *skipped = json_array();
+	int status = NS_EXIT_VALID, rc, ran = 0;
+	size_t i;
+
+	memset(&o, 0, sizeof(o));
+	o.model = r->wl->type->model;
+	o.timeout_s = r->p.check_timeout_s;
+	hist_init(&h);
+	sb_addf(&path, "%s/history.jsonl", r->dir);
+	rc = hist_read_file(&h, path.buf, HIST_FMT_JSON, &warn, err);
+	if (rc) {
+		status = NS_EXIT_HARNESS;
+		goto out;
+	}
+	json_object_set_new(results, "history", history_stats(&h));
+	for (i = 0; names && names[i]; i++) {
+		const struct checker_type *t = checker_find(names[i]);
+		struct verdict v;
+		int code;
+
+		if (!t) {
+			json_array_append_new(skipped, json_string(names[i]));
+			continue;
+		}
+		verdict_init(&v, t->name);
+		rc = checker_check(t, &h, &o, &v, err);
+		if (rc < 0 && ns_exit_code(rc) != NS_EXIT_UNKNOWN) {
+			sb_addf(err, " (checker %s)", t->name);
+			verdict_release(&v);
+			status = NS_EXIT_HARNESS;
+			goto out;
+		}
+		if (rc < 0) {
+			v.kind = VERDICT_UNKNOWN;
+			if (!v.summary.len)
+				sb_adds(&v.summary, "budget exhausted");
+		}
+		code = (int)v.kind;
+		if (rank(code) > rank(status))
+			status = code;
+		json_array_append_new(arr, verdict_json(&h, &v));
+		verdict_release(&v);
+		ran++;
+	}
+	if (!ran)
+		status = NS_EXIT_UNKNOWN;	/* nothing could decide */
+out:
+	json_object_set_new(results, "checkers", arr);
+	json_object_set_new(results, "checkers_not_built_in", skipped);
+	if (warn.len)
+		json_object_set_new(results, "history_warnings",
+				    json_string(warn.buf));
+	hist_release(&h);
+	sb_release(&path);
+	sb_release(&warn);
+	return status;
+}
+
+/* ===== Signals ===== */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	run_interrupted = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* ===== The run ===== */
+
+static void sleep_interruptible(double s)
+{
+	struct timespec t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((double)(now.tv_sec - t0.tv_sec) +
+		    (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >= s ||
+		    run_interrupted)
+			return;
+		usleep(50000);
+	}
+}
+
+static void run_release(struct run *r)
+{
+	if (r->nem)
+		nemesis_set_free(r->nem);
+	workload_free(r->wl);
+	db_free(r->db);
+	if (r->t)
+		transport_close(r->t);
+	nemesis_opts_release(&r->nopts);
+	hist_release(&r->h);
+	json_decref(r->faults);
+	sb_release(&r->thread_err);
+	pthread_mutex_destroy(&r->lock);
+	free(r->dir);
+}
+
+/* Keep the first error: later ones go to the log as "also: ...". */
+static void first_error(int *rc, int r2, struct sb *err, struct sb *more)
+{
+	if (!r2)
+		return;
+	if (!*rc) {
+		*rc = r2;
+		sb_addf(err, "%s", more->buf);
+	} else {
+		sb_addf(err, "\nalso: %s", more->buf);
+	}
+}
+
+int controller_run(const struct config *c, const struct run_params *p,
+		   char **dir_out, struct sb *err)
+{
+	struct run r;
+	const struct db_type *dbt;
+	const struct workload_type *wlt;
+	struct run_clients *clients = NULL;
+	struct run_schedule *sched = NULL;
+	struct sb e2 = SB_INIT, warn = SB_INIT, name = SB_INIT;
+	json_t *results = NULL, *doc;
+	int rc = 0, r2, status, setup_done = 0;
+	double t_end;
+
+	*dir_out = NULL;
+	memset(&r, 0, sizeof(r));
+	r.cfg = c;
+	r.p = *p;
+	pthread_mutex_init(&r.lock, NULL);
+	hist_init(&r.h);
+	r.faults = json_array();
+	nemesis_opts_init(&r.nopts);
+
+	/* 1. Plug-ins: config errors before any node is touched. */
+	dbt = db_find(p->db);
+	wlt = workload_find(p->workload);
+	if (!dbt || !wlt) {
+		sb_addf(err, "%s: unknown %s '%s'", c->path ? c->path :
+			"config", !dbt ? "'db.type'" : "'workload.type'",
+			!dbt ? p->db : p->workload);
+		rc = -NS_ECONFIG;
+		goto out;
+	}
+	if (wlt->db && strcmp(wlt->db, dbt->name)) {
+		sb_addf(err, "workload '%s' runs against db '%s', not '%s'",
+			wlt->name, wlt->db, dbt->name);
+		rc = -NS_ECONFIG;
+		goto out;
+	}
+	rc = db_new(&r.db, dbt, c, err);
+	if (!rc)
+		rc = workload_new(&r.wl, wlt, c, r.db, (size_t)p->concurrency,
+				  err);
+	if (!rc)
+		rc = nemesis_opts_from_config(&r.nopts, c, err);
+	if (rc)
+		goto out;
+	if (!json_object_get(c->nemesis, "seed"))
+		r.nopts.seed = p->seed;
+	if (c->name)
+		sb_adds(&name, c->name);
+	else
+		sb_addf(&name, "%s-%s", dbt->name, wlt->name);
+
+	/* 2. Connect. */
+	install_signals();
+	rc = transport_open(&r.t, c, err);
+	if (rc)
+		goto out;
+	db_bind(r.db, r.t);
+
+	/* 3. Run directory. */
+	rc = make_run_dir(&r, name.buf, err);
+	if (rc)
+		goto out;
+	*dir_out = xstrdup(r.dir);
+
+	/* 4. Database. */
+	rc = db_setup(r.db, err);
+	setup_done = 1;
+	if (rc)
+		goto finish;
+
+	/* 5. Journal, run.json, history. */
+	if (r.nopts.faults && r.nopts.faults[0]) {
+		rc = nemesis_set_new(&r.nem, &r.nopts, r.t, r.db, r.dir, err);
+		if (rc)
+			goto finish;
+	}
+	doc = run_json(&r, name.buf, 0);
+	rc = write_json(r.dir, "run.json", doc, err);
+	json_decref(doc);
+	if (!rc)
+		rc = run_record_open(&r, err);
+	if (rc)
+		goto finish;
+
+	/* 6. Clients, nemesis, progress. */
+	rc = run_clients_start(&r, &clients, err);
+	if (!rc)
+		rc = run_schedule_start(&r, &sched, err);
+	t_end = p->time_limit_s;
+	while (!rc && !run_interrupted && !atomic_load(&r.stop_clients) &&
+	       (double)run_now_ns(&r) / 1e9 < t_end) {
+		run_progress(&r, 0);
+		sleep_interruptible(t_end - (double)run_now_ns(&r) / 1e9 < 1 ?
+				    t_end - (double)run_now_ns(&r) / 1e9 : 1);
+	}
+	run_progress(&r, 1);
+
+finish:
+	/* 7. Always: stop, heal, recover, final reads, logs, teardown. */
+	if (clients)
+		run_clients_join(clients);
+	sb_reset(&e2);
+	r2 = run_schedule_stop(sched, &e2);
+	sched = NULL;
+	first_error(&rc, r2, err, &e2);
+	if (r.thread_rc)
+		first_error(&rc, r.thread_rc, err, &r.thread_err);
+	if (clients && !rc && r.writer) {
+		if (r.nem)
+			sleep_interruptible(p->recover_s);
+		run_clients_final(clients);
+	}
+	run_clients_free(clients);
+	clients = NULL;
+	sb_reset(&e2);
+	r2 = run_record_close(&r, &e2);
+	first_error(&rc, r2, err, &e2);
+	if (setup_done) {
+		collect_logs(&r, &warn);
+		if (!p->keep) {
+			sb_reset(&e2);
+			r2 = db_teardown(r.db, &e2);
+			first_error(&rc, r2, err, &e2);
+		}
+	}
+	if (rc || !r.dir)
+		goto out;
+
+	/* 8. Check, results.json. */
+	results = json_object();
+	{
+		struct sb cerr = SB_INIT;
+
+		status = check_history(&r, results, &cerr);
+		if (status == NS_EXIT_HARNESS) {
+			sb_addf(err, "checking %s/history.jsonl: %s", r.dir,
+				cerr.buf);
+			rc = -NS_EINTERNAL;
+		}
+		sb_release(&cerr);
+	}
+	json_object_set_new(results, "verdict", json_string(
+		status == NS_EXIT_VALID ? "valid" :
+		status == NS_EXIT_ANOMALY ? "invalid" : "unknown"));
+	json_object_set_new(results, "interrupted",
+			    json_boolean(run_interrupted));
+	json_object_set_new(results, "faults", json_incref(r.faults));
+	if (warn.len)
+		json_object_set_new(results, "warnings",
+				    json_string(warn.buf));
+	if (!rc) {
+		sb_reset(&e2);
+		rc = write_json(r.dir, "results.json", results, &e2);
+		if (rc)
+			sb_addf(err, "%s", e2.buf);
+	}
+	if (!rc) {
+		run_release(&r);
+		json_decref(results);
+		sb_release(&e2);
+		sb_release(&warn);
+		sb_release(&name);
+		return status;
+	}
+out:
+	if (warn.len)
+		sb_addf(err, "\n%s", warn.buf);
+	run_release(&r);
+	json_decref(results);
+	sb_release(&e2);
+	sb_release(&warn);
+	sb_release(&name);
+	return ns_exit_code(rc);
+}

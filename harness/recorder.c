@@ -1,0 +1,202 @@
+/*
+ * recorder.c - the run's history: every event is timed, appended to the
+ * in-memory history and written whole to RUN_DIR/history.jsonl under one
+ * lock, so the file is in time order and a crash of the controller loses
+ * nothing already written (the writer flushes on its own period).  An
+ * invoke whose completion never came reads back as indeterminate.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "err.h"
+#include "harness/run.h"
+
+int64_t run_now_ns(const struct run *r)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)(ts.tv_sec - r->t0.tv_sec) * 1000000000LL +
+		(ts.tv_nsec - r->t0.tv_nsec);
+}
+
+int run_record_open(struct run *r, struct sb *err)
+{
+	struct sb path = SB_INIT;
+
+	sb_addf(&path, "%s/history.jsonl", r->dir);
+	r->writer = hist_writer_open(path.buf, err);
+	sb_release(&path);
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	return r->writer ? 0 : -NS_EIO;
+}
+
+int run_record_close(struct run *r, struct sb *err)
+{
+	int rc = 0;
+
+	if (r->writer) {
+		rc = hist_writer_close(r->writer);
+		r->writer = NULL;
+		if (rc)
+			sb_addf(err, "%s/history.jsonl: write failed",
+				r->dir);
+	}
+	if (!rc && r->write_error) {
+		sb_addf(err, "%s/history.jsonl: write failed", r->dir);
+		rc = -NS_EIO;
+	}
+	return rc;
+}
+
+void run_json_value(struct history *h, json_t *j, struct hist_value *out)
+{
+	memset(out, 0, sizeof(*out));
+	switch (json_typeof(j)) {
+	case JSON_NULL:
+		out->kind = HV_NIL;
+		break;
+	case JSON_INTEGER:
+		out->kind = HV_INT;
+		out->u.i = json_integer_value(j);
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		out->kind = HV_BOOL;
+		out->u.i = json_is_true(j);
+		break;
+	case JSON_STRING:
+		out->kind = HV_STR;
+		out->u.str = hist_intern(h, json_string_value(j),
+					 json_string_length(j));
+		break;
+	case JSON_ARRAY: {
+		size_t i, n = json_array_size(j);
+		uint64_t off = hist_alloc_vals(h, n);
+		struct hist_value v;
+
+		for (i = 0; i < n; i++) {
+			run_json_value(h, json_array_get(j, i), &v);
+			h->vals[off + i] = v;	/* vals may have moved */
+		}
+		out->kind = HV_LIST;
+		out->n = (uint32_t)n;
+		out->u.off = off;
+		break;
+	}
+	default: {
+		char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
+				     JSON_ENCODE_ANY);
+
+		out->kind = HV_RAW;
+		out->u.str = hist_intern(h, s ? s : "null",
+					 s ? strlen(s) : 4);
+		free(s);
+		break;
+	}
+	}
+}
+
+static uint32_t intern(struct history *h, const char *s)
+{
+	return s && *s ? hist_intern(h, s, strlen(s)) : 0;
+}
+
+/* Append e (time set here) and write it; r->lock held. */
+static void append_locked(struct run *r, struct hist_event *e)
+{
+	size_t i;
+
+	e->time = run_now_ns(r);
+	e->index = r->h.n;
+	e->pair = -1;
+	i = hist_append(&r->h, e);
+	if (r->writer && hist_writer_write(r->writer, &r->h, i) &&
+	    !r->write_error)
+		r->write_error = 1;
+}
+
+static void client_event(struct run *r, enum hist_type type,
+			 int64_t process, int64_t session, const char *node,
+			 const struct workload_op *op)
+{
+	struct hist_event e;
+	json_t *v = type == HIST_INVOKE || !op->out ? op->value : op->out;
+
+	memset(&e, 0, sizeof(e));
+	e.type = (uint8_t)type;
+	e.process = process;
+	e.session = session;
+	pthread_mutex_lock(&r->lock);
+	e.f = intern(&r->h, op->f);
+	e.node = intern(&r->h, node);
+	run_json_value(&r->h, v ? v : json_null(), &e.value);
+	if (op->key[0]) {
+		e.key = intern(&r->h, op->key);
+		e.flags |= HIST_F_KEY;
+	}
+	if (op->final)
+		e.flags |= HIST_F_FINAL;
+	if (type != HIST_INVOKE) {
+		if (op->has_version) {
+			e.version = op->version;
+			e.flags |= HIST_F_VERSION;
+		}
+		e.error = intern(&r->h, op->error);
+	}
+	append_locked(r, &e);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void run_record_invoke(struct run *r, int64_t process, int64_t session,
+		       const char *node, const struct workload_op *op)
+{
+	client_event(r, HIST_INVOKE, process, session, node, op);
+}
+
+void run_record_complete(struct run *r, int64_t process, int64_t session,
+			 const char *node, const struct workload_op *op)
+{
+	client_event(r, op->type, process, session, node, op);
+	if (op->type == HIST_OK)
+		atomic_fetch_add(&r->ok, 1);
+	else if (op->type == HIST_FAIL)
+		atomic_fetch_add(&r->fail, 1);
+	else
+		atomic_fetch_add(&r->info, 1);
+}
+
+void run_record_nemesis(struct run *r, enum hist_type type, const char *f,
+			json_t *value, const char *error)
+{
+	struct hist_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.type = (uint8_t)type;
+	e.process = HIST_NEMESIS;
+	pthread_mutex_lock(&r->lock);
+	e.f = intern(&r->h, f);
+	run_json_value(&r->h, value ? value : json_null(), &e.value);
+	e.error = intern(&r->h, error);
+	append_locked(r, &e);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void run_fail(struct run *r, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&r->lock);
+	if (!r->thread_rc) {
+		r->thread_rc = rc;
+		va_start(ap, fmt);
+		sb_vaddf(&r->thread_err, fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&r->lock);
+	atomic_store(&r->stop_clients, 1);
+}

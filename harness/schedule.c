@@ -1,0 +1,227 @@
+/*
+ * schedule.c - the nemesis thread: every interval_s it starts the next
+ * fault of the seeded schedule, then after interval_s stops it, and so on
+ * (Jepsen's rhythm), renewing the dead-man leases meanwhile.  Each start
+ * and stop is one op of the "nemesis" process in the history:
+ *   invoke  f "start-<kind>", value: the planned fault
+ *   info    f "start-<kind>", value: the fault in force (pids, ...)
+ *   invoke / info  f "stop-<kind>", value: the fault being healed
+ * A fault no target could take (e.g. clock on etcd) is recorded as a
+ * start whose info carries error "unsupported: ..." followed at once by
+ * its stop: a window of zero length, so no op falls inside it.
+ * When told to stop (end of run, Ctrl-C, an error) it heals what is in
+ * force, records the stop, and calls nemesis_heal_all() as a last resort.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "err.h"
+#include "harness/run.h"
+
+struct run_schedule {
+	struct run *r;
+	pthread_t thread;
+	int started;
+	struct fault *cur;
+	char cur_f[64];
+	size_t k;		/* faults started so far */
+	struct sb err;
+	int rc;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int stopping(const struct run *r)
+{
+	return atomic_load(&r->stop_nemesis) || run_interrupted;
+}
+
+static void set_fault_now(struct run *r, const char *what)
+{
+	pthread_mutex_lock(&r->lock);
+	snprintf(r->fault_now, sizeof(r->fault_now), "%s", what);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void note_applied(struct run *r, json_t *desc, const char *kind)
+{
+	json_t *e = json_object();
+
+	json_object_set_new(e, "time_s", json_real((double)run_now_ns(r) /
+						   1e9));
+	json_object_set_new(e, "kind", json_string(kind));
+	json_object_set(e, "fault", desc);
+	pthread_mutex_lock(&r->lock);
+	json_array_append_new(r->faults, e);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static int stop_current(struct run_schedule *s)
+{
+	struct run *r = s->r;
+	struct sb err = SB_INIT;
+	json_t *desc;
+	char f[72];
+	int rc;
+
+	if (!s->cur)
+		return 0;
+	desc = fault_describe(s->cur);
+	snprintf(f, sizeof(f), "stop-%s", s->cur_f);
+	run_record_nemesis(r, HIST_INVOKE, f, desc, NULL);
+	rc = nemesis_stop(r->nem, s->cur, &err);
+	s->cur = NULL;	/* freed by nemesis_stop, healed or not */
+	run_record_nemesis(r, HIST_INFO, f, desc, rc ? err.buf : NULL);
+	json_decref(desc);
+	set_fault_now(r, "");
+	if (rc && !s->rc) {
+		s->rc = rc;
+		sb_addf(&s->err, "%s", err.buf);
+	}
+	sb_release(&err);
+	return rc;
+}
+
+static int start_next(struct run_schedule *s)
+{
+	struct run *r = s->r;
+	struct sb err = SB_INIT, note = SB_INIT;
+	struct fault *plan = NULL, *f = NULL;
+	json_t *desc;
+	char fname[72], kind[64];
+	int rc;
+
+	rc = nemesis_plan(r->nem, s->k, &plan, &err);
+	if (rc) {
+		run_fail(r, rc, "nemesis: %s", err.buf);
+		sb_release(&err);
+		return rc;
+	}
+	snprintf(kind, sizeof(kind), "%s", fault_kind(plan));
+	snprintf(fname, sizeof(fname), "start-%s", kind);
+	desc = fault_describe(plan);
+	fault_free(plan);
+	run_record_nemesis(r, HIST_INVOKE, fname, desc, NULL);
+	json_decref(desc);
+	set_fault_now(r, kind);
+	rc = nemesis_start_next(r->nem, &f, &note, &err);
+	s->k++;
+	if (rc) {
+		run_record_nemesis(r, HIST_INFO, fname, NULL, err.buf);
+		set_fault_now(r, "");
+		run_fail(r, rc, "nemesis: %s", err.buf);
+	} else if (!f) {
+		struct sb why = SB_INIT;
+		json_t *v = json_pack("{ss}", "unsupported", note.buf);
+
+		sb_addf(&why, "unsupported: %s", note.len ? note.buf :
+			"no target could take it");
+		run_record_nemesis(r, HIST_INFO, fname, v, why.buf);
+		snprintf(fname, sizeof(fname), "stop-%s", kind);
+		run_record_nemesis(r, HIST_INVOKE, fname, v, NULL);
+		run_record_nemesis(r, HIST_INFO, fname, v, NULL);
+		json_decref(v);
+		sb_release(&why);
+		set_fault_now(r, "");
+	} else {
+		desc = fault_describe(f);
+		run_record_nemesis(r, HIST_INFO, fname, desc, NULL);
+		note_applied(r, desc, kind);
+		json_decref(desc);
+		s->cur = f;
+		snprintf(s->cur_f, sizeof(s->cur_f), "%s", fault_kind(f));
+	}
+	sb_release(&note);
+	sb_release(&err);
+	return rc;
+}
+
+static void *schedule_main(void *arg)
+{
+	struct run_schedule *s = arg;
+	struct run *r = s->r;
+	double interval = r->nopts.interval_s > 0 ? r->nopts.interval_s : 10;
+	double renew_every = (r->nopts.deadman_s > 0 ?
+			      r->nopts.deadman_s : 30) / 3.0;
+	double next = now_s() + interval, last_renew = now_s();
+
+	while (!stopping(r)) {
+		if (now_s() < next) {
+			if (s->cur && now_s() - last_renew >= renew_every) {
+				struct sb err = SB_INIT;
+
+				nemesis_renew(r->nem, &err);
+				sb_release(&err);
+				last_renew = now_s();
+			}
+			usleep(20000);
+			continue;
+		}
+		if (s->cur) {
+			if (stop_current(s)) {
+				run_fail(r, s->rc, "nemesis: %s", s->err.buf);
+				break;
+			}
+		} else if (start_next(s)) {
+			break;
+		}
+		last_renew = now_s();
+		next += interval;
+	}
+	stop_current(s);
+	return NULL;
+}
+
+int run_schedule_start(struct run *r, struct run_schedule **sp,
+		       struct sb *err)
+{
+	struct run_schedule *s = xcalloc(1, sizeof(*s));
+
+	s->r = r;
+	*sp = s;
+	if (!r->nem)
+		return 0;
+	if (pthread_create(&s->thread, NULL, schedule_main, s)) {
+		sb_addf(err, "cannot start the nemesis thread");
+		return -NS_EINTERNAL;
+	}
+	s->started = 1;
+	return 0;
+}
+
+int run_schedule_stop(struct run_schedule *s, struct sb *err)
+{
+	struct run *r;
+	int rc;
+
+	if (!s)
+		return 0;
+	r = s->r;
+	atomic_store(&r->stop_nemesis, 1);
+	if (s->started)
+		pthread_join(s->thread, NULL);
+	s->started = 0;
+	stop_current(s);
+	rc = s->rc;
+	if (rc)
+		sb_addf(err, "%s", s->err.buf);
+	if (r->nem && nemesis_active(r->nem)) {
+		int r2 = nemesis_heal_all(r->nem, err);
+
+		if (r2 && !rc)
+			rc = r2;
+	}
+	sb_release(&s->err);
+	free(s);
+	return rc;
+}

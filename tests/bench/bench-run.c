@@ -1,0 +1,446 @@
+/*
+ * bench-run.c - what recording costs: the controller's client path
+ * (generator, workload client, history in memory and history.jsonl
+ * written as it happens) against a bare libcurl loop sending the same
+ * requests at the same concurrency, both against one local etcd.
+ *
+ * The etcd member is started here on 127.0.0.1 (ports 23790-23899 picked
+ * from the pid, data under /dev/shm when it exists so the disk does not
+ * dominate), killed by its pid at the end.  Rounds alternate bare /
+ * controller (7 pairs, SECONDS per round, the order flipping each
+ * pair) so load from elsewhere on the
+ * machine hits both alike; the overhead is the median of the per-pair
+ * throughput ratios.
+ *
+ *   build/bench-run [SECONDS] [CONCURRENCY]     (default 2 s, 5 threads)
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "config.h"
+#include "db.h"
+#include "harness/run.h"
+#include "workloads/etcd-internal.h"
+#include "workloads/workload.h"
+
+#define ROUNDS 7
+
+static char endpoint[64];
+static double seconds = 2;
+static long conc = 5;
+static atomic_int stop_bare;
+
+/* CPU seconds of this process (all threads; etcd is another process). */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU microseconds per op of the last run of each kind. */
+static double cpu_us_bare, cpu_us_plain, cpu_us_ctl;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static size_t sink(char *p, size_t s, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return s * n;
+}
+
+/* ===== The bare loop: same requests, nothing recorded ===== */
+
+struct bare {
+	pthread_t th;
+	long index;
+	unsigned long ops;
+};
+
+static void *bare_main(void *arg)
+{
+	struct bare *b = arg;
+	CURL *h = curl_easy_init();
+	struct curl_slist *hdr = NULL;
+	struct sb k64 = SB_INIT, v64 = SB_INIT, w64 = SB_INIT, body = SB_INIT,
+		  key = SB_INIT, url = SB_INIT;
+	long i = 0;
+
+	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	hdr = curl_slist_append(hdr, "Expect:");
+	hdr = curl_slist_append(hdr, "Grpc-Metadata-hasleader: true");
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 3000L);
+	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
+	while (!atomic_load(&stop_bare)) {
+		char v[32], w[32];
+		const char *path;
+
+		sb_reset(&key);
+		sb_addf(&key, "bare/k%ld-%ld", b->index, i / 100);
+		sb_reset(&k64);
+		etcd__b64enc(&k64, key.buf, key.len);
+		snprintf(v, sizeof(v), "%ld", i);
+		snprintf(w, sizeof(w), "%ld", i + 1);
+		sb_reset(&v64);
+		etcd__b64enc(&v64, v, strlen(v));
+		sb_reset(&w64);
+		etcd__b64enc(&w64, w, strlen(w));
+		sb_reset(&body);
+		switch (i % 3) {
+		case 0:
+			path = "/v3/kv/range";
+			sb_addf(&body, "{\"key\":\"%s\"}", k64.buf);
+			break;
+		case 1:
+			path = "/v3/kv/put";
+			sb_addf(&body, "{\"key\":\"%s\",\"value\":\"%s\"}",
+				k64.buf, v64.buf);
+			break;
+		default:
+			path = "/v3/kv/txn";
+			sb_addf(&body, "{\"compare\":[{\"key\":\"%s\","
+				"\"target\":\"VALUE\",\"result\":\"EQUAL\","
+				"\"value\":\"%s\"}],\"success\":[{"
+				"\"requestPut\":{\"key\":\"%s\",\"value\":"
+				"\"%s\"}}]}", k64.buf, v64.buf, k64.buf,
+				w64.buf);
+		}
+		sb_reset(&url);
+		sb_addf(&url, "%s%s", endpoint, path);
+		curl_easy_setopt(h, CURLOPT_URL, url.buf);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.buf);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)body.len);
+		if (curl_easy_perform(h) == CURLE_OK)
+			b->ops++;
+		i++;
+	}
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdr);
+	sb_release(&k64);
+	sb_release(&v64);
+	sb_release(&w64);
+	sb_release(&body);
+	sb_release(&key);
+	sb_release(&url);
+	return NULL;
+}
+
+static double run_bare(void)
+{
+	struct bare *b = xcalloc((size_t)conc, sizeof(*b));
+	unsigned long ops = 0;
+	double t0 = now_s(), c0 = cpu_s(), t;
+	long i;
+
+	atomic_store(&stop_bare, 0);
+	for (i = 0; i < conc; i++) {
+		b[i].index = i;
+		pthread_create(&b[i].th, NULL, bare_main, &b[i]);
+	}
+	usleep((useconds_t)(seconds * 1e6));
+	atomic_store(&stop_bare, 1);
+	for (i = 0; i < conc; i++) {
+		pthread_join(b[i].th, NULL);
+		ops += b[i].ops;
+	}
+	t = now_s() - t0;
+	cpu_us_bare = ops ? (cpu_s() - c0) * 1e6 / (double)ops : 0;
+	free(b);
+	return (double)ops / t;
+}
+
+/* ===== The controller's path ===== */
+
+struct plain {
+	pthread_t th;
+	struct workload *w;
+	struct workload_client *c;
+	unsigned long ops;
+};
+
+/* The workload client alone: generator, request, answer parsed, but
+   nothing recorded. */
+static void *plain_main(void *arg)
+{
+	struct plain *p = arg;
+	struct workload_op op;
+
+	workload_op_init(&op);
+	while (!atomic_load(&stop_bare)) {
+		p->w->type->next(p->c, &op);
+		p->w->type->invoke(p->c, &op);
+		p->ops += op.type != HIST_INFO;
+		workload_op_release(&op);
+	}
+	return NULL;
+}
+
+static const char *bench_endpoint(struct db *d, size_t node)
+{
+	(void)d;
+	(void)node;
+	return endpoint;
+}
+
+static const struct db_type bench_db = {
+	.name = "bench",
+	.endpoint = bench_endpoint,
+};
+
+static double run_plain(struct workload *w, int round)
+{
+	struct plain *p = xcalloc((size_t)conc, sizeof(*p));
+	struct sb err = SB_INIT;
+	unsigned long ops = 0;
+	double t0 = now_s(), c0 = cpu_s(), t;
+	long i;
+
+	atomic_store(&stop_bare, 0);
+	for (i = 0; i < conc; i++) {
+		p[i].w = w;
+		if (w->type->client_open(w, (size_t)i, 0, (uint64_t)round + 99,
+					 &p[i].c, &err)) {
+			fprintf(stderr, "bench-run: %s\n", err.buf);
+			exit(4);
+		}
+		pthread_create(&p[i].th, NULL, plain_main, &p[i]);
+	}
+	usleep((useconds_t)(seconds * 1e6));
+	atomic_store(&stop_bare, 1);
+	for (i = 0; i < conc; i++) {
+		pthread_join(p[i].th, NULL);
+		ops += p[i].ops;
+		w->type->client_close(p[i].c);
+	}
+	t = now_s() - t0;
+	cpu_us_plain = ops ? (cpu_s() - c0) * 1e6 / (double)ops : 0;
+	free(p);
+	sb_release(&err);
+	return (double)ops / t;
+}
+
+static double run_controller(const char *dir, int round, double *plain)
+{
+	struct config c;
+	struct db d;
+	struct run r;
+	struct run_clients *cl = NULL;
+	struct sb err = SB_INIT, sub = SB_INIT;
+	double t0, t, c0;
+	unsigned long ops;
+
+	config_init(&c);
+	if (config_load_str(&c, "bench", "{\"nodes\":[{\"name\":\"n1\","
+			    "\"host\":\"127.0.0.1\"}],\"workload\":"
+			    "{\"key_prefix\":\"ctl/\"}}", &err)) {
+		fprintf(stderr, "bench-run: %s\n", err.buf);
+		exit(4);
+	}
+	memset(&d, 0, sizeof(d));
+	d.type = &bench_db;
+	d.cfg = &c;
+	memset(&r, 0, sizeof(r));
+	r.cfg = &c;
+	r.p.concurrency = conc;
+	r.p.seed = (uint64_t)round;
+	r.p.time_limit_s = seconds;
+	pthread_mutex_init(&r.lock, NULL);
+	hist_init(&r.h);
+	sb_addf(&sub, "%s/r%d", dir, round);
+	mkdir(sub.buf, 0755);
+	r.dir = sub.buf;
+	if (workload_new(&r.wl, workload_find("register"), &c, &d,
+			 (size_t)conc, &err) ||
+	    run_record_open(&r, &err)) {
+		fprintf(stderr, "bench-run: %s\n", err.buf);
+		exit(4);
+	}
+	t0 = now_s();
+	*plain = run_plain(r.wl, round);
+	t0 = now_s();
+	c0 = cpu_s();
+	if (run_clients_start(&r, &cl, &err)) {
+		fprintf(stderr, "bench-run: %s\n", err.buf);
+		exit(4);
+	}
+	usleep((useconds_t)(seconds * 1e6));
+	run_clients_join(cl);
+	t = now_s() - t0;
+	ops = atomic_load(&r.ok) + atomic_load(&r.fail);
+	cpu_us_ctl = ops ? (cpu_s() - c0) * 1e6 / (double)ops : 0;
+	run_clients_free(cl);
+	run_record_close(&r, &err);
+	workload_free(r.wl);
+	hist_release(&r.h);
+	pthread_mutex_destroy(&r.lock);
+	config_release(&c);
+	sb_release(&err);
+	sb_release(&sub);
+	return (double)ops / t;
+}
+
+/* ===== etcd ===== */
+
+static pid_t start_etcd(const char *dir, int port)
+{
+	char data[512], log[512], curl_url[64], peer_url[64];
+	pid_t pid;
+	int i;
+
+	snprintf(data, sizeof(data), "%s/data", dir);
+	snprintf(log, sizeof(log), "%s/etcd.log", dir);
+	snprintf(curl_url, sizeof(curl_url), "http://127.0.0.1:%d", port);
+	snprintf(peer_url, sizeof(peer_url), "http://127.0.0.1:%d", port + 1);
+	snprintf(endpoint, sizeof(endpoint), "%s", curl_url);
+	pid = fork();
+	if (pid == 0) {
+		char ic[128];
+
+		snprintf(ic, sizeof(ic), "b=%s", peer_url);
+		if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
+			_exit(127);
+		execlp("etcd", "etcd", "--name", "b", "--data-dir", data,
+		       "--listen-client-urls", curl_url,
+		       "--advertise-client-urls", curl_url,
+		       "--listen-peer-urls", peer_url,
+		       "--initial-advertise-peer-urls", peer_url,
+		       "--initial-cluster", ic, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100; i++) {
+		CURL *h = curl_easy_init();
+		char url[96];
+		long code = 0;
+
+		snprintf(url, sizeof(url), "%s/health", endpoint);
+		curl_easy_setopt(h, CURLOPT_URL, url);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 500L);
+		curl_easy_setopt(h, CURLOPT_PROXY, "");
+		if (curl_easy_perform(h) == CURLE_OK)
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		curl_easy_cleanup(h);
+		if (code == 200)
+			return pid;
+		usleep(100000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fprintf(stderr, "bench-run: etcd did not start (see %s)\n", log);
+	return -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	char tmpl[] = "/dev/shm/ns-bench-run.XXXXXX", tmpl2[] =
+		"/tmp/ns-bench-run.XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	double bare[ROUNDS], ctl[ROUNDS], plain[ROUNDS], ratio[ROUNDS],
+	       ratio_rec[ROUNDS], overhead, rec, cb[ROUNDS], cp[ROUNDS],
+	       cc[ROUNDS];
+	char cmd[600];
+	pid_t pid;
+	int i, rc = 0;
+
+	if (argc > 1)
+		seconds = atof(argv[1]);
+	if (argc > 2)
+		conc = atol(argv[2]);
+	if (seconds <= 0 || conc < 1) {
+		fprintf(stderr, "usage: bench-run [SECONDS] [CONCURRENCY]\n");
+		return 3;
+	}
+	if (!dir)
+		dir = mkdtemp(tmpl2);
+	if (!dir) {
+		perror("bench-run: mkdtemp");
+		return 4;
+	}
+	curl_global_init(CURL_GLOBAL_ALL);
+	pid = start_etcd(dir, 23790 + (int)(getpid() % 50) * 2);
+	if (pid < 0) {
+		rc = 4;
+		goto out;
+	}
+	for (i = 0; i < ROUNDS; i++) {
+		/* Alternate which goes first, so a trend in the machine's
+		   load does not favour one side. */
+		if (i % 2) {
+			ctl[i] = run_controller(dir, i, &plain[i]);
+			bare[i] = run_bare();
+		} else {
+			bare[i] = run_bare();
+			ctl[i] = run_controller(dir, i, &plain[i]);
+		}
+		ratio[i] = ctl[i] / bare[i];
+		ratio_rec[i] = ctl[i] / plain[i];
+		cb[i] = cpu_us_bare;
+		cp[i] = cpu_us_plain;
+		cc[i] = cpu_us_ctl;
+		printf("round %d: ops/s (CPU us/op): bare libcurl %.0f (%.0f), "
+		       "workload client %.0f (%.0f), controller %.0f (%.0f)\n",
+		       i + 1, bare[i], cb[i], plain[i], cp[i], ctl[i], cc[i]);
+		fflush(stdout);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	qsort(bare, ROUNDS, sizeof(double), cmp_double);
+	qsort(ctl, ROUNDS, sizeof(double), cmp_double);
+	qsort(plain, ROUNDS, sizeof(double), cmp_double);
+	qsort(ratio, ROUNDS, sizeof(double), cmp_double);
+	qsort(ratio_rec, ROUNDS, sizeof(double), cmp_double);
+	qsort(cb, ROUNDS, sizeof(double), cmp_double);
+	qsort(cp, ROUNDS, sizeof(double), cmp_double);
+	qsort(cc, ROUNDS, sizeof(double), cmp_double);
+	overhead = 100.0 * (1.0 - ratio[ROUNDS / 2]);
+	rec = 100.0 * (1.0 - ratio_rec[ROUNDS / 2]);
+	printf("etcd (one member, data on %s), %ld threads, %g s rounds\n",
+	       strncmp(dir, "/dev/shm", 8) ? "disk" : "tmpfs", conc,
+	       seconds);
+	printf("median: bare libcurl %.0f ops/s, workload client %.0f ops/s, "
+	       "controller %.0f ops/s\n", bare[ROUNDS / 2],
+	       plain[ROUNDS / 2], ctl[ROUNDS / 2]);
+	printf("controller vs bare libcurl: %.1f%% fewer ops/s (target <= "
+	       "5%%)\n", overhead);
+	printf("recording alone (controller vs workload client): %.1f%% "
+	       "(median of per-round ratios)\n", rec);
+	printf("client-side CPU per op (median, steadier than ops/s on a "
+	       "loaded machine): bare %.0f us, workload client %.0f us, "
+	       "controller %.0f us\n", cb[ROUNDS / 2], cp[ROUNDS / 2],
+	       cc[ROUNDS / 2]);
+out:
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench-run: could not remove %s\n", dir);
+	curl_global_cleanup();
+	return rc;
+}

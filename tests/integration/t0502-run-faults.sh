@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# t0502-run-faults: `netsplit run` against etcd on 3 nodes under
+# faults (the kinds in KINDS, taken in turn, one every 4 s).
+#
+# etcd stays linearizable: the run is valid; every fault window is in the
+# history (nemesis start/stop pairs, each an invoke then an info); ok ops
+# complete outside the windows and fail/info ops inside them; after the
+# run no netsplit iptables chain and no member is left on any node.
+. "$(dirname "$0")/lib.sh"
+
+NS=${NETSPLIT:-$NS_ROOT/netsplit}
+KINDS=partition,loss
+cluster_up 3
+# Whatever happens, heal what a crashed run may have left.
+at_exit "$NS" heal --config "$CLUSTER_CONFIG"
+
+jq '.nemesis = {"order": "cycle"}' "$CLUSTER_CONFIG" >"$CLUSTER_DIR/f.json"
+out=$("$NS" run --config "$CLUSTER_DIR/f.json" --time-limit 22 \
+	--nemesis "$KINDS" --nemesis-interval 4 --concurrency 6 \
+	--seed 11 --no-progress 2>&1)
+rc=$?
+check_eq "run under $KINDS exits 0 (valid)" 0 "$rc"
+[ "$rc" = 0 ] || echo "$out" | tail -n 20 | sed 's/^/    /'
+run=$(readlink -f "$CLUSTER_DIR/store/local-cluster/latest")
+h=$run/history.jsonl
+check_eq "results.json: linearizable valid" valid \
+	"$(jq -r '.checkers[] | select(.checker == "linearizable") | .verdict' "$run/results.json")"
+
+starts=$(jq -c 'select(.process == "nemesis" and .type == "info" and (.f | startswith("start-")))' "$h" | wc -l)
+stops=$(jq -c 'select(.process == "nemesis" and .type == "info" and (.f | startswith("stop-")))' "$h" | wc -l)
+if [ "$starts" -ge 3 ]; then pass "fault windows recorded ($starts)"
+else fail "fault windows recorded" "only $starts starts"; fi
+check_eq "every window is closed" "$starts" "$stops"
+check_eq "every kind ran" "$(echo "$KINDS" | tr ',' '\n' | sed 's/^/start-/' | sort | tr '\n' ' ' | sed 's/ $//')" \
+	"$(jq -r 'select(.process == "nemesis" and .type == "info" and (.f | startswith("start-"))) | .f' "$h" | sort -u | tr '\n' ' ' | sed 's/ $//')"
+check "nemesis events carry the fault (targets)" \
+	jq -e -s '[.[] | select(.process == "nemesis" and .type == "info" and (.f | startswith("start-")))] | all(.value.targets | length > 0)' "$h"
+check "run.json: fault schedule" \
+	jq -e '.fault_schedule | length >= 3' "$run/run.json"
+check "nemesis journal in the run directory" test -s "$run/nemesis.journal"
+
+# Completions inside [start invoke, stop info] of some window, or outside.
+counts=$(jq -s -r '
+  ([.[] | select(.process == "nemesis")]) as $n
+  | ([$n[] | select(.type == "invoke" and (.f | startswith("start-"))) | .time]) as $s
+  | ([$n[] | select(.type == "info" and (.f | startswith("stop-"))) | .time]) as $e
+  | [range(0; $s | length) as $i | {s: $s[$i], e: ($e[$i] // 1e18)}] as $w
+  | [.[] | select(.process != "nemesis" and .type != "invoke" and (.final | not))
+      | . as $x | {t: .type, in: ([$w[] | select($x.time >= .s and $x.time <= .e)] | length > 0)}]
+  | "\([.[] | select(.t == "ok" and (.in | not))] | length) \([.[] | select(.t != "ok" and .in)] | length)"' "$h")
+ok_out=${counts% *}
+bad_in=${counts#* }
+if [ "${ok_out:-0}" -gt 50 ]; then pass "ok ops outside the windows ($ok_out)"
+else fail "ok ops outside the windows" "only '$ok_out'"; fi
+if [ "${bad_in:-0}" -gt 0 ]; then pass "fail/info ops inside the windows ($bad_in)"
+else fail "fail/info ops inside the windows" "none"; fi
+
+# Nothing left behind.
+for n in n1 n2 n3; do
+	check_eq "$n: no netsplit iptables chain" 0 \
+		"$( { on_node $n iptables -S; on_node $n iptables-legacy -S; } 2>/dev/null | grep -c 'NS-')"
+done
+check_eq "no etcd member left" 0 \
+	"$(pgrep -f -- "$CLUSTER_DIR/nodes/n[0-9]/etcd/data" | wc -l)"
