@@ -4,7 +4,9 @@
  * invoke, performs it, records the completion.  After an `info` the worker
  * continues as a new process (process + concurrency), so no process ever
  * has two ops in flight (Jepsen's rule).  With a rate, each worker paces
- * itself at rate / concurrency ops per second.
+ * itself at rate / concurrency ops per second.  A worker whose node
+ * cannot be reached (killed, refusing connections) waits 100 ms before
+ * its next op rather than spinning.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -94,6 +96,8 @@ static void *worker_main(void *arg)
 	while (!atomic_load(&r->stop_clients) && !run_interrupted) {
 		r->wl->type->next(w->client, &op);
 		do_op(w, &op);
+		if (op.unreachable)	/* no busy loop against a dead node */
+			usleep(100000);
 		workload_op_release(&op);
 		if (period_ns) {
 			struct timespec now;

@@ -226,6 +226,7 @@ void etcd__answer(struct workload_op *op, const struct etcd__reply *r)
 
 	op->has_version = 0;
 	op->error[0] = '\0';
+	op->unreachable = r->http == 0 && !r->sent;
 	if (r->http == 0) {
 		/* No answer: a read changed nothing; a write that left may
 		   have. */

@@ -55,6 +55,8 @@ struct workload_op {
 	int64_t version;	/* server version (etcd: mod revision) */
 	int has_version;
 	char error[128];	/* "" or why it failed / is unknown */
+	int unreachable;	/* the node could not be reached: the worker
+				   backs off a little before its next op */
 };
 
 void workload_op_init(struct workload_op *op);

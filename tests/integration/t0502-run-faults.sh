@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# t0502-run-faults: `netsplit run` against etcd on 3 nodes under
-# faults (the kinds in KINDS, taken in turn, one every 4 s).
+# t0502-run-faults: `netsplit run` against etcd on 3 nodes under partitions
+# and kills (KINDS, taken in turn, one every 4 s).
 #
 # etcd stays linearizable: the run is valid; every fault window is in the
 # history (nemesis start/stop pairs, each an invoke then an info); ok ops
@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 NS=${NETSPLIT:-$NS_ROOT/netsplit}
-KINDS=partition,loss
+KINDS=partition,kill
 cluster_up 3
 # Whatever happens, heal what a crashed run may have left.
 at_exit "$NS" heal --config "$CLUSTER_CONFIG"

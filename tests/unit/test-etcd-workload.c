@@ -90,6 +90,7 @@ TEST(etcd_answers_classified)
 	   nothing. */
 	answer(&op, "write", 1, 0, NULL, "timed out");
 	CHECK_EQ_INT(op.type, HIST_INFO);
+	CHECK(!op.unreachable);
 	CHECK_CONTAINS(op.error, "timed out");
 	answer(&op, "cas", 1, 0, NULL, "connection reset");
 	CHECK_EQ_INT(op.type, HIST_INFO);
@@ -98,6 +99,7 @@ TEST(etcd_answers_classified)
 	/* Never sent: nothing happened. */
 	answer(&op, "write", 0, 0, NULL, "connection refused");
 	CHECK_EQ_INT(op.type, HIST_FAIL);
+	CHECK(op.unreachable);
 	/* Refused before proposing vs. a proposal that timed out. */
 	answer(&op, "write", 1, 503, "{\"error\":\"etcdserver: no leader\","
 	       "\"code\":14,\"message\":\"etcdserver: no leader\"}", "");
