@@ -202,8 +202,9 @@ static int parse_string(struct hist__edn *r, struct hist_value *out)
 				return failf(r, "bad \\u escape in a string");
 			}
 			r->p += 4;
-			if (cp >= 0xd800 && cp < 0xdc00 && r->end - r->p >= 6 &&
-			    r->p[0] == '\\' && r->p[1] == 'u' &&
+			if (cp >= 0xd800 && cp < 0xdc00 &&
+			    r->end - r->p >= 6 && r->p[0] == '\\' &&
+			    r->p[1] == 'u' &&
 			    !hex4(r->p + 2, r->end, &lo) && lo >= 0xdc00 &&
 			    lo < 0xe000) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) +
@@ -258,10 +259,11 @@ static int parse_number(struct hist__edn *r, struct hist_value *out)
 			out->kind = HV_INT;
 			out->u.i = v;
 		} else {	/* beyond 64 bits: keep the digits */
+			const char *digits = buf + (buf[0] == '+');
+
 			out->kind = HV_RAW;
-			out->u.str = hist_intern(r->h, buf[0] == '+' ?
-						 buf + 1 : buf,
-						 strlen(buf) - (buf[0] == '+'));
+			out->u.str = hist_intern(r->h, digits,
+						 strlen(digits));
 		}
 		return 0;
 	}
@@ -367,7 +369,9 @@ struct kv {
 
 static int cmp_kv(const void *a, const void *b)
 {
-	return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
+	const struct kv *x = a, *y = b;
+
+	return strcmp(x->key, y->key);
 }
 
 /* A map becomes canonical JSON text: keys as strings, sorted. */

@@ -24,8 +24,8 @@ struct hist__src {
 	const char *name;	/* for messages: "h.jsonl" */
 	const char *buf;
 	size_t len;
-	int mapped;		/* buf is a private read-only file mapping */
-	size_t dropped;		/* bytes already given back (mapped only) */
+	int mapped;		/* buf is a read-only private file map */
+	size_t dropped;		/* bytes given back so far (mapped) */
 };
 
 /*

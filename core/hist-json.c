@@ -59,7 +59,7 @@ static int json_value(struct history *h, const json_t *j,
 			if (json_value(h, json_array_get(j, i), &v,
 				       depth + 1) < 0)
 				return -1;
-			h->vals[off + i] = v;	/* h->vals may have moved */
+			h->vals[off + i] = v;	/* vals may have moved */
 		}
 		out->kind = HV_LIST;
 		out->n = (uint32_t)n;
@@ -172,7 +172,8 @@ static int event_from(struct history *h, const struct hist__src *src,
 				e->key = hist_intern(h, json_string_value(v),
 						     json_string_length(v));
 			} else if (json_is_integer(v)) {
-				snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+				snprintf(num, sizeof(num),
+					 "%" JSON_INTEGER_FORMAT,
 					 json_integer_value(v));
 				e->key = hist_intern(h, num, strlen(num));
 			} else {

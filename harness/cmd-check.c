@@ -309,7 +309,8 @@ int cmd_check(int argc, char **argv)
 	if (as_json) {
 		doc = json_object();
 		arr = json_array();
-		json_object_set_new(doc, "history", history_json(&h, warn.buf));
+		json_object_set_new(doc, "history",
+				    history_json(&h, warn.buf));
 		json_object_set_new(doc, "checkers", arr);
 	} else {
 		size_t k, ops = 0;

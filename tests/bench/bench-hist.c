@@ -41,17 +41,20 @@ static void event(FILE *f, enum fmt fmt, size_t idx, int64_t t,
 		  int64_t proc, const char *type, int op, int key, int v)
 {
 	static const char *const fs[] = { "read", "write", "cas" };
+	int json = fmt == JSON;
 	char val[64];
 
+	/* read: nil, then 3; write: v; cas: [v v+1] */
+	if (op == 0)
+		snprintf(val, sizeof(val), "%s", strcmp(type, "invoke") ?
+			 "3" : json ? "null" : "nil");
+	else if (op == 1)
+		snprintf(val, sizeof(val), "%d", v);
+	else
+		snprintf(val, sizeof(val), json ? "[%d,%d]" : "[%d %d]", v,
+			 v + 1);
 	switch (fmt) {
 	case JSON:
-		if (op == 0)
-			snprintf(val, sizeof(val), "%s",
-				 strcmp(type, "invoke") ? "3" : "null");
-		else if (op == 1)
-			snprintf(val, sizeof(val), "%d", v);
-		else
-			snprintf(val, sizeof(val), "[%d,%d]", v, v + 1);
 		fprintf(f, "{\"index\":%zu,\"time\":%" PRId64 ",\"process\":%"
 			PRId64 ",\"type\":\"%s\",\"f\":\"%s\",\"value\":%s,"
 			"\"key\":\"k%d\",\"session\":%" PRId64 ",\"node\":"
@@ -59,25 +62,11 @@ static void event(FILE *f, enum fmt fmt, size_t idx, int64_t t,
 			proc % PROCS, (int)(proc % 5) + 1);
 		break;
 	case EDN:
-		if (op == 0)
-			snprintf(val, sizeof(val), "%s",
-				 strcmp(type, "invoke") ? "3" : "nil");
-		else if (op == 1)
-			snprintf(val, sizeof(val), "%d", v);
-		else
-			snprintf(val, sizeof(val), "[%d %d]", v, v + 1);
 		fprintf(f, "{:type :%s, :f :%s, :value [%d %s], :process %"
 			PRId64 ", :time %" PRId64 ", :index %zu}\n", type,
 			fs[op], key, val, proc, t, idx);
 		break;
 	case LOG:
-		if (op == 0)
-			snprintf(val, sizeof(val), "%s",
-				 strcmp(type, "invoke") ? "3" : "nil");
-		else if (op == 1)
-			snprintf(val, sizeof(val), "%d", v);
-		else
-			snprintf(val, sizeof(val), "[%d %d]", v, v + 1);
 		fprintf(f, "INFO  jepsen.util - %" PRId64 "\t:%s\t:%s\t"
 			"[%d %s]\n", proc, type, fs[op], key, val);
 		break;
