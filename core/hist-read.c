@@ -15,9 +15,10 @@
  *
  * Jepsen's independent keys.  Jepsen writes an op on key k as the tuple
  * [k v].  In EDN and jepsen.log input, when every client event's value
- * is a two-element vector, the history is taken to be keyed: key = k,
- * value = v.  (A history of nothing but CAS ops on one register would
- * look the same; force JSON to avoid the guess.)
+ * is a two-element vector whose first element is an integer, string or
+ * keyword, the history is taken to be keyed: key = k, value = v.  (A
+ * history of nothing but CAS ops on one register would look the same;
+ * convert it to JSON Lines to avoid the guess.)
  */
 #define _GNU_SOURCE
 #include "hist-internal.h"
@@ -109,6 +110,7 @@ static void untuple(struct history *h)
 {
 	struct sb text = SB_INIT;
 	size_t i, nclient = 0;
+	int kind;
 
 	for (i = 0; i < h->n; i++) {
 		const struct hist_event *e = &h->ev[i];
@@ -117,6 +119,9 @@ static void untuple(struct history *h)
 			continue;
 		if (e->value.kind != HV_LIST || e->value.n != 2)
 			return;
+		kind = hist_list_elem(h, &e->value, 0)->kind;
+		if (kind != HV_INT && kind != HV_STR)
+			return;	/* e.g. a transaction of two micro-ops */
 		nclient++;
 	}
 	if (!nclient)

@@ -146,6 +146,16 @@ TEST(hist_edn_independent_tuples)
 	CHECK(!(h.ev[0].flags & HIST_F_KEY));
 	CHECK_EQ_STR(json_of(&h, &h.ev[0].value, &js), "[3,4]");
 	hist_release(&h);
+	/* transactions of two micro-ops are not [key value] tuples */
+	CHECK_EQ_INT(rd(&h,
+			"{:process 0 :type :invoke :f :txn "
+			":value [[:append 1 2] [:r 1 nil]]}\n"
+			"{:process 0 :type :ok :f :txn "
+			":value [[:append 1 2] [:r 1 [2]]]}\n",
+			HIST_FMT_AUTO, &warn, &err), 0);
+	CHECK(!(h.ev[0].flags & HIST_F_KEY));
+	CHECK_EQ_INT(h.ev[1].value.n, 2);
+	hist_release(&h);
 	sb_release(&warn);
 	sb_release(&err);
 	sb_release(&js);
