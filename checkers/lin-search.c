@@ -25,6 +25,10 @@
  * index of the first word of the ok bitset that is not full, the words
  * from there to the last non-zero word, and the (usually short) bitset of
  * indeterminate operations: a few words even for 10k-operation histories.
+ * Indeterminate operations are kept out of the entry list (they have no
+ * return, so they would be scanned at every node for the rest of the
+ * search): they are grouped by effect (kind and values), each group in
+ * invoke order, and only the first unused one of a group is a candidate.
  * The hash is a Zobrist hash (xor of one random word per linearized op)
  * updated in O(1) per step, mixed with the state.  Entries live in
  * fixed-size arena chunks; the hash set is open addressing over 64-bit
@@ -281,6 +285,10 @@ struct search {
 	size_t cand_alloc;
 	/* values observed by the current candidates (generation stamps) */
 	uint32_t *obs, gen;
+	/* indeterminate ops by effect class, each class in invoke order;
+	   the used ones are always the first cls_used[c] of class c */
+	uint32_t *cls_ops, *cls_start, *cls_len, *cls_used, *op_cls;
+	uint32_t ncls;
 	/* candidates by effect: key, and generation << 32 | position */
 	uint64_t *dkey, *dval;
 	size_t dsize;
@@ -326,7 +334,14 @@ static inline void op_clear(struct search *s, uint32_t op)
 
 static inline void lift(struct search *s, uint32_t op)
 {
-	int32_t e = (int32_t)s->call_of[op], m = (int32_t)s->ret_of[op];
+	int32_t e, m;
+
+	if (op >= s->n_ok) {
+		s->cls_used[s->op_cls[op - s->n_ok]]++;
+		return;
+	}
+	e = (int32_t)s->call_of[op];
+	m = (int32_t)s->ret_of[op];
 
 	s->next[s->prev[e]] = s->next[e];
 	s->prev[s->next[e]] = s->prev[e];
@@ -338,7 +353,14 @@ static inline void lift(struct search *s, uint32_t op)
 
 static inline void unlift(struct search *s, uint32_t op)
 {
-	int32_t e = (int32_t)s->call_of[op], m = (int32_t)s->ret_of[op];
+	int32_t e, m;
+
+	if (op >= s->n_ok) {
+		s->cls_used[s->op_cls[op - s->n_ok]]--;
+		return;
+	}
+	e = (int32_t)s->call_of[op];
+	m = (int32_t)s->ret_of[op];
 
 	if (m) {
 		s->next[s->prev[m]] = m;
@@ -423,8 +445,9 @@ static long dedupe_slot(struct search *s, uint64_t key, size_t k)
  *    searching only such orders is complete.  The flag is part of the
  *    memoised configuration, so the memo stays exact;
  *  - the rest is ordered: the op owning the first pending return (it
- *    must go before anything invoked after it completed), then the ops
- *    after which it becomes legal, then the others.
+ *    must go before anything invoked after it completed), then the ok
+ *    ops after which it becomes legal, then such indeterminate ones,
+ *    then the others.
  */
 static long build_cands(struct search *s, uint32_t st, int after_info,
 			size_t base)
@@ -432,7 +455,7 @@ static long build_cands(struct search *s, uint32_t st, int after_info,
 	const struct lin_op *ops = s->p->ops, *xo;
 	int32_t e;
 	size_t k, i, out;
-	uint32_t x, gen;
+	uint32_t x, gen, cl;
 	long slot;
 	int rank;
 
@@ -493,9 +516,43 @@ again:
 		return 0;	/* cannot happen while ok ops remain */
 	x = s->ent_op[e];
 	xo = &ops[x];
+	/* Indeterminate ops: the first unused of each effect class, if it
+	   was invoked before that first pending return. */
+	for (cl = 0; cl < s->ncls; cl++) {
+		uint32_t c;
+		const struct lin_op *o;
+		uint64_t key;
+
+		if (s->cls_used[cl] >= s->cls_len[cl])
+			continue;
+		c = s->cls_ops[s->cls_start[cl] + s->cls_used[cl]];
+		o = &ops[c];
+		if (o->inv > xo->ret)
+			continue;
+		if (o->kind == LIN_CAS) {
+			s->obs[o->a] = gen;
+			if (o->a != st)
+				continue;
+		} else if (after_info) {
+			continue;
+		}
+		key = effect_key(o);
+		slot = dedupe_slot(s, key, k);
+		if (slot == -1)
+			return -1;
+		if (slot == -2)
+			goto again;
+		if ((uint32_t)(s->dval[slot] >> 32) == s->dgen)
+			continue;	/* an ok op has the same effect */
+		if (cand_reserve(s, base + 2 * (k + 1)))
+			return -1;
+		s->dkey[slot] = key;
+		s->dval[slot] = (uint64_t)s->dgen << 32 | k;
+		s->cand[base + k++] = c;
+	}
 	/* Filter and order into cand[base+k ..], then move down. */
 	out = base + k;
-	for (rank = 0; rank < 3; rank++) {
+	for (rank = 0; rank < 4; rank++) {
 		for (i = 0; i < k; i++) {
 			uint32_t c = s->cand[base + i], nv;
 			const struct lin_op *o = &ops[c];
@@ -507,9 +564,9 @@ again:
 			if (c == x)
 				r = 0;
 			else if (xo->kind == LIN_WRITE || xo->a == nv)
-				r = 1;
+				r = o->info ? 2 : 1;
 			else
-				r = 2;
+				r = 3;
 			if (r == rank)
 				s->cand[out++] = c;
 		}
@@ -519,6 +576,57 @@ again:
 	return (long)(out - base - k);
 }
 
+/* Group the indeterminate ops by effect (kind and values). */
+static int build_classes(struct search *s)
+{
+	const struct lin_problem *p = s->p;
+	size_t ninf = p->n - p->n_ok, i, nslots = 16, *fill;
+	uint64_t *keys;
+	uint32_t *slots;
+
+	while (nslots < ninf * 2)
+		nslots *= 2;
+	if (charge(s->b, s->mine, ninf * 20 + nslots * 12))
+		return -1;
+	s->op_cls = xmalloc((ninf ? ninf : 1) * sizeof(*s->op_cls));
+	slots = xcalloc(nslots, sizeof(*slots));
+	keys = xmalloc(nslots * sizeof(*keys));
+	s->ncls = 0;
+	for (i = 0; i < ninf; i++) {
+		uint64_t key = effect_key(&p->ops[p->n_ok + i]);
+		size_t j = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 20) &
+			   (nslots - 1);
+
+		while (slots[j] && keys[j] != key)
+			j = (j + 1) & (nslots - 1);
+		if (!slots[j]) {
+			keys[j] = key;
+			slots[j] = ++s->ncls;
+		}
+		s->op_cls[i] = slots[j] - 1;
+	}
+	s->cls_start = xcalloc(s->ncls + 1, sizeof(*s->cls_start));
+	s->cls_len = xcalloc(s->ncls + 1, sizeof(*s->cls_len));
+	s->cls_used = xcalloc(s->ncls + 1, sizeof(*s->cls_used));
+	s->cls_ops = xmalloc((ninf ? ninf : 1) * sizeof(*s->cls_ops));
+	for (i = 0; i < ninf; i++)
+		s->cls_len[s->op_cls[i]]++;
+	for (i = 1; i < s->ncls; i++)
+		s->cls_start[i] = s->cls_start[i - 1] + s->cls_len[i - 1];
+	/* ops are in invoke order, so each class is too */
+	fill = xcalloc(s->ncls + 1, sizeof(*fill));
+	for (i = 0; i < ninf; i++) {
+		uint32_t c = s->op_cls[i];
+
+		s->cls_ops[s->cls_start[c] + fill[c]++] =
+		    (uint32_t)(p->n_ok + i);
+	}
+	free(fill);
+	free(slots);
+	free(keys);
+	return 0;
+}
+
 int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 			struct lin_result *r)
 {
@@ -526,7 +634,7 @@ int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 	size_t winf = (n - n_ok + 63) / 64;
 	size_t d = 0, remaining = n_ok, common = 0, bytes, ctop;
 	struct pos_ent *pe;
-	struct frame *fr;
+	struct frame *fr = NULL;
 	struct cache cache;
 	struct search s;
 	uint64_t iter = 0;
@@ -560,11 +668,13 @@ int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 
 	/* Entries in history order. */
 	pe = xmalloc(2 * n * sizeof(*pe));
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n_ok; i++) {
 		pe[nent++] = (struct pos_ent){ p->ops[i].inv, (uint32_t)i, 0 };
-		if (p->ops[i].ret != LIN_NO_RET)
-			pe[nent++] = (struct pos_ent){ p->ops[i].ret,
-						       (uint32_t)i, 1 };
+		pe[nent++] = (struct pos_ent){ p->ops[i].ret, (uint32_t)i, 1 };
+	}
+	if (build_classes(&s)) {
+		free(pe);
+		goto out_of_memory;
 	}
 	qsort(pe, nent, sizeof(*pe), pos_ent_cmp);
 	s.next = xmalloc((nent + 2) * sizeof(*s.next));
@@ -635,20 +745,25 @@ int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 			if (!checker__lin_step(&p->ops[c], f->state, &ns))
 				continue;
 			op_set(&s, c);
-			key_state = ns | (uint32_t)p->ops[c].info << 31;
-			rc = cache_add(&cache, config_hash(s.zob, key_state),
-				       key_state,
-				       (uint32_t)s.lo, s.bits + s.lo,
-				       s.hi >= s.lo
-				       ? (uint32_t)(s.hi - s.lo + 1) : 0,
-				       s.bits + s.wok);
-			if (rc < 0)
-				goto out_of_memory;
-			if (!rc) {
-				op_clear(&s, c);
-				continue;
+			/* A read is only tried when it is the one forced move
+			   (build_cands): nothing to branch on, nothing to
+			   remember. */
+			if (p->ops[c].kind != LIN_READ) {
+				key_state = ns | (uint32_t)p->ops[c].info << 31;
+				rc = cache_add(&cache,
+					       config_hash(s.zob, key_state),
+					       key_state, (uint32_t)s.lo,
+					       s.bits + s.lo, s.hi >= s.lo
+					       ? (uint32_t)(s.hi - s.lo + 1)
+					       : 0, s.bits + s.wok);
+				if (rc < 0)
+					goto out_of_memory;
+				if (!rc) {
+					op_clear(&s, c);
+					continue;
+				}
+				r->configs++;
 			}
-			r->configs++;
 			lift(&s, c);
 			if (!p->ops[c].info)
 				remaining--;
@@ -711,6 +826,11 @@ out_of_memory:
 	free(s.ent_ret);
 	free(s.call_of);
 	free(s.ret_of);
+	free(s.cls_ops);
+	free(s.cls_start);
+	free(s.cls_len);
+	free(s.cls_used);
+	free(s.op_cls);
 	cache_release(&cache);
 	uncharge(b, &mine);
 	return 0;
