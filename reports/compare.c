@@ -85,17 +85,10 @@ static void checker_cell(const struct report_run *r, const char *name,
 				   i, c) {
 			const char *cn = json_string_value(
 				json_object_get(c, "checker"));
-			const char *v = json_string_value(
-				json_object_get(c, "verdict"));
-			json_t *n = json_object_get(c, "anomaly_count");
-
 			if (!cn || strcmp(cn, name))
 				continue;
-			sb_addf(out, "%s (%" JSON_INTEGER_FORMAT ")",
-				v ? v : "unknown", json_is_integer(n)
-				? json_integer_value(n)
-				: (json_int_t)json_array_size(
-					json_object_get(c, "anomalies")));
+			sb_addf(out, "%s (%zu)", report_checker_verdict(c),
+				report_checker_count(c));
 			return;
 		}
 	sb_adds(out, "-");

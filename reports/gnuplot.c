@@ -151,6 +151,39 @@ static const char *f_label(const struct history *h, const uint32_t *fs,
 
 #define NSER ((MAX_SERIES_F + 1) * 3)
 
+/*
+ * The plot command over the series drawn (data blocks PREFIX<s>): one
+ * point type per op type, one colour per outcome, titled "f outcome".
+ * style holds one %d, the point type.
+ */
+static void plot_series(const struct history *h, const uint32_t *fs,
+			const int *drawn, const char *prefix,
+			const char *style, struct sb *gp)
+{
+	size_t s;
+	int any = 0;
+
+	sb_adds(gp, "plot ");
+	for (s = 0; s < NSER; s++) {
+		struct sb t = SB_INIT;
+
+		if (!drawn[s])
+			continue;
+		sb_addf(&t, "%s %s", f_label(h, fs, s / 3),
+			outcome_name[s % 3]);
+		sb_addf(gp, "%s%s%zu using 1:2 with ", any ? ", " : "",
+			prefix, s);
+		sb_addf(gp, style, point_type[s / 3]);
+		sb_addf(gp, " lc rgb '%s' title ", outcome_colour[s % 3]);
+		gp_quote(gp, t.buf);
+		sb_release(&t);
+		any = 1;
+	}
+	if (!any)
+		sb_adds(gp, "1/0 notitle");
+	sb_addc(gp, '\n');
+}
+
 static void latency_script(const struct report_run *r, struct sb *gp,
 			   struct sb *note)
 {
@@ -161,7 +194,7 @@ static void latency_script(const struct report_run *r, struct sb *gp,
 	int64_t *bmax = xmalloc(sizeof(*bmax) * NSER * LAT_BUCKETS);
 	struct sb data[NSER];
 	double span = (double)(r->t1 - r->t0) + 1;
-	int any = 0;
+	int drawn[NSER];
 
 	for (i = 0; i < NSER * LAT_BUCKETS; i++)
 		bmax[i] = -1;
@@ -221,24 +254,9 @@ static void latency_script(const struct report_run *r, struct sb *gp,
 			continue;
 		sb_addf(gp, "$L%zu << EOD\n%sEOD\n", s, data[s].buf);
 	}
-	sb_adds(gp, "plot ");
-	for (s = 0; s < NSER; s++) {
-		struct sb t = SB_INIT;
-
-		if (!data[s].len)
-			continue;
-		sb_addf(&t, "%s %s", f_label(h, fs, s / 3),
-			outcome_name[s % 3]);
-		sb_addf(gp, "%s$L%zu using 1:2 with points pt %d ps 0.5 "
-			"lc rgb '%s' title ", any ? ", " : "", s,
-			point_type[s / 3], outcome_colour[s % 3]);
-		gp_quote(gp, t.buf);
-		sb_release(&t);
-		any = 1;
-	}
-	if (!any)
-		sb_adds(gp, "1/0 notitle");
-	sb_addc(gp, '\n');
+	for (s = 0; s < NSER; s++)
+		drawn[s] = data[s].len > 0;
+	plot_series(h, fs, drawn, "$L", "points pt %d ps 0.5", gp);
 	if (stride > 1)
 		sb_addf(note, "%zu of %zu ops drawn: one in %zu, plus the "
 			"slowest of each op type and outcome in each of %d "
@@ -256,7 +274,7 @@ static void rate_script(const struct report_run *r, struct sb *gp)
 	size_t nf = 0, i, s, nb;
 	double dur = secs(r, r->t1), w;
 	size_t *cnt;
-	int any = 0;
+	int drawn[NSER];
 
 	/* ~50 buckets, of whole seconds once the run is 10 s or longer */
 	w = dur / 50;
@@ -294,27 +312,12 @@ static void rate_script(const struct report_run *r, struct sb *gp)
 				(double)cnt[s * nb + i] / w);
 		sb_adds(gp, "EOD\n");
 	}
-	sb_adds(gp, "plot ");
 	for (s = 0; s < NSER; s++) {
-		size_t tot = 0;
-		struct sb t = SB_INIT;
-
+		drawn[s] = 0;
 		for (i = 0; i < nb; i++)
-			tot += cnt[s * nb + i];
-		if (!tot)
-			continue;
-		sb_addf(&t, "%s %s", f_label(h, fs, s / 3),
-			outcome_name[s % 3]);
-		sb_addf(gp, "%s$R%zu using 1:2 with linespoints pt %d ps 0.4 "
-			"lc rgb '%s' title ", any ? ", " : "", s,
-			point_type[s / 3], outcome_colour[s % 3]);
-		gp_quote(gp, t.buf);
-		sb_release(&t);
-		any = 1;
+			drawn[s] |= cnt[s * nb + i] > 0;
 	}
-	if (!any)
-		sb_adds(gp, "1/0 notitle");
-	sb_addc(gp, '\n');
+	plot_series(h, fs, drawn, "$R", "linespoints pt %d ps 0.4", gp);
 	free(cnt);
 }
 

@@ -241,25 +241,15 @@ static void header(const struct report_run *r, struct sb *out)
 				   i, c) {
 			const char *name = json_string_value(
 				json_object_get(c, "checker"));
-			const char *vd = json_string_value(
-				json_object_get(c, "verdict"));
+			const char *vd = report_checker_verdict(c);
 			const char *sum = json_string_value(
 				json_object_get(c, "summary"));
-			json_t *cnt = json_object_get(c, "anomaly_count");
 
-			if (!vd || (strcmp(vd, "valid") &&
-				    strcmp(vd, "invalid")))
-				vd = "unknown";
 			sb_adds(out, "<tr class=\"checker\"><td>");
 			report_html_escape(out, name ? name : "?");
 			sb_addf(out, "</td><td><span class=\"verdict %s\">%s"
-				"</span></td><td>%" JSON_INTEGER_FORMAT
-				"</td><td>", vd, vd,
-				json_is_integer(cnt)
-					? json_integer_value(cnt)
-					: (json_int_t)json_array_size(
-						json_object_get(c,
-								"anomalies")));
+				"</span></td><td>%zu</td><td>", vd, vd,
+				report_checker_count(c));
 			report_html_escape(out, sum ? sum : "");
 			sb_adds(out, "</td></tr>\n");
 		}
@@ -447,14 +437,8 @@ static void anomalies(const struct report_run *r, size_t nshow,
 
 	if (r->results)
 		json_array_foreach(json_object_get(r->results, "checkers"),
-				   i, c) {
-			json_t *n = json_object_get(c, "anomaly_count");
-
-			total += json_is_integer(n)
-				? (size_t)json_integer_value(n)
-				: json_array_size(json_object_get(c,
-								  "anomalies"));
-		}
+				   i, c)
+			total += report_checker_count(c);
 	if (total < r->nanomalies)
 		total = r->nanomalies;
 	sb_addf(out, "<section id=\"anomalies\"><h2>Anomalies "
@@ -624,17 +608,9 @@ static void graphs(const struct report_run *r, struct sb *out)
 /* Client op index (into r->ops) of invoke position p, or SIZE_MAX. */
 static size_t op_of(const struct report_run *r, size_t p)
 {
-	size_t lo = 0, hi = r->nops;
+	size_t k = report_op_at(r, p);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r->ops[mid].inv < p)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < r->nops && r->ops[lo].inv == p ? lo : SIZE_MAX;
+	return k < r->nops && r->ops[k].inv == p ? k : SIZE_MAX;
 }
 
 static int write_html(const struct report_run *r, const char *dir,

@@ -41,27 +41,14 @@ static void attr(struct sb *out, const char *name, const char *val)
 	sb_addc(out, '"');
 }
 
-static const char *checker_verdict(json_t *c)
-{
-	const char *v = json_string_value(json_object_get(c, "verdict"));
-
-	if (v && (!strcmp(v, "valid") || !strcmp(v, "invalid")))
-		return v;
-	return "unknown";
-}
-
 /* "3 anomalies: lost (2), stale-read (1)" */
 static void failure_message(json_t *c, struct sb *out)
 {
 	json_t *list = json_object_get(c, "anomalies"), *a;
-	json_t *cnt = json_object_get(c, "anomaly_count");
-	size_t i, k, nk = 0, listed = json_array_size(list), total;
+	size_t i, k, nk = 0, listed = json_array_size(list);
+	size_t total = report_checker_count(c);
 	struct kind_count *kc = xcalloc(listed ? listed : 1, sizeof(*kc));
 
-	total = json_is_integer(cnt) ? (size_t)json_integer_value(cnt)
-				     : listed;
-	if (total < listed)
-		total = listed;
 	json_array_foreach(list, i, a) {
 		const char *kind = json_string_value(
 			json_object_get(a, "kind"));
@@ -135,7 +122,7 @@ static int write_junit(const struct report_run *r, const char *dir,
 	json_array_foreach(checkers, i, c) {
 		const char *cn = json_string_value(
 			json_object_get(c, "checker"));
-		const char *v = checker_verdict(c);
+		const char *v = report_checker_verdict(c);
 		size_t dup = 1;
 		json_t *o, *ct;
 

@@ -85,6 +85,13 @@ void report_run_release(struct report_run *r);
 /* Field of run.json as text ("" if absent); numbers and lists formatted. */
 void report_run_field(const struct report_run *r, const char *name,
 		      struct sb *out);
+/*
+ * One checker's entry of results.json: its verdict ("valid", "invalid",
+ * anything else "unknown") and how many anomalies it found (anomaly_count,
+ * never less than the anomalies listed).
+ */
+const char *report_checker_verdict(json_t *checker);
+size_t report_checker_count(json_t *checker);
 /* Overall verdict: "valid", "invalid", "unknown" (no results: unknown). */
 const char *report_run_verdict(const struct report_run *r);
 /* Exit code for that verdict (enum ns_exit). */
@@ -92,6 +99,8 @@ int report_run_exit(const struct report_run *r);
 /* Faults in force at some time in [t0, t1]: indices into r->faults. */
 size_t report_faults_during(const struct report_run *r, int64_t t0,
 			    int64_t t1, size_t *out, size_t max);
+/* Index into r->ops of the first op whose invoke is at position >= pos. */
+size_t report_op_at(const struct report_run *r, size_t pos);
 /* Time of an op's end: its completion, or the history's end. */
 int64_t report_op_end(const struct report_run *r, size_t inv);
 /* "ok", "fail", "info" or "pending" (no completion) for an invoke. */

@@ -515,6 +515,26 @@ void report_run_field(const struct report_run *r, const char *name,
 		json_text(v, out);
 }
 
+const char *report_checker_verdict(json_t *c)
+{
+	const char *v = json_string_value(json_object_get(c, "verdict"));
+
+	if (v && (!strcmp(v, "valid") || !strcmp(v, "invalid")))
+		return v;
+	return "unknown";
+}
+
+size_t report_checker_count(json_t *c)
+{
+	json_t *n = json_object_get(c, "anomaly_count");
+	size_t listed = json_array_size(json_object_get(c, "anomalies"));
+
+	if (json_is_integer(n) && json_integer_value(n) > 0 &&
+	    (size_t)json_integer_value(n) > listed)
+		return (size_t)json_integer_value(n);
+	return listed;
+}
+
 const char *report_run_verdict(const struct report_run *r)
 {
 	const char *v = r->results ? json_string_value(
@@ -545,6 +565,21 @@ size_t report_faults_during(const struct report_run *r, int64_t t0,
 		if (r->faults[i].start <= t1 && r->faults[i].stop >= t0)
 			out[n++] = i;
 	return n;
+}
+
+size_t report_op_at(const struct report_run *r, size_t pos)
+{
+	size_t lo = 0, hi = r->nops;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->ops[mid].inv < pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 int64_t report_op_end(const struct report_run *r, size_t inv)

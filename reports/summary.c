@@ -77,21 +77,14 @@ static void summary_md(const struct report_run *r, struct sb *out)
 				   i, c) {
 			const char *cn = json_string_value(
 				json_object_get(c, "checker"));
-			const char *v = json_string_value(
-				json_object_get(c, "verdict"));
+			const char *v = report_checker_verdict(c);
 			const char *s = json_string_value(
 				json_object_get(c, "summary"));
-			json_t *n = json_object_get(c, "anomaly_count");
 
-			if (!v || (strcmp(v, "valid") && strcmp(v, "invalid")))
-				v = "unknown";
 			sb_adds(out, "| ");
 			report_md_escape(out, cn ? cn : "?");
-			sb_addf(out, " | %s %s | %" JSON_INTEGER_FORMAT " | ",
-				mark(v), v, json_is_integer(n)
-				? json_integer_value(n)
-				: (json_int_t)json_array_size(
-					json_object_get(c, "anomalies")));
+			sb_addf(out, " | %s %s | %zu | ", mark(v), v,
+				report_checker_count(c));
 			report_md_escape(out, s ? s : "");
 			sb_adds(out, " |\n");
 		}

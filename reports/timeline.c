@@ -107,22 +107,6 @@ static size_t windows(const struct report_run *r, struct window *w,
 	return k;
 }
 
-/* First op (index into r->ops) whose invoke is at or after position p. */
-static size_t first_op(const struct report_run *r, size_t p)
-{
-	size_t lo = 0, hi = r->nops;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r->ops[mid].inv < p)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -191,7 +175,7 @@ static void draw_window(const struct report_run *r, const struct window *w,
 			size_t nanom, size_t wi, struct sb *out, json_t *ops)
 {
 	const struct history *h = &r->hist;
-	size_t o0 = first_op(r, w->a), o1 = first_op(r, w->b + 1), i, k;
+	size_t o0 = report_op_at(r, w->a), o1 = report_op_at(r, w->b + 1), i, k;
 	size_t nlanes = 0, nops = o1 - o0;
 	int64_t *lanes = xmalloc((nops ? nops : 1) * sizeof(*lanes));
 	int64_t t0 = h->ev[w->a].time, t1 = h->ev[w->b].time;
