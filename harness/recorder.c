@@ -53,51 +53,18 @@ int run_record_close(struct run *r, struct sb *err)
 	return rc;
 }
 
-void run_json_value(struct history *h, json_t *j, struct hist_value *out)
+/* A value too deeply nested to record becomes its canonical JSON text. */
+static void to_value(struct history *h, json_t *j, struct hist_value *out)
 {
-	memset(out, 0, sizeof(*out));
-	switch (json_typeof(j)) {
-	case JSON_NULL:
-		out->kind = HV_NIL;
-		break;
-	case JSON_INTEGER:
-		out->kind = HV_INT;
-		out->u.i = json_integer_value(j);
-		break;
-	case JSON_TRUE:
-	case JSON_FALSE:
-		out->kind = HV_BOOL;
-		out->u.i = json_is_true(j);
-		break;
-	case JSON_STRING:
-		out->kind = HV_STR;
-		out->u.str = hist_intern(h, json_string_value(j),
-					 json_string_length(j));
-		break;
-	case JSON_ARRAY: {
-		size_t i, n = json_array_size(j);
-		uint64_t off = hist_alloc_vals(h, n);
-		struct hist_value v;
-
-		for (i = 0; i < n; i++) {
-			run_json_value(h, json_array_get(j, i), &v);
-			h->vals[off + i] = v;	/* vals may have moved */
-		}
-		out->kind = HV_LIST;
-		out->n = (uint32_t)n;
-		out->u.off = off;
-		break;
-	}
-	default: {
+	if (hist_value_from_json(h, j, out)) {
 		char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
 				     JSON_ENCODE_ANY);
 
+		memset(out, 0, sizeof(*out));
 		out->kind = HV_RAW;
 		out->u.str = hist_intern(h, s ? s : "null",
 					 s ? strlen(s) : 4);
 		free(s);
-		break;
-	}
 	}
 }
 
@@ -134,7 +101,7 @@ static void client_event(struct run *r, enum hist_type type,
 	pthread_mutex_lock(&r->lock);
 	e.f = intern(&r->h, op->f);
 	e.node = intern(&r->h, node);
-	run_json_value(&r->h, v ? v : json_null(), &e.value);
+	to_value(&r->h, v ? v : json_null(), &e.value);
 	if (op->key[0]) {
 		e.key = intern(&r->h, op->key);
 		e.flags |= HIST_F_KEY;
@@ -180,7 +147,7 @@ void run_record_nemesis(struct run *r, enum hist_type type, const char *f,
 	e.process = HIST_NEMESIS;
 	pthread_mutex_lock(&r->lock);
 	e.f = intern(&r->h, f);
-	run_json_value(&r->h, value ? value : json_null(), &e.value);
+	to_value(&r->h, value ? value : json_null(), &e.value);
 	e.error = intern(&r->h, error);
 	append_locked(r, &e);
 	pthread_mutex_unlock(&r->lock);

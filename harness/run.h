@@ -94,8 +94,6 @@ void run_record_nemesis(struct run *r, enum hist_type type, const char *f,
 /* Set the first fatal error of a thread. */
 void run_fail(struct run *r, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* The history value of a JSON value (interned into h). */
-void run_json_value(struct history *h, json_t *j, struct hist_value *out);
 
 /* ===== clients.c ===== */
 struct run_clients;
