@@ -85,6 +85,29 @@ check_eq "status of a crashed cluster: exit 4" 4 "$?"
 "$NS_CLUSTER" down --dir "$d" >/dev/null 2>&1
 check_eq "down twice: exit 0" 0 "$?"
 
+# up tears down by itself when an sshd does not come up (exit 4) and on
+# SIGTERM.
+d=$(mktemp -d /tmp/ns-cluster.XXXXXX)
+cluster_track "$d"
+out=$(NS_CLUSTER_SSHD=/bin/false "$NS_CLUSTER" up --nodes 2 --dir "$d" 2>&1)
+check_eq "up with a failing sshd: exit 4" 4 "$?"
+check_contains "up with a failing sshd: says so" "n1: sshd exited" "$out"
+id=$(sed -n 's/^.*cluster \([0-9]*\): up failed.*$/\1/p' <<<"$out")
+check_eq "up with a failing sshd: nothing left" "" \
+	"$(cluster_leftovers "$d" "$id")"
+"$NS_CLUSTER" up --nodes 2 --dir "$d" >/dev/null 2>&1 &
+pid=$!
+until grep -q '^pid n1 ' "$d/state" 2>/dev/null || ! kill -0 $pid 2>/dev/null
+do
+	sleep 0.005
+done
+id=$(sed -n 's/^id //p' "$d/state" 2>/dev/null)
+kill -TERM $pid
+wait $pid
+check_eq "up interrupted by SIGTERM: exit 4" 4 "$?"
+check_eq "up interrupted by SIGTERM: nothing left" "" \
+	"$(cluster_leftovers "$d" "$id")"
+
 # Usage errors.
 "$NS_CLUSTER" up --nodes 0 --dir "$d" >/dev/null 2>&1
 check_eq "up --nodes 0: exit 3" 3 "$?"
