@@ -429,6 +429,55 @@ static void faults_in_force(const struct report_run *r,
 	sb_adds(out, ".</p>\n");
 }
 
+static void json_cell(json_t *o, const char *field, struct sb *out)
+{
+	json_t *v = json_object_get(o, field);
+	char *s;
+
+	sb_adds(out, "<td class=\"v\">");
+	if (json_is_string(v)) {
+		report_html_escape(out, json_string_value(v));
+	} else if (v) {
+		s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		report_html_escape(out, s ? s : "");
+		free(s);
+	}
+	sb_adds(out, "</td>");
+}
+
+/*
+ * Without history.jsonl, an anomaly's ops as results.json cites them
+ * (each the invoke's event JSON, its completion under "complete").
+ */
+static void ops_from_results(json_t *an, struct sb *out)
+{
+	static const char *const inv_fields[] = {
+		"index", "process", "session", "node", "f", "key", "value",
+		"time",
+	};
+	json_t *op;
+	size_t i, k;
+
+	sb_adds(out, "<p class=\"note\">No history: the ops as the checker "
+		"cited them (times in ns).</p>\n<table class=\"ops\"><tr>"
+		"<th>index</th><th>process</th><th>session</th><th>node</th>"
+		"<th>op</th><th>key</th><th>value</th><th>invoked</th>"
+		"<th>completed</th><th>outcome</th><th>returned</th></tr>\n");
+	json_array_foreach(json_object_get(an, "ops"), i, op) {
+		json_t *c = json_object_get(op, "complete");
+
+		sb_adds(out, "<tr class=\"op-row\">");
+		for (k = 0; k < sizeof(inv_fields) / sizeof(inv_fields[0]);
+		     k++)
+			json_cell(op, inv_fields[k], out);
+		json_cell(c, "time", out);
+		json_cell(c, "type", out);
+		json_cell(c, "value", out);
+		sb_adds(out, "</tr>\n");
+	}
+	sb_adds(out, "</table>\n");
+}
+
 static void anomalies(const struct report_run *r, size_t nshow,
 		      const int *anchored, json_t *data, struct sb *out)
 {
@@ -459,6 +508,15 @@ static void anomalies(const struct report_run *r, size_t nshow,
 			"data-kind=\"", i + 1);
 		report_html_escape(out, an->kind);
 		sb_adds(out, "\" data-ops=\"");
+		for (j = 0; !r->have_hist && j < json_array_size(
+			     json_object_get(an->json, "ops")); j++) {
+			json_t *ix = json_object_get(json_array_get(
+				json_object_get(an->json, "ops"), j), "index");
+
+			if (json_is_integer(ix))
+				sb_addf(out, "%s%" JSON_INTEGER_FORMAT,
+					j ? " " : "", json_integer_value(ix));
+		}
 		for (j = 0; j < an->nops; j++) {
 			sb_addf(out, "%s%" PRIu64, j ? " " : "",
 				an->op_index[j]);
@@ -477,7 +535,9 @@ static void anomalies(const struct report_run *r, size_t nshow,
 		sb_adds(out, ")</small></h3>\n<p class=\"text\">");
 		report_html_escape(out, an->text);
 		sb_adds(out, "</p>\n");
-		if (an->unresolved)
+		if (!r->have_hist)
+			ops_from_results(an->json, out);
+		else if (an->unresolved)
 			sb_addf(out, "<p class=\"note\">%zu cited op%s not "
 				"found in the history.</p>\n", an->unresolved,
 				an->unresolved == 1 ? " was" : "s were");

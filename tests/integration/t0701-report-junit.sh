@@ -124,6 +124,14 @@ NS_GNUPLOT=/nonexistent "$NS" report "$H" >/dev/null 2>&1
 check_eq nohist-exit-invalid 1 "$?"
 check_contains nohist-html-note "history.jsonl is missing" \
 	"$(cat "$H/report.html")"
+check_eq nohist-ops-from-results \
+	"$(jq -r '[.checkers[].anomalies[0] | select(.) | .ops[].index] |
+		.[0:2] | map(tostring) | join(" ")' "$RES")" \
+	"$(xmllint --html --xpath "string(//article[@id='anomaly-1']/@data-ops)" \
+		"$H/report.html" 2>/dev/null)"
+check_eq nohist-op-rows "$(jq '[.checkers[].anomalies[].ops[]] | length' \
+	"$RES")" "$(xmllint --html --xpath "count(//tr[@class='op-row'])" \
+		"$H/report.html" 2>/dev/null)"
 
 E=$T/empty
 mkdir "$E"
