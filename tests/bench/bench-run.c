@@ -301,6 +301,81 @@ static double run_controller(const char *dir, int round, double *plain)
 	return (double)ops / t;
 }
 
+/* ===== Recording alone, no network ===== */
+
+struct rec_arg {
+	struct run *r;
+	long worker, n;
+};
+
+static void *rec_main(void *arg)
+{
+	struct rec_arg *a = arg;
+	struct workload_op op;
+	long i;
+
+	workload_op_init(&op);
+	op.f = "write";
+	snprintf(op.key, sizeof(op.key), "k%ld", a->worker);
+	for (i = 0; i < a->n; i++) {
+		op.value = json_integer(i);
+		run_record_invoke(a->r, a->worker, a->worker, "n1", &op);
+		op.type = HIST_OK;
+		op.version = i;
+		op.has_version = 1;
+		run_record_complete(a->r, a->worker, a->worker, "n1", &op);
+		json_decref(op.value);
+		op.value = NULL;
+	}
+	return NULL;
+}
+
+/* CPU and wall microseconds per recorded op (invoke + completion). */
+static void bench_recording(const char *dir, long threads, double *wall_us,
+			    double *cpu_us)
+{
+	struct config c;
+	struct run r;
+	struct rec_arg *a = xcalloc((size_t)threads, sizeof(*a));
+	pthread_t *th = xcalloc((size_t)threads, sizeof(*th));
+	struct sb err = SB_INIT, sub = SB_INIT;
+	long i, per = 200000 / threads;
+	double t0, c0;
+
+	config_init(&c);
+	memset(&r, 0, sizeof(r));
+	r.cfg = &c;
+	pthread_mutex_init(&r.lock, NULL);
+	hist_init(&r.h);
+	sb_addf(&sub, "%s/rec%ld", dir, threads);
+	mkdir(sub.buf, 0755);
+	r.dir = sub.buf;
+	if (run_record_open(&r, &err)) {
+		fprintf(stderr, "bench-run: %s\n", err.buf);
+		exit(4);
+	}
+	t0 = now_s();
+	c0 = cpu_s();
+	for (i = 0; i < threads; i++) {
+		a[i].r = &r;
+		a[i].worker = i;
+		a[i].n = per;
+		pthread_create(&th[i], NULL, rec_main, &a[i]);
+	}
+	for (i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	*wall_us = (now_s() - t0) * 1e6 / (double)(per * threads);
+	*cpu_us = (cpu_s() - c0) * 1e6 / (double)(per * threads);
+	run_record_close(&r, &err);
+	hist_release(&r.h);
+	pthread_mutex_destroy(&r.lock);
+	config_release(&c);
+	sb_release(&err);
+	sb_release(&sub);
+	free(a);
+	free(th);
+}
+
 /* ===== etcd ===== */
 
 static pid_t start_etcd(const char *dir, int port)
@@ -384,6 +459,17 @@ int main(int argc, char **argv)
 	if (!dir) {
 		perror("bench-run: mkdtemp");
 		return 4;
+	}
+	{
+		double w1, c1, w5, c5;
+
+		bench_recording(dir, 1, &w1, &c1);
+		bench_recording(dir, conc, &w5, &c5);
+		printf("recording alone (200000 ops, invoke + completion "
+		       "into memory and history.jsonl): 1 thread %.2f us/op "
+		       "(%.2f us CPU), %ld threads %.2f us/op (%.2f us CPU)\n",
+		       w1, c1, conc, w5, c5);
+		fflush(stdout);
 	}
 	curl_global_init(CURL_GLOBAL_ALL);
 	pid = start_etcd(dir, 23790 + (int)(getpid() % 50) * 2);
