@@ -207,6 +207,10 @@ static void print_results(const char *dir, int status)
 				json_object_get(v, "summary")));
 		putchar('\n');
 	}
+	json_array_foreach(json_object_get(doc, "faults"), i, v)
+		if (json_string_value(json_object_get(v, "unsupported")))
+			warnf("%s", json_string_value(json_object_get(
+				v, "unsupported")));
 	v = json_object_get(doc, "history");
 	if (v)
 		printf("ops: %lld (ok %lld, fail %lld, info %lld)\n",

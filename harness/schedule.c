@@ -127,6 +127,14 @@ static int start_next(struct run_schedule *s)
 		sb_addf(&why, "unsupported: %s", note.len ? note.buf :
 			"no target could take it");
 		run_record_nemesis(r, HIST_INFO, fname, v, why.buf);
+		if (note.len) {
+			json_t *e = json_pack("{ss ss}", "kind", kind,
+					      "unsupported", note.buf);
+
+			pthread_mutex_lock(&r->lock);
+			json_array_append_new(r->faults, e);
+			pthread_mutex_unlock(&r->lock);
+		}
 		snprintf(fname, sizeof(fname), "stop-%s", kind);
 		run_record_nemesis(r, HIST_INVOKE, fname, v, NULL);
 		run_record_nemesis(r, HIST_INFO, fname, v, NULL);
