@@ -34,7 +34,7 @@
 #include "alloc.h"
 #include "err.h"
 
-#define DROP_CHUNK ((size_t)64 << 20)	/* give back pages every 64 MB */
+#define DROP_CHUNK ((size_t)16 << 20)	/* give back pages every 16 MB */
 
 void hist__event_init(struct hist_event *e)
 {
