@@ -341,6 +341,7 @@ static int load_ssh(struct config *c, json_t *o, struct sb *err)
 	int rc = 0;
 
 	s->user = xstrdup("root");
+	s->agent = -1;		/* not given */
 	s->connect_timeout_ms = CFG_DEFAULT_CONNECT_TIMEOUT_MS;
 	s->handshake_timeout_ms = CFG_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	s->keepalive_s = CFG_DEFAULT_KEEPALIVE_S;
@@ -384,9 +385,14 @@ static int load_ssh(struct config *c, json_t *o, struct sb *err)
 		if (rc)
 			return rc;
 	}
-	if (!s->key && !s->agent) {
-		/* Nothing configured: the agent is the only way in. */
-		s->agent = 1;
+	if (s->agent < 0) {
+		/* Not given: the agent when there is no key. */
+		s->agent = !s->key;
+	} else if (!s->agent && !s->key) {
+		msg_start(err);
+		sb_addf(err, "%s: 'ssh': no way to authenticate: 'agent' is "
+			"false and no 'key' is given", cfg_name(c));
+		return -NS_ECONFIG;
 	}
 	if (s->key) {
 		p = resolve_path(c, s->key);

@@ -1293,13 +1293,23 @@ int transport_exec_many(struct transport *t, const size_t *nodes, size_t n,
 	return ret;
 }
 
+/* A relative remote path is taken in the node's dir, as commands are. */
+static const char *remote_path(struct sb *sb, const struct node *n,
+			       const char *remote)
+{
+	if (remote[0] == '/' || !n->dir)
+		return remote;
+	sb_addf(sb, "%s/%s", n->dir, remote);
+	return sb->buf;
+}
+
 int transport_upload(struct transport *t, size_t node, const char *local,
 		     const char *remote, int mode, struct sb *err)
 {
 	struct transport_result res;
 	struct job j;
 	struct stat st;
-	struct sb shown = SB_INIT;
+	struct sb shown = SB_INIT, path = SB_INIT;
 	int fd, rc;
 
 	if (node >= t->n)
@@ -1317,7 +1327,7 @@ int transport_upload(struct transport *t, size_t node, const char *local,
 	sb_addf(&shown, "upload %s to %s", local, remote);
 	job_init(&j, JOB_UPLOAD, &res, 0);
 	j.fd = fd;
-	j.remote = remote;
+	j.remote = remote_path(&path, t->nodes[node].node, remote);
 	j.mode = mode & 0777;
 	j.size = st.st_size;
 	j.what = shown.buf;
@@ -1325,6 +1335,7 @@ int transport_upload(struct transport *t, size_t node, const char *local,
 	rc = job_wait(&t->nodes[node], &j, err);
 	close(fd);
 	sb_release(&shown);
+	sb_release(&path);
 	transport_result_release(&res);
 	return rc;
 }
@@ -1334,7 +1345,7 @@ int transport_download(struct transport *t, size_t node, const char *remote,
 {
 	struct transport_result res;
 	struct job j;
-	struct sb shown = SB_INIT;
+	struct sb shown = SB_INIT, path = SB_INIT;
 	int fd, rc;
 
 	if (node >= t->n)
@@ -1350,7 +1361,7 @@ int transport_download(struct transport *t, size_t node, const char *remote,
 	sb_addf(&shown, "download %s to %s", remote, local);
 	job_init(&j, JOB_DOWNLOAD, &res, 0);
 	j.fd = fd;
-	j.remote = remote;
+	j.remote = remote_path(&path, t->nodes[node].node, remote);
 	j.what = shown.buf;
 	job_submit(&t->nodes[node], &j);
 	rc = job_wait(&t->nodes[node], &j, err);
@@ -1368,6 +1379,7 @@ int transport_download(struct transport *t, size_t node, const char *remote,
 		rc = -NS_EIO;
 	}
 	sb_release(&shown);
+	sb_release(&path);
 	transport_result_release(&res);
 	return rc;
 }

@@ -15,7 +15,8 @@
  * arguments ($1, $2...), never spliced into the script.
  *
  * Commands run in the node's `dir` (config) when that directory exists,
- * else in the remote user's $HOME.
+ * else in the remote user's $HOME; relative paths given to
+ * transport_upload() and transport_download() are taken in `dir` too.
  *
  * Results: stdout and stderr are always drained (capped at res->out.max
  * and res->err.max bytes, TRANSPORT_DEFAULT_CAP unless the caller changes

@@ -36,6 +36,21 @@ static const char exec_usage[] =
 	"to DIR/NODE.out and DIR/NODE.err.  Exit 0 when every node succeeded,\n"
 	"4 when any failed or was unreachable, 3 on usage/config errors.\n";
 
+/* errorf() each line of err. */
+static void print_errors(const struct sb *err)
+{
+	const char *p = err->buf, *end = err->buf + err->len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n)
+			errorf("%.*s", (int)n, p);
+		p += n + (nl ? 1 : 0);
+	}
+}
+
 /* Print buf with every line prefixed by "name: ". */
 static void print_prefixed(FILE *f, const char *name, const struct sb *buf)
 {
@@ -191,7 +206,7 @@ int cmd_exec(int argc, char **argv)
 		rc = -NS_ECONFIG;
 	}
 	if (rc) {
-		errorf("%s", err.buf);
+		print_errors(&err);
 		sb_release(&err);
 		config_release(&cfg);
 		return NS_EXIT_USAGE;
@@ -201,10 +216,8 @@ int cmd_exec(int argc, char **argv)
 		return NS_EXIT_USAGE;
 	}
 	rc = transport_open_partial(&t, &sub, &err);
-	if (err.len) {
-		errorf("%s", err.buf);
-		sb_reset(&err);
-	}
+	print_errors(&err);
+	sb_reset(&err);
 	if (!t) {
 		status = rc ? ns_exit_code(rc) : NS_EXIT_HARNESS;
 		goto out;
@@ -246,14 +259,13 @@ int cmd_exec(int argc, char **argv)
 			transport_result_error(&res[i], name,
 					       (const char *const *)argv +
 					       optind, &msg);
-			errorf("%s", msg.buf);
+			print_errors(&msg);
 			status = NS_EXIT_HARNESS;
 		}
 		sb_release(&msg);
 		transport_result_release(&res[i]);
 	}
-	if (err.len)
-		errorf("%s", err.buf);
+	print_errors(&err);
 out:
 	transport_close(t);
 	free(idx);

@@ -164,6 +164,9 @@ check_eq "download: ok" 0 "$(field rc "$DRV")"
 check "upload then download: identical bytes" cmp "$T/up.bin" "$T/down.bin"
 check_eq "upload: remote file mode 0644" 644 \
 	"$(stat -c %a "$CLUSTER_DIR/nodes/n1/data/up.bin")"
+drv "up	n1	$T/up.bin	data/rel.bin"
+check "upload: a relative path lands in the node's dir" cmp "$T/up.bin" \
+	"$CLUSTER_DIR/nodes/n1/data/rel.bin"
 drv "down	n1	$T/does-not-exist	$T/x.bin"
 check_contains "download of a missing file: error naming the node" "n1: " \
 	"$(field rc "$DRV") $(field msg "$DRV")"

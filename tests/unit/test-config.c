@@ -143,6 +143,16 @@ TEST(config_wrong_types_name_the_key)
 	CHECK_CONTAINS(err.buf, "'ssh.agent': expected true or false");
 	config_release(&c);
 	sb_reset(&err);
+	CHECK_EQ_INT(load(&c, "{\"ssh\":{\"agent\":false}}", &err),
+		     -NS_ECONFIG);
+	CHECK_CONTAINS(err.buf, "t.json: 'ssh': no way to authenticate");
+	config_release(&c);
+	sb_reset(&err);
+	CHECK_EQ_INT(load(&c, "{\"ssh\":{\"agent\":true,\"key\":\"/k\"}}",
+			  &err), 0);
+	CHECK(c.ssh.agent);
+	config_release(&c);
+	sb_reset(&err);
 	CHECK_EQ_INT(load(&c, "{\"db\":[]}", &err), -NS_ECONFIG);
 	CHECK_CONTAINS(err.buf, "'db': expected an object");
 	config_release(&c);
