@@ -210,24 +210,63 @@ static int drive(struct drv *d, struct nemesis_set *s)
 	return rc;
 }
 
-static void print_bench(const struct drv *d)
+static void print_stats(const char *what, const double *lat, size_t n)
 {
-	double *v = xcalloc(d->nlat + 1, sizeof(*v));
+	double *v = xcalloc(n + 1, sizeof(*v));
 	double med;
 
-	if (!d->nlat) {
-		printf("nemesis latency: no fault applied\n");
+	if (!n) {
+		printf("%s: nothing measured\n", what);
 		free(v);
 		return;
 	}
-	memcpy(v, d->lat, d->nlat * sizeof(*v));
-	qsort(v, d->nlat, sizeof(*v), cmp_double);
-	med = d->nlat % 2 ? v[d->nlat / 2] :
-		(v[d->nlat / 2 - 1] + v[d->nlat / 2]) / 2;
-	printf("nemesis latency (schedule -> in force on all targets): "
-	       "%zu faults, median %.1f ms, max %.1f ms\n", d->nlat, med,
-	       v[d->nlat - 1]);
+	memcpy(v, lat, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_double);
+	med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	printf("%s: %zu, median %.1f ms, max %.1f ms\n", what, n, med,
+	       v[n - 1]);
 	free(v);
+}
+
+/*
+ * The floor under any fault's latency: one remote command (`true`) on
+ * every node at once, over the same persistent connections.
+ */
+static void bench_floor(struct transport *t, int rounds)
+{
+	size_t n = transport_nnodes(t), i;
+	size_t *idx = xcalloc(n + 1, sizeof(*idx));
+	struct transport_result *res = xcalloc(n + 1, sizeof(*res));
+	int *rcs = xcalloc(n + 1, sizeof(*rcs)), r;
+	double *lat = xcalloc((size_t)rounds + 1, sizeof(*lat));
+	const char *const argv[] = { "true", NULL };
+	struct sb err = SB_INIT;
+
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	for (r = 0; r < rounds; r++) {
+		double t0 = now_s();
+
+		for (i = 0; i < n; i++)
+			transport_result_init(&res[i]);
+		transport_exec_many(t, idx, n, argv, 10000, res, rcs, &err);
+		lat[r] = (now_s() - t0) * 1000;
+		for (i = 0; i < n; i++)
+			transport_result_release(&res[i]);
+	}
+	print_stats("remote command floor ('true' on every node at once)",
+		    lat, (size_t)rounds);
+	sb_release(&err);
+	free(idx);
+	free(res);
+	free(rcs);
+	free(lat);
+}
+
+static void print_bench(const struct drv *d)
+{
+	print_stats("nemesis latency (schedule -> in force on all targets)",
+		    d->lat, d->nlat);
 }
 
 int cmd_nemesis(int argc, char **argv)
@@ -382,8 +421,10 @@ int cmd_nemesis(int argc, char **argv)
 		errorf("%s", err.buf);
 		status = NS_EXIT_HARNESS;
 	}
-	if (d.bench)
+	if (d.bench) {
+		bench_floor(t, d.count);
 		print_bench(&d);
+	}
 	goto out;
 bad:
 	errorf("nemesis: bad value '%s'", optarg);

@@ -29,8 +29,10 @@
  * run's lease file on that node is older than deadman_s seconds.  The
  * controller renews every lease with nemesis_renew() (a `touch`), at least
  * every deadman_s / 3 seconds while faults are in force; nemesis_stop()
- * disarms the switch.  A fault therefore never outlives the controller by
- * more than deadman_s (+1) seconds, whatever happened to it.
+ * disarms the switch.  The switch checks once a second and compares whole
+ * seconds, so a fault never outlives the controller's last renewal by more
+ * than deadman_s + 2 seconds (plus the time its undo takes), whatever
+ * happened to the controller.
  *
  * Safety.  iptables rules go into one chain per fault (NS-<fault id>)
  * jumped to from INPUT; the chain starts with a RETURN for the controller's
