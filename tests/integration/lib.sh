@@ -32,6 +32,11 @@
 #   node_ssh nK CMD...      runs CMD on nK over ssh with the cluster's key
 #                           and known_hosts (OpenSSH client, strict host
 #                           key checking); CMD words are joined by ssh
+#   nap SECS                sleeps without starting a process (polling
+#                           loops must not steal the CPU they wait for)
+#   wait_line FILE REGEX PID [SECS]  polls (every 10 ms, no process
+#                           started) until a line of FILE matches REGEX;
+#                           1 if PID exits first or after SECS (20)
 #   at_exit CMD...          registers cleanup (e.g. healing a fault); run
 #                           in reverse order on EXIT/INT/TERM, before the
 #                           clusters are torn down, even after a failure
@@ -108,6 +113,23 @@ ns__cleanup() {
 trap ns__cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
+
+exec {NS__NAP_FD}<> <(:)
+nap() { read -r -t "$1" -u "$NS__NAP_FD"; }
+
+wait_line() {
+	local f=$1 re=$2 pid=$3 end=$((SECONDS + ${4:-20})) line
+	while :; do
+		if [ -r "$f" ]; then
+			while IFS= read -r line; do
+				[[ $line =~ $re ]] && return 0
+			done <"$f"
+		fi
+		kill -0 "$pid" 2>/dev/null || return 1
+		[ $SECONDS -lt $end ] || return 1
+		nap 0.01
+	done
+}
 
 cluster_up() {
 	local n=$1 out
