@@ -522,3 +522,162 @@ TEST(checker_valmap_matches_linear_search)
 	checker__valmap_release(&m);
 	hist_release(&h);
 }
+
+/*
+ * Property test: random small concurrent set histories (3 keys' worth of
+ * elements in one set, overlapping reads) against a brute force over all
+ * read triples, sharing no code with the checker.
+ */
+struct pt_read {
+	size_t inv, cmp;
+	int has[8];
+	int final;
+};
+
+static uint64_t pt_rng = 0x853c49e6748fea9bULL;
+
+static unsigned pt_rnd(unsigned n)
+{
+	pt_rng ^= pt_rng << 13;
+	pt_rng ^= pt_rng >> 7;
+	pt_rng ^= pt_rng << 17;
+	return (unsigned)(pt_rng % n);
+}
+
+TEST_T(set_revived_and_lost_match_brute_force, 20)
+{
+	int iter, total_rev = 0, total_lost = 0;
+
+	for (iter = 0; iter < 3000; iter++) {
+		struct history h;
+		struct verdict v;
+		struct pt_read rd[12];
+		size_t add_inv[8], add_cmp[8], nrd = 0, i, j, k;
+		int add_ok[8], want_rev[8], want_lost[8], pending[4];
+		int nel = 1 + (int)pt_rnd(6), e, nops = 0;
+		int got_rev = 0, got_lost = 0, n_rev = 0, n_lost = 0;
+		char *js;
+
+		hist_init(&h);
+		memset(pending, -1, sizeof(pending));
+		memset(want_rev, 0, sizeof(want_rev));
+		memset(want_lost, 0, sizeof(want_lost));
+		/* Adds first, sequential. */
+		for (e = 0; e < nel; e++) {
+			add_ok[e] = pt_rnd(4) != 0;
+			add_inv[e] = hb_inv(&h, 0, "add", hb_int(e), h.n);
+			add_cmp[e] = hb_done(&h, add_inv[e],
+					     add_ok[e] ? HIST_OK : HIST_INFO,
+					     hb_int(e), h.n);
+		}
+		/* Up to 4 readers with overlapping reads. */
+		while (nops < 16) {
+			unsigned p = pt_rnd(4);
+
+			if (pending[p] < 0) {
+				if (nrd >= 11)
+					break;
+				rd[nrd].inv = hb_inv(&h, 1 + p, "read",
+						     hb_nil(), h.n);
+				rd[nrd].final = 0;
+				pending[p] = (int)nrd++;
+			} else {
+				struct pt_read *r = &rd[pending[p]];
+				struct hist_value l = { .kind = HV_LIST };
+				size_t n = 0;
+
+				l.u.off = hist_alloc_vals(&h, 8);
+				for (e = 0; e < nel; e++) {
+					r->has[e] = pt_rnd(3) != 0;
+					if (r->has[e])
+						h.vals[l.u.off + n++] =
+							hb_int(e);
+				}
+				l.n = (uint32_t)n;
+				r->cmp = hb_done(&h, r->inv, HIST_OK, l, h.n);
+				pending[p] = -1;
+			}
+			nops++;
+		}
+		for (i = 0; i < 4; i++)
+			if (pending[i] >= 0) {
+				struct pt_read *r = &rd[pending[i]];
+				struct hist_value l = { .kind = HV_LIST };
+
+				r->cmp = hb_done(&h, r->inv, HIST_OK, l, h.n);
+				memset(r->has, 0, sizeof(r->has));
+			}
+		/* One final read. */
+		{
+			struct pt_read *r = &rd[nrd];
+			struct hist_value l = { .kind = HV_LIST };
+			size_t n = 0;
+
+			l.u.off = hist_alloc_vals(&h, 8);
+			for (e = 0; e < nel; e++) {
+				r->has[e] = pt_rnd(4) != 0;
+				if (r->has[e])
+					h.vals[l.u.off + n++] = hb_int(e);
+			}
+			l.n = (uint32_t)n;
+			r->inv = hb_inv(&h, 9, "read", hb_nil(), h.n);
+			r->cmp = hb_done(&h, r->inv, HIST_OK, l, h.n);
+			r->final = 1;
+			hb_final(&h, r->inv);
+			nrd++;
+		}
+		/* Brute force. */
+		for (e = 0; e < nel; e++) {
+			size_t known = add_ok[e] ? add_cmp[e] : SIZE_MAX;
+
+			for (i = 0; i < nrd; i++)
+				for (j = 0; j < nrd; j++)
+					for (k = 0; k < nrd; k++)
+						if (rd[i].has[e] &&
+						    !rd[j].has[e] &&
+						    rd[k].has[e] &&
+						    rd[j].inv > rd[i].cmp &&
+						    rd[k].inv > rd[j].cmp)
+							want_rev[e] = 1;
+			for (i = 0; i < nrd; i++)
+				if (rd[i].has[e] && rd[i].cmp < known)
+					known = rd[i].cmp;
+			want_lost[e] = !rd[nrd - 1].has[e] &&
+				       known < rd[nrd - 1].inv;
+			n_rev += want_rev[e];
+			n_lost += want_lost[e];
+		}
+		js = hb_check(&h, "set", NULL, &v);
+		for (i = 0; i < v.n; i++) {
+			const struct anomaly *a = &v.anomalies[i];
+			json_t *el = json_object_get(a->detail, "element");
+
+			e = (int)json_integer_value(el);
+			if (!strcmp(a->kind, "revived")) {
+				if (!want_rev[e])
+					test_fail_(__FILE__, __LINE__, "iter %d: "
+						   "%d not revived: %s", iter,
+						   e, a->text);
+				got_rev++;
+			} else if (!strcmp(a->kind, "lost")) {
+				if (!want_lost[e])
+					test_fail_(__FILE__, __LINE__, "iter %d: "
+						   "%d not lost: %s", iter, e,
+						   a->text);
+				got_lost++;
+			}
+		}
+		if (got_rev != n_rev || got_lost != n_lost)
+			test_fail_(__FILE__, __LINE__, "iter %d: revived %d/%d "
+				   "lost %d/%d", iter, got_rev, n_rev, got_lost,
+				   n_lost);
+		total_rev += n_rev;
+		total_lost += n_lost;
+		free(js);
+		verdict_release(&v);
+		hist_release(&h);
+	}
+	/* The generator must exercise both kinds, often. */
+	CHECK(total_rev > 300);
+	CHECK(total_lost > 300);
+}

@@ -211,3 +211,132 @@ TEST(stale_distribution_percentiles)
 	verdict_release(&v);
 	hist_release(&h);
 }
+
+/*
+ * Property test: random small concurrent register histories (unique
+ * written values, reads of any written value or nil) against a brute
+ * force of the definition in value order: the value's write w; the first
+ * write acknowledged before the read began, in acknowledgement order,
+ * invoked after w was acknowledged; versions behind = acknowledged
+ * writes from that one on.
+ */
+static uint64_t st_rng = 0x2545f4914f6cdd1dULL;
+
+static unsigned st_rnd(unsigned n)
+{
+	st_rng ^= st_rng << 13;
+	st_rng ^= st_rng >> 7;
+	st_rng ^= st_rng << 17;
+	return (unsigned)(st_rng % n);
+}
+
+TEST_T(stale_matches_brute_force, 20)
+{
+	int iter, total_stale = 0;
+
+	for (iter = 0; iter < 3000; iter++) {
+		struct history h;
+		struct verdict v;
+		struct checker_opts o;
+		size_t winv[16], wcmp[16], rinv[16];
+		int wval[16], rval[16], nw = 0, nr = 0, pend[4], ptype[4];
+		int want = 0, steps, i, j;
+		long long want_ver = 0;
+		char *js;
+
+		memset(&o, 0, sizeof(o));
+		o.stale_ms = 1e12;	/* count only: check the stats */
+		hist_init(&h);
+		memset(pend, -1, sizeof(pend));
+		for (steps = 0; steps < 20; steps++) {
+			unsigned p = st_rnd(4);
+
+			if (pend[p] < 0) {
+				if (st_rnd(2) && nw < 15) {
+					wval[nw] = nw + 1;
+					winv[nw] = hb_inv(&h, p, "write",
+							  hb_int(wval[nw]),
+							  h.n);
+					wcmp[nw] = SIZE_MAX;
+					pend[p] = nw++;
+					ptype[p] = 1;
+				} else if (nr < 15) {
+					rinv[nr] = hb_inv(&h, p, "read",
+							  hb_nil(), h.n);
+					pend[p] = nr++;
+					ptype[p] = 0;
+				}
+				continue;
+			}
+			if (ptype[p]) {
+				wcmp[pend[p]] = hb_done(&h, winv[pend[p]],
+							HIST_OK,
+							hb_int(wval[pend[p]]),
+							h.n);
+			} else {
+				/* Any value written so far, or nil. */
+				int x = (int)st_rnd((unsigned)nw + 1);
+
+				rval[pend[p]] = x;	/* 0 = nil */
+				hb_done(&h, rinv[pend[p]], HIST_OK,
+					x ? hb_int(x) : hb_nil(), h.n);
+			}
+			pend[p] = -1;
+		}
+		for (i = 0; i < 4; i++)
+			if (pend[i] >= 0 && !ptype[i]) {
+				rval[pend[i]] = 0;
+				hb_done(&h, rinv[pend[i]], HIST_INFO, hb_nil(),
+					h.n);
+			}
+		/* Brute force per ok read. */
+		for (i = 0; i < nr; i++) {
+			size_t vc, best = SIZE_MAX;
+			int first = -1, behind = 0;
+
+			if (h.ev[h.ev[rinv[i]].pair].type != HIST_OK)
+				continue;
+			vc = rval[i] ? wcmp[rval[i] - 1] : 0;
+			if (rval[i] && (vc == SIZE_MAX || vc > rinv[i]))
+				continue;	/* not acknowledged before */
+			/* first acked-before-read write, by ack order,
+			 * invoked after vc */
+			for (j = 0; j < nw; j++)
+				if (wcmp[j] < rinv[i] &&
+				    (!rval[i] || winv[j] > vc) &&
+				    wcmp[j] < best) {
+					best = wcmp[j];
+					first = j;
+				}
+			if (first < 0)
+				continue;
+			for (j = 0; j < nw; j++)
+				behind += wcmp[j] < rinv[i] &&
+					  wcmp[j] >= wcmp[first];
+			want++;
+			want_ver += behind;
+		}
+		js = hb_check(&h, "stale", &o, &v);
+		if (hb_stat(&v, "stale_reads") != want)
+			test_fail_(__FILE__, __LINE__, "iter %d: %lld stale, "
+				   "want %d", iter, hb_stat(&v, "stale_reads"),
+				   want);
+		if (want) {
+			json_t *d = json_object_get(v.stats,
+						    "stale_versions_behind");
+			double mean = json_number_value(
+				json_object_get(d, "mean"));
+
+			if (mean * want < (double)want_ver - 1e-6 ||
+			    mean * want > (double)want_ver + 1e-6)
+				test_fail_(__FILE__, __LINE__, "iter %d: "
+					   "versions behind %f, want %lld",
+					   iter, mean * want, want_ver);
+		}
+		total_stale += want;
+		free(js);
+		verdict_release(&v);
+		hist_release(&h);
+	}
+	CHECK(total_stale > 1000);
+}
