@@ -59,15 +59,13 @@
 
 struct val {
 	int64_t w_inv;		/* invoke position of its write */
-	int64_t rank;		/* index in its key's acked writes, or -1 */
+	int32_t rank;		/* index in its key's acked writes, or -1 */
 	uint32_t nwrites;
 };
 
 struct aw {			/* an acknowledged write */
 	int64_t inv, cmp;	/* positions */
-	int64_t ack_time;
 	int64_t ver;
-	uint32_t key;		/* key index */
 };
 
 struct key {
@@ -92,7 +90,7 @@ struct stalechk {
 	struct aw *aw;		/* acked writes, grouped by key */
 	size_t naw, aw_alloc;
 	uint32_t *nn;		/* per acked write: first newer (index) */
-	struct aw *sorted;	/* per key: acked so far, by version */
+	uint32_t *sorted;	/* per key: acked so far (ranks), by version */
 	int64_t *lag_ns, *lag_ver;	/* per checked read */
 	size_t nread, nreads_max;
 	size_t stale, anomalies, unexplained, ambiguous, by_version;
@@ -144,19 +142,38 @@ static uint32_t key_index(struct stalechk *c, uint32_t key)
 	return k;
 }
 
-/* Pass 1: values, acked writes in ack order, grouped per key. */
+static int64_t ack_time(const struct stalechk *c, const struct aw *a)
+{
+	return c->h->ev[a->cmp].time;
+}
+
+/* The write an ok completion at i acknowledges, or NULL. */
+static const struct hist_event *acked_write(const struct stalechk *c,
+					    const struct hist_event *e)
+{
+	const struct hist_event *inv;
+
+	if (e->type != HIST_OK || e->pair < 0 || !hist_is_client(e))
+		return NULL;
+	inv = &c->h->ev[e->pair];
+	return written(c, inv) ? inv : NULL;
+}
+
+/*
+ * Pass 1: values, and acknowledged writes per key (counted, then placed
+ * in acknowledgement order by a second pass: no copy of the array).
+ */
 static void collect(struct stalechk *c)
 {
 	const struct history *h = c->h;
-	struct aw *g;
 	size_t i, off = 0, *fill;
 
 	for (i = 0; i < h->n; i++) {
 		const struct hist_event *e = &h->ev[i], *inv, *cp;
 		const struct hist_value *w;
-		struct aw *a;
 		uint32_t id, k;
 		int added;
+		int64_t ver;
 
 		if (!hist_is_client(e))
 			continue;
@@ -181,35 +198,34 @@ static void collect(struct stalechk *c)
 			c->vals[id].w_inv = (int64_t)i;
 			continue;
 		}
-		if (e->type != HIST_OK || e->pair < 0)
-			continue;
-		inv = &h->ev[e->pair];
-		if (!written(c, inv))
+		if (!(inv = acked_write(c, e)))
 			continue;
 		k = key_index(c, ev_key(inv));
-		ALLOC_GROW(c->aw, c->naw + 1, c->aw_alloc);
-		a = &c->aw[c->naw++];
-		a->inv = e->pair;
-		a->cmp = (int64_t)i;
-		a->ack_time = e->time;
-		a->key = k;
-		if (!op_version(inv, e, &a->ver))
+		if (!op_version(inv, e, &ver))
 			c->keys[k].versioned = 0;
 		c->keys[k].nacked++;
+		c->naw++;
 	}
-	/* Group by key, stable (ack order within a key). */
 	fill = xmalloc((c->km.n ? c->km.n : 1) * sizeof(*fill));
 	for (i = 0; i < c->km.n; i++) {
 		c->keys[i].off = off;
 		fill[i] = off;
 		off += c->keys[i].nacked;
 	}
-	g = xmalloc((c->naw ? c->naw : 1) * sizeof(*g));
-	for (i = 0; i < c->naw; i++)
-		g[fill[c->aw[i].key]++] = c->aw[i];
-	free(c->aw);
+	c->aw = xmalloc((c->naw ? c->naw : 1) * sizeof(*c->aw));
+	for (i = 0; i < h->n; i++) {
+		const struct hist_event *e = &h->ev[i], *inv;
+		struct aw *a;
+
+		if (!(inv = acked_write(c, e)))
+			continue;
+		a = &c->aw[fill[checker__keymap_get(&c->km, ev_key(inv))]++];
+		a->inv = e->pair;
+		a->cmp = (int64_t)i;
+		a->ver = 0;
+		op_version(inv, e, &a->ver);
+	}
 	free(fill);
-	c->aw = g;
 	/* Ranks, and the first newer write of each (two pointers). */
 	c->nn = xmalloc((c->naw ? c->naw : 1) * sizeof(*c->nn));
 	for (i = 0; i < c->km.n; i++) {
@@ -224,39 +240,44 @@ static void collect(struct stalechk *c)
 							  &h->ev[a->inv]));
 
 			if (id != NONE)
-				c->vals[id].rank = (int64_t)r;
+				c->vals[id].rank = (int32_t)r;
 			if (j < r + 1)
 				j = r + 1;
 			while (j < k->nacked && c->aw[k->off + j].inv < a->cmp)
 				j++;
 			c->nn[k->off + r] = (uint32_t)j;
 		}
+		if (k->versioned && k->nacked && !c->sorted)
+			c->sorted = xmalloc(c->naw * sizeof(*c->sorted));
 	}
-	c->sorted = xmalloc((c->naw ? c->naw : 1) * sizeof(*c->sorted));
 }
 
-/* Insert acked write a into its key's by-version prefix. */
-static void sorted_insert(struct stalechk *c, struct key *k,
-			  const struct aw *a)
+/* Insert the key's next acked write into its by-version prefix. */
+static void sorted_insert(struct stalechk *c, struct key *k)
 {
-	struct aw *s = c->sorted + k->off;
+	uint32_t *s = c->sorted + k->off;
+	const struct aw *w = c->aw + k->off;
+	int64_t ver = w[k->seen].ver;
 	size_t n = k->seen, p = n;
 
-	while (p > 0 && s[p - 1].ver > a->ver)
+	while (p > 0 && w[s[p - 1]].ver > ver)
 		p--;
 	memmove(s + p + 1, s + p, (n - p) * sizeof(*s));
-	s[p] = *a;
+	s[p] = (uint32_t)n;
 }
 
-/* First index in s[0..n) with version > ver. */
-static size_t upper_bound(const struct aw *s, size_t n, int64_t ver)
+/* First index in the key's by-version prefix with version > ver. */
+static size_t upper_bound(const struct stalechk *c, const struct key *k,
+			  int64_t ver)
 {
-	size_t lo = 0, hi = n;
+	const uint32_t *s = c->sorted + k->off;
+	const struct aw *w = c->aw + k->off;
+	size_t lo = 0, hi = k->seen;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (s[mid].ver > ver)
+		if (w[s[mid]].ver > ver)
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -305,7 +326,7 @@ static void report(struct stalechk *c, size_t rinv, const struct aw *sup,
 		"and %.3f ms behind: %s was acknowledged at %.3f s, before "
 		"the read began (during %s)", key.buf,
 		checker__secs(e->time), who.buf, got.buf, behind,
-		(double)lag / 1e6, newer.buf, checker__secs(sup->ack_time),
+		(double)lag / 1e6, newer.buf, checker__secs(ack_time(c, sup)),
 		fault.buf);
 	a->detail = json_pack("{s:I, s:f, s:s, s:o, s:o}",
 		"versions_behind", (json_int_t)behind,
@@ -335,13 +356,12 @@ static void judge(struct stalechk *c, size_t rinv,
 
 	c->reads_total++;
 	if (k && k->versioned && k->seen && op_version(e, cp, &rver)) {
-		const struct aw *s = c->sorted + k->off;
-		size_t p = upper_bound(s, k->seen, rver);
+		size_t p = upper_bound(c, k, rver);
 
 		byver = 1;
 		c->by_version++;
 		if (p < k->seen) {
-			sup = &s[p];
+			sup = &c->aw[k->off + c->sorted[k->off + p]];
 			behind = (int64_t)(k->seen - p);
 		}
 	} else {
@@ -366,7 +386,7 @@ static void judge(struct stalechk *c, size_t rinv,
 		}
 	}
 	if (sup) {
-		lag = e->time - sup->ack_time;
+		lag = e->time - ack_time(c, sup);
 		if (lag < 0)
 			lag = 0;
 		c->stale++;
@@ -496,10 +516,9 @@ static int stale_check(const struct history *h, const struct checker_opts *o,
 		    written(&c, &h->ev[e->pair])) {
 			struct key *k = &c.keys[checker__keymap_get(
 				&c.km, ev_key(&h->ev[e->pair]))];
-			const struct aw *a = &c.aw[k->off + k->seen];
 
 			if (k->versioned)
-				sorted_insert(&c, k, a);
+				sorted_insert(&c, k);
 			k->seen++;
 			continue;
 		}
