@@ -456,17 +456,17 @@ static int session_check(const struct history *h,
 			continue;
 		inv = (size_t)cp->pair;
 		e = &h->ev[inv];
-		if (e->f == c.f_read) {
-			checker__pairmap_put(&sessions, (uint64_t)e->session,
-					     0, NULL);
+		if (e->f == c.f_read)
 			on_read(&c, inv, cp);
-		} else if (written(&c, e)) {
-			checker__pairmap_put(&sessions, (uint64_t)e->session,
-					     0, NULL);
+		else if (written(&c, e))
 			on_write(&c, inv, cp);
-		}
 	}
 	fill_stats(&c);
+	/* Distinct sessions, from the (session, key) states. */
+	for (i = 0; i < c.sm.nslots; i++)
+		if (c.sm.slots[i].id1)
+			checker__pairmap_put(&sessions, c.sm.slots[i].a, 0,
+					     NULL);
 	json_object_set_new(v->stats, "sessions",
 			    json_integer((json_int_t)sessions.n));
 

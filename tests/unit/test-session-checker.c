@@ -216,6 +216,8 @@ TEST(session_control_replica_lag_without_violation)
 	CHECK_EQ_INT(v.kind, VERDICT_VALID);
 	CHECK_EQ_INT(v.anomaly_count, 0);
 	CHECK(strstr(j, "\"read-your-writes\":{\"checked\":5"));
+	CHECK_EQ_INT(hb_stat(&v, "sessions"), 2);
+	CHECK_EQ_INT(hb_stat(&v, "session_keys"), 2);
 	free(j);
 	verdict_release(&v);
 	/* The same history is stale, and the stale checker says so. */
