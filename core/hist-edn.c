@@ -94,8 +94,13 @@ int hist__edn_skip(struct hist__edn *r)
 			struct hist_value discard;
 			int rc;
 
+			if (r->depth >= MAX_DEPTH)
+				return failf(r, "values nested more than %d "
+					     "deep", MAX_DEPTH);
 			r->p += 2;
+			r->depth++;	/* #_ #_ #_ ... nests too */
 			rc = hist__edn_value(r, &discard);
+			r->depth--;
 			if (rc < 0)
 				return rc;
 		} else {

@@ -222,6 +222,15 @@ TEST(hist_edn_deep_nesting_is_an_error)
 	for (i = 0; i < 100000; i++)
 		sb_addc(&t, '[');
 	bad(t.buf, "nested more than");
+	/* discarded forms nest as deeply */
+	sb_reset(&t);
+	sb_adds(&t, "{:process 0 :type :invoke :f :r :value ");
+	for (i = 0; i < 100000; i++)
+		sb_adds(&t, "#_");
+	for (i = 0; i < 100001; i++)
+		sb_adds(&t, "1 ");
+	sb_adds(&t, "}\n");
+	bad(t.buf, "nested more than");
 	sb_release(&t);
 }
 
