@@ -11,8 +11,9 @@
  * processes, a third of them timing out (info), checked one after the
  * other.  Each case runs in its own child process so the peak RSS printed
  * is that case's alone.  Time is the checker's (history building is not
- * counted); every case has a 120 s budget and prints "unknown" if it hits
- * it.
+ * counted): wall time, and CPU time of all threads (the machine may be
+ * shared); every case has a 120 s budget and prints "unknown" if it hits
+ * it (or the default 1 GiB memory budget).
  *
  *   build/bench-lin            every case
  *   build/bench-lin FILTER     cases whose name contains FILTER
@@ -27,11 +28,11 @@
 #include "checkers/checker.h"
 #include "tests/unit/lin-gen.h"
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -58,7 +59,7 @@ static int run_case(const struct bcase *c)
 	const struct checker_type *t = checker_find("linearizable");
 	struct checker_opts o;
 	struct sb err = SB_INIT;
-	double total = 0, worst = 0;
+	double total = 0, worst = 0, cpu = 0;
 	size_t r, k, nops = 0;
 	const char *verdict = "valid";
 	char key[32];
@@ -69,7 +70,7 @@ static int run_case(const struct bcase *c)
 	for (r = 0; r < c->repeat; r++) {
 		struct history h;
 		struct verdict v;
-		double t0, dt;
+		double t0, dt, c0;
 
 		hist_init(&h);
 		for (k = 0; k < c->keys; k++) {
@@ -85,12 +86,14 @@ static int run_case(const struct bcase *c)
 			nops += lg_gen(&h, &g, NULL);
 		}
 		verdict_init(&v, "linearizable");
-		t0 = now();
+		t0 = clock_s(CLOCK_MONOTONIC);
+		c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 		if (checker_check(t, &h, &o, &v, &err)) {
 			printf("%-34s error: %s\n", c->name, err.buf);
 			return 1;
 		}
-		dt = now() - t0;
+		dt = clock_s(CLOCK_MONOTONIC) - t0;
+		cpu += clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		total += dt;
 		if (dt > worst)
 			worst = dt;
@@ -102,15 +105,16 @@ static int run_case(const struct bcase *c)
 		hist_release(&h);
 	}
 	if (c->repeat > 1)
-		printf("%-34s %9zu ops %10.0f ops/s %9.3f ms/history "
-		       "(worst %.3f) %7ld MB  %s  %llu configs\n", c->name,
-		       nops, (double)nops / total, total * 1e3 / c->repeat,
-		       worst * 1e3, peak_rss_kb() / 1024, verdict,
+		printf("%-36s %8zu ops %9.0f ops/s %8.3f ms/history "
+		       "(worst %.3f, cpu %.3f) %5ld MB RSS  %s  %llu configs\n",
+		       c->name, nops, (double)nops / total,
+		       total * 1e3 / c->repeat, worst * 1e3,
+		       cpu * 1e3 / c->repeat, peak_rss_kb() / 1024, verdict,
 		       (unsigned long long)configs);
 	else
-		printf("%-34s %9zu ops %10.0f ops/s %9.3f s %17s %7ld MB  "
-		       "%s  %llu configs\n", c->name, nops,
-		       (double)nops / total, total, "", peak_rss_kb() / 1024,
+		printf("%-36s %8zu ops %9.0f ops/s %8.3f s (cpu %.3f s) "
+		       "%5ld MB RSS  %s  %llu configs\n", c->name, nops,
+		       (double)nops / total, total, cpu, peak_rss_kb() / 1024,
 		       verdict, (unsigned long long)configs);
 	sb_release(&err);
 	return strcmp(verdict, "valid") != 0;
