@@ -489,6 +489,125 @@ static void describe_op(const struct ctx *c, const struct group *g,
 			(unsigned long long)h->ev[o->ret].index);
 }
 
+/*
+ * The states the register can hold when op x could take effect, after
+ * the prefix that left state st: every order of the ops in win (those
+ * that may still go before x) that respects real time, up to the point
+ * where all of them that completed before x was invoked are placed.  An
+ * exhaustive search over subsets of the window, memoised; returns 0
+ * (caller over-approximates) for windows over 64 ops or over EX_BUDGET
+ * configurations.
+ */
+#define EX_BUDGET 200000
+
+struct ex {
+	const struct lin_op *ops;
+	const size_t *win;
+	size_t nwin, used, slots;
+	uint64_t must, *pred, *seen_m;
+	uint32_t *seen_s;
+	uint8_t *reach;
+	int overflow;
+};
+
+static int ex_insert(struct ex *e, uint64_t m, uint32_t st)
+{
+	size_t i;
+
+	if ((e->used + 1) * 2 > e->slots) {
+		size_t ns = e->slots * 2, j, k;
+		uint64_t *nm = xcalloc(ns, sizeof(*nm));
+		uint32_t *nss = xcalloc(ns, sizeof(*nss));
+
+		for (j = 0; j < e->slots; j++) {
+			if (!e->seen_s[j])
+				continue;
+			k = (size_t)((e->seen_m[j] * 0x9e3779b97f4a7c15ULL) ^
+				     ((e->seen_s[j] - 1) * 0x85ebca6bU)) &
+			    (ns - 1);
+			while (nss[k])
+				k = (k + 1) & (ns - 1);
+			nm[k] = e->seen_m[j];
+			nss[k] = e->seen_s[j];
+		}
+		free(e->seen_m);
+		free(e->seen_s);
+		e->seen_m = nm;
+		e->seen_s = nss;
+		e->slots = ns;
+	}
+	i = (size_t)((m * 0x9e3779b97f4a7c15ULL) ^ (st * 0x85ebca6bU)) &
+	    (e->slots - 1);
+	while (e->seen_s[i]) {
+		if (e->seen_m[i] == m && e->seen_s[i] == st + 1)
+			return 0;
+		i = (i + 1) & (e->slots - 1);
+	}
+	if (++e->used > EX_BUDGET) {
+		e->overflow = 1;
+		return 0;
+	}
+	e->seen_m[i] = m;
+	e->seen_s[i] = st + 1;
+	return 1;
+}
+
+static void ex_dfs(struct ex *e, uint64_t m, uint32_t st)
+{
+	size_t i;
+
+	if (e->overflow || !ex_insert(e, m, st))
+		return;
+	if ((m & e->must) == e->must)
+		e->reach[st] = 1;
+	for (i = 0; i < e->nwin; i++) {
+		uint32_t ns;
+
+		if ((m >> i & 1) || (e->pred[i] & ~m) ||
+		    !checker__lin_step(&e->ops[e->win[i]], st, &ns))
+			continue;
+		ex_dfs(e, m | (uint64_t)1 << i, ns);
+	}
+}
+
+static int exact_states(const struct group *g, const size_t *win,
+			size_t nwin, size_t x, uint32_t st, uint8_t *reach)
+{
+	struct ex e;
+	size_t i, j;
+
+	if (nwin > 64)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	e.ops = g->ops;
+	e.win = win;
+	e.nwin = nwin;
+	e.reach = reach;
+	e.pred = xcalloc(nwin ? nwin : 1, sizeof(*e.pred));
+	e.slots = 64;
+	e.seen_m = xcalloc(e.slots, sizeof(*e.seen_m));
+	e.seen_s = xcalloc(e.slots, sizeof(*e.seen_s));
+	for (i = 0; i < nwin; i++) {
+		const struct lin_op *o = &g->ops[win[i]];
+
+		if (o->ret != LIN_NO_RET && o->ret < g->ops[x].inv)
+			e.must |= (uint64_t)1 << i;
+		for (j = 0; j < nwin; j++) {
+			const struct lin_op *q = &g->ops[win[j]];
+
+			if (j != i && q->ret != LIN_NO_RET && q->ret < o->inv)
+				e.pred[i] |= (uint64_t)1 << j;
+		}
+	}
+	ex_dfs(&e, 0, st);
+	free(e.pred);
+	free(e.seen_m);
+	free(e.seen_s);
+	if (e.overflow)
+		memset(reach, 0, g->vt.n);
+	return !e.overflow;
+}
+
 static void report_group(struct ctx *c, struct group *g, struct verdict *v)
 {
 	const struct lin_result *r = &g->res;
@@ -500,7 +619,7 @@ static void report_group(struct ctx *c, struct group *g, struct verdict *v)
 	struct sb text = SB_INIT, states = SB_INIT;
 	json_t *detail = json_object(), *arr, *sarr;
 	long last_set = -1;
-	int changed, blocked_alone = 0;
+	int changed, blocked_alone = 0, exact;
 	size_t cut, nreach = 0;
 	uint32_t st;
 	struct anomaly *a;
@@ -513,10 +632,10 @@ static void report_group(struct ctx *c, struct group *g, struct verdict *v)
 			x = i;
 	/* The state it could see: cut the prefix at its first ok op that
 	   may also go after x (not completed before x was invoked), replay
-	   the model up to there, then apply any of the ops that could still
-	   go before x (an over-approximation: each may apply more than
-	   once).  Indeterminate ops before the cut stay where the search
-	   put them. */
+	   the model up to there, then every order of the ops that could
+	   still go before x (exact_states; when the window is too large, an
+	   over-approximation: any of them, each any number of times).
+	   Indeterminate ops before the cut stay where the search put them. */
 	for (cut = 0; cut < r->best_len; cut++) {
 		const struct lin_op *o = &g->ops[r->best[cut]];
 
@@ -531,8 +650,10 @@ static void report_group(struct ctx *c, struct group *g, struct verdict *v)
 	for (i = 0; i < g->nops; i++)
 		if (!lin[i] && i != x && g->ops[i].inv < g->ops[x].ret)
 			win[nwin++] = i;
-	reach[st] = 1;
-	do {
+	exact = exact_states(g, win, nwin, x, st, reach);
+	if (!exact)
+		reach[st] = 1;
+	while (!exact) {
 		changed = 0;
 		for (i = 0; i < nwin; i++) {
 			size_t s;
@@ -549,7 +670,9 @@ static void report_group(struct ctx *c, struct group *g, struct verdict *v)
 				}
 			}
 		}
-	} while (changed);
+		if (!changed)
+			break;
+	}
 	for (i = 0; i < g->vt.n; i++)
 		nreach += reach[i];
 	sarr = json_array();

@@ -304,3 +304,24 @@ TEST(lin_budget_gives_unknown)
 	sb_release(&err);
 	hist_release(&h);
 }
+
+TEST(lin_evidence_states_respect_real_time)
+{
+	struct history h;
+	struct verdict v;
+	const struct anomaly *a;
+
+	hist_init(&h);
+	/* write 3 is still in flight when the read returns 1; write 2 had
+	   completed before the read began: the read could see 2 or 3. */
+	lb_parse(&h, "1 invoke write 1; 1 ok write 1;"
+		     "3 invoke write 3; 2 invoke write 2; 2 ok write 2;"
+		     "4 invoke read; 4 ok read 1; 3 ok write 3");
+	CHECK_EQ_INT(lb_check(&h, NULL, NULL, &v), VERDICT_INVALID);
+	a = &v.anomalies[0];
+	CHECK_EQ_INT(a->ops[0], 5);
+	CHECK_CONTAINS(a->text, "read by process 4 returned 1");
+	CHECK_CONTAINS(a->text, "could only be 3 or 2 at that point");
+	verdict_release(&v);
+	hist_release(&h);
+}
