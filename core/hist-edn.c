@@ -767,11 +767,19 @@ int hist__read_edn(struct history *h, struct hist__src *src,
 			if (rc < 0)
 				return rc;
 		}
-		if (r.p >= r.end || *r.p != '{') {
-			if (r.p >= r.end && !ends_nl)
+		if (r.p >= r.end) {	/* a tag and nothing after it */
+			if (!ends_nl)
 				goto truncated;
+			return fail_eof(&r, "an operation map");
+		}
+		if (*r.p != '{') {
+			unsigned char c = (unsigned char)*r.p;
+
+			if (c >= 0x20 && c < 0x7f)
+				return failf(&r, "expected an operation map "
+					     "{...}, found '%c'", c);
 			return failf(&r, "expected an operation map {...}, "
-				     "found '%c'", r.p < r.end ? *r.p : ' ');
+				     "found byte 0x%02x", c);
 		}
 		line = r.line;
 		r.eof = 0;

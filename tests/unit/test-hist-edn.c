@@ -194,6 +194,10 @@ TEST(hist_edn_errors_name_the_line)
 	bad("{:process 0 :type :invoke :f :r :value {:a}}\n",
 	    "odd number of forms");
 	bad("{\"process\" 0}\n", "h.edn:1: operation map keys must be");
+	bad("{:process 0 :type :invoke :f :r}\n\x01\n",
+	    "h.edn:2: expected an operation map {...}, found byte 0x01");
+	bad("{:process 0 :type :invoke :f :r}\n#jepsen.history.Op\n",
+	    "h.edn:3: unexpected end of input in an operation map");
 	bad("{:process 0 :type :invoke :f :r :value 12abc}\n",
 	    "h.edn:1: bad number '12abc'");
 	/* the input ends inside an op, but ends with a newline */
