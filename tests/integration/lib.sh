@@ -4,7 +4,8 @@
 #
 # Reporting (one line per check, as tests/run counts them):
 #   pass NAME               prints "PASS: NAME"
-#   fail NAME WHY           prints "FAIL: NAME (WHY)"; the script exits 1
+#   fail NAME WHY           prints "FAIL: NAME (WHY)"; goes on, but the
+#                           script will exit 1
 #   skip NAME WHY           prints "SKIP: NAME (WHY)" (a failure under CI)
 #   check NAME CMD...       pass if CMD succeeds, else fail with its output
 #   check_eq NAME WANT GOT  pass if equal, else fail showing both
