@@ -138,6 +138,7 @@ static void loss_release(struct nemesis *n)
 const struct nemesis_type nemesis_loss = {
 	.name = "loss",
 	.shapes = shapes,
+	.arms_deadman = 1,
 	.setup = loss_setup,
 	.plan = loss_plan,
 	.prepare = loss_prepare,

@@ -147,6 +147,13 @@ int nemesis__deadman_arm(struct nemesis_set *s, struct fault *f,
 			 struct sb *err);
 int nemesis__deadman_disarm(struct transport *t, struct fault *f,
 			    struct sb *err);
+/* The arming part of target i's start command (a script prefix taking 7
+   arguments, then shifting them away); it prints "deadman=PID", which
+   nemesis__deadman_parse() records.  Arms nothing for deadman_s == 0. */
+void nemesis__deadman_prefix(const struct nemesis_set *s,
+			     const struct fault *f, size_t i,
+			     struct sb *script, struct nemesis_argv *args);
+void nemesis__deadman_parse(struct fault_target *tg, const char *out);
 
 /* ===== iptables (nemesis/partition.c) ===== */
 

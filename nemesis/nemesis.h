@@ -140,8 +140,12 @@ json_t *nemesis_schedule_json(struct nemesis_set *s, size_t n);
  */
 int nemesis_start_next(struct nemesis_set *s, struct fault **f,
 		       struct sb *note, struct sb *err);
-/* Heal f (undo on every target, restart killed processes), disarm its
- * dead-man switches, journal "healed", free f. */
+/*
+ * Heal f (undo on every target, restart killed processes), disarm its
+ * dead-man switches, journal "healed", free f.  On error f stays in force
+ * and owned by the set (nemesis_heal_all() and `netsplit heal` retry it);
+ * the caller must not use it again either way.
+ */
 int nemesis_stop(struct nemesis_set *s, struct fault *f, struct sb *err);
 /* nemesis_stop() every fault in force; tries them all, first error wins. */
 int nemesis_heal_all(struct nemesis_set *s, struct sb *err);
@@ -229,6 +233,8 @@ struct nemesis_type {
 	const char *const *shapes;	/* variants, NULL-terminated; the
 					   finer kind is "<name>-<shape>" */
 	int needs_db;		/* works on database members (kill, pause) */
+	int arms_deadman;	/* start() arms the dead-man switches itself
+				   (in the same command as the fault) */
 	/* Probe what this kind needs on every node (may be NULL). */
 	int (*setup)(struct nemesis *n, struct sb *err);
 	/* Fill f's targets and parameters for shape from the rng; no I/O. */

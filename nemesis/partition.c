@@ -6,7 +6,8 @@
  * schedule's rng): halves (node order as configured), random-halves,
  * isolate (one random node), ring (majorities ring), bridge.
  *
- * Remote commands, on each node whose grudge row is not empty (B is the
+ * Remote commands, on each node whose grudge row is not empty, in one
+ * command after the dead-man switch's arming (util.c) (B is the
  * backend probed for that node: iptables or iptables-legacy; CH is
  * NS-<fault id>; CTL is the controller's address as the node sees it,
  * from $SSH_CLIENT):
@@ -107,7 +108,8 @@ int nemesis__ipt_apply(struct nemesis_set *s, struct fault *f,
 {
 	struct nemesis_job *jobs = xcalloc(f->ntargets + 1, sizeof(*jobs));
 	struct nemesis_argv *args = xcalloc(f->ntargets + 1, sizeof(*args));
-	size_t i, k, n = 0;
+	struct sb *scripts = xcalloc(f->ntargets + 1, sizeof(*scripts));
+	size_t i, k, n = 0, *map = xcalloc(f->ntargets + 1, sizeof(*map));
 	int rc = 0;
 
 	for (i = 0; i < f->ntargets; i++) {
@@ -115,18 +117,24 @@ int nemesis__ipt_apply(struct nemesis_set *s, struct fault *f,
 
 		if (tg->unsupported)
 			continue;
+		/* one command: arm the dead-man switch, then the rules */
+		sb_init(&scripts[n], 0);
+		nemesis__deadman_prefix(s, f, i, &scripts[n], &args[n]);
+		sb_adds(&scripts[n], ipt_apply_script);
 		nemesis_argv_push(&args[n], tg->backend);
 		nemesis_argv_push(&args[n], tg->chain);
 		for (k = 0; k < rules[i].n; k++)
 			nemesis_argv_push(&args[n], rules[i].v[k]);
 		jobs[n].node = tg->index;
-		jobs[n].script = ipt_apply_script;
+		jobs[n].script = scripts[n].buf;
 		jobs[n].args = (const char *const *)args[n].v;
 		jobs[n].timeout_ms = 15000;
-		n++;
+		map[n++] = i;
 	}
 	nemesis__run_jobs(s->t, jobs, n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		nemesis__deadman_parse(&f->targets[map[i]],
+				       jobs[i].res.out.buf);
 		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
 			sb_addf(err, "fault '%s' (%s): ", f->id,
 				f->type->name);
@@ -136,11 +144,16 @@ int nemesis__ipt_apply(struct nemesis_set *s, struct fault *f,
 			if (!rc)
 				rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;
 		}
+	}
 	nemesis__jobs_release(jobs, n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		nemesis_argv_release(&args[i]);
+		sb_release(&scripts[i]);
+	}
 	free(jobs);
 	free(args);
+	free(scripts);
+	free(map);
 	return rc;
 }
 
@@ -284,6 +297,7 @@ static int partition_start(struct nemesis *n, struct fault *f,
 const struct nemesis_type nemesis_partition = {
 	.name = "partition",
 	.shapes = shapes,
+	.arms_deadman = 1,
 	.setup = partition_setup,
 	.plan = partition_plan,
 	.prepare = partition_prepare,

@@ -640,17 +640,19 @@ static void *arm_main(void *p)
 /*
  * Arm the dead-man switches and inject the fault at the same time: both
  * are journaled already, and neither needs the other, so the fault is in
- * force after one round trip instead of two.
+ * force after one round trip instead of two.  Kinds that arm in their own
+ * start command (partition, loss) save even the second channel.
  */
 static int arm_and_start(struct nemesis_set *s, struct nemesis *n,
 			 struct fault *f, struct sb *note, struct sb *err)
 {
 	struct arm_arg a = { s, f, SB_INIT, 0 };
 	pthread_t th;
+	int separate = f->deadman_s && !f->type->arms_deadman;
 	int threaded, rc;
 
-	threaded = f->deadman_s && !pthread_create(&th, NULL, arm_main, &a);
-	if (f->deadman_s && !threaded)
+	threaded = separate && !pthread_create(&th, NULL, arm_main, &a);
+	if (separate && !threaded)
 		arm_main(&a);
 	rc = f->type->start(n, f, note, err);
 	if (threaded)

@@ -4,11 +4,14 @@
  * jobs, the dead-man switch and the generic undo of one target.
  *
  * Remote commands run here:
- *   dead-man arm (per target, detached):
- *     setsid sh -c LOOP sh LEASE PERIOD ID UNDO-SCRIPT UNDO-ARGS...
+ *   dead-man arm (per target, detached; partition and loss send it in
+ *   the same command as their rules):
+ *     mkdir -p DIR; touch LEASE;
+ *     setsid sh -c LOOP netsplit-deadman LEASE PERIOD ID DIR UNDO PACKED
  *     LOOP writes DIR/ID.deadman (its pid), then every second compares the
  *     age of LEASE with PERIOD; when the lease is older (or gone) it runs
- *     the undo script with its arguments, removes its pid file and exits.
+ *     the undo script with its arguments (PACKED: joined by \037),
+ *     removes its pid file and exits.
  *   dead-man disarm: kill PID, only if /proc/PID/cmdline names the fault
  *     id (a recycled pid is left alone); then rm DIR/ID.deadman.
  *   undo of a target: the kind's own script (type->undo).
@@ -267,7 +270,7 @@ int nemesis__undo_target(struct transport *t, const struct fault *f,
 }
 
 static const char deadman_loop[] =
-	"lease=$1 period=$2 id=$3 dir=$4; shift 4\n"
+	"lease=$1 period=$2 id=$3 dir=$4 undo=$5 packed=$6\n"
 	"echo $$ > \"$dir/$id.deadman\"\n"
 	"while :; do\n"
 	"  now=$(date +%s)\n"
@@ -275,23 +278,66 @@ static const char deadman_loop[] =
 	"  [ $((now - m)) -gt \"$period\" ] && break\n"
 	"  sleep 1\n"
 	"done\n"
-	"undo=$1; shift\n"
+	"IFS=$(printf '\\037'); set -f; set -- $packed; unset IFS; set +f\n"
 	"sh -c \"$undo\" sh \"$@\"\n"
 	"rm -f \"$dir/$id.deadman\"\n";
 
-/* Start the loop detached; print its pid. */
+/*
+ * Arm the switch (when PERIOD > 0), print "deadman=PID"; consumes its 7
+ * arguments, so a kind's own script can follow it in the same command.
+ */
 static const char deadman_arm[] =
-	"lease=$1 period=$2 id=$3 dir=$4 loop=$5; shift 5\n"
-	"mkdir -p \"$dir\" && touch \"$lease\" || exit 1\n"
-	"setsid sh -c \"$loop\" netsplit-deadman \"$lease\" \"$period\" "
-	"\"$id\" \"$dir\" \"$@\" </dev/null >/dev/null 2>&1 &\n"
-	"echo $!\n";
+	"lease=$1 period=$2 id=$3 dir=$4 loop=$5 undo=$6 packed=$7; shift 7\n"
+	"if [ \"$period\" -gt 0 ]; then\n"
+	"  mkdir -p \"$dir\" && touch \"$lease\" || exit 1\n"
+	"  setsid sh -c \"$loop\" netsplit-deadman \"$lease\" \"$period\" "
+	"\"$id\" \"$dir\" \"$undo\" \"$packed\" </dev/null >/dev/null 2>&1 &\n"
+	"  echo \"deadman=$!\"\n"
+	"fi\n";
 
 /* The lease of a run on a node: one file, renewed for all its faults. */
 static void lease_path(const struct nemesis_set *s, const char *dir,
 		       struct sb *out)
 {
 	sb_addf(out, "%s/%s.lease", dir, s->tag);
+}
+
+void nemesis__deadman_prefix(const struct nemesis_set *s,
+			     const struct fault *f, size_t i,
+			     struct sb *script, struct nemesis_argv *args)
+{
+	const struct fault_target *tg = &f->targets[i];
+	struct sb lease = SB_INIT, undo = SB_INIT, packed = SB_INIT;
+	struct nemesis_argv uargs = { 0 };
+	int armed = f->deadman_s > 0 && tg->dir && !tg->unsupported;
+	size_t k;
+
+	if (armed) {
+		f->type->undo(f, i, &undo, &uargs);
+		lease_path(s, tg->dir, &lease);
+		for (k = 0; k < uargs.n; k++)
+			sb_addf(&packed, "%s%s", k ? "\037" : "", uargs.v[k]);
+	}
+	sb_adds(script, deadman_arm);
+	nemesis_argv_push(args, lease.buf);
+	nemesis_argv_pushf(args, "%d", armed ? f->deadman_s : 0);
+	nemesis_argv_push(args, f->id);
+	nemesis_argv_push(args, tg->dir && armed ? tg->dir : "");
+	nemesis_argv_push(args, deadman_loop);
+	nemesis_argv_push(args, undo.buf);
+	nemesis_argv_push(args, packed.buf);
+	nemesis_argv_release(&uargs);
+	sb_release(&lease);
+	sb_release(&undo);
+	sb_release(&packed);
+}
+
+void nemesis__deadman_parse(struct fault_target *tg, const char *out)
+{
+	const char *p = strstr(out, "deadman=");
+
+	if (p)
+		tg->deadman_pid = strtol(p + 8, NULL, 10);
 }
 
 int nemesis__deadman_arm(struct nemesis_set *s, struct fault *f,
@@ -305,41 +351,25 @@ int nemesis__deadman_arm(struct nemesis_set *s, struct fault *f,
 
 	if (!f->deadman_s)
 		return 0;
-	jobs = xcalloc(f->ntargets, sizeof(*jobs));
-	args = xcalloc(f->ntargets, sizeof(*args));
-	scripts = xcalloc(f->ntargets, sizeof(*scripts));
-	map = xcalloc(f->ntargets, sizeof(*map));
+	jobs = xcalloc(f->ntargets + 1, sizeof(*jobs));
+	args = xcalloc(f->ntargets + 1, sizeof(*args));
+	scripts = xcalloc(f->ntargets + 1, sizeof(*scripts));
+	map = xcalloc(f->ntargets + 1, sizeof(*map));
 	for (i = 0; i < f->ntargets; i++) {
 		struct fault_target *tg = &f->targets[i];
-		struct sb lease = SB_INIT;
-		struct nemesis_argv undo = { 0 };
-		size_t k;
 
 		if (tg->unsupported || !tg->dir)
 			continue;
 		sb_init(&scripts[n], 0);
-		f->type->undo(f, i, &scripts[n], &undo);
-		lease_path(s, tg->dir, &lease);
-		nemesis_argv_push(&args[n], lease.buf);
-		nemesis_argv_pushf(&args[n], "%d", f->deadman_s);
-		nemesis_argv_push(&args[n], f->id);
-		nemesis_argv_push(&args[n], tg->dir);
-		nemesis_argv_push(&args[n], deadman_loop);
-		nemesis_argv_push(&args[n], scripts[n].buf);
-		for (k = 0; k < undo.n; k++)
-			nemesis_argv_push(&args[n], undo.v[k]);
-		nemesis_argv_release(&undo);
-		sb_release(&lease);
+		nemesis__deadman_prefix(s, f, i, &scripts[n], &args[n]);
 		jobs[n].node = tg->index;
-		jobs[n].script = deadman_arm;
+		jobs[n].script = scripts[n].buf;
 		jobs[n].args = (const char *const *)args[n].v;
 		jobs[n].timeout_ms = 10000;
 		map[n++] = i;
 	}
 	nemesis__run_jobs(s->t, jobs, n);
 	for (i = 0; i < n; i++) {
-		struct fault_target *tg = &f->targets[map[i]];
-
 		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
 			sb_addf(err, "fault '%s': dead-man switch: ", f->id);
 			nemesis__job_error(s->t, &jobs[i], "arm", err);
@@ -348,7 +378,8 @@ int nemesis__deadman_arm(struct nemesis_set *s, struct fault *f,
 				rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;
 			continue;
 		}
-		tg->deadman_pid = strtol(jobs[i].res.out.buf, NULL, 10);
+		nemesis__deadman_parse(&f->targets[map[i]],
+				       jobs[i].res.out.buf);
 	}
 	nemesis__jobs_release(jobs, n);
 	for (i = 0; i < n; i++) {
