@@ -71,21 +71,30 @@ void grudge_isolate(struct grudge *g, const size_t *perm)
 	split(g, perm, g->n ? 1 : 0);
 }
 
+/*
+ * Majorities ring.  Drops are made by the receiver, so a link works only
+ * when neither end drops the other: the window each node sees must be
+ * symmetric.  On a shuffled ring each node sees the nodes within distance
+ * r of itself, r the smallest with 2r + 1 >= a majority: every node sees a
+ * majority (both ways), and no two nodes see the same one.  Three nodes
+ * have no such ring (any majority window is the whole cluster).
+ */
 int grudge_ring(struct grudge *g, const size_t *perm, struct sb *err)
 {
-	size_t n = g->n, m = n / 2 + 1, k, d;
+	size_t n = g->n, m = n / 2 + 1, r = m / 2, k, d;
 
-	if (n < 3) {
-		sb_addf(err, "partition 'ring' needs at least 3 nodes, "
-			"not %zu", n);
+	if (n < 4) {
+		sb_addf(err, "partition 'ring' needs at least 4 nodes, "
+			"not %zu (with 3, every majority window is the "
+			"whole cluster)", n);
 		return -NS_EUSAGE;
 	}
 	memset(g->drop, 0, n * n);
 	for (k = 0; k < n; k++) {
 		size_t self = perm[k];
 
-		/* sees perm[k .. k+m-1] (mod n): drop all others */
-		for (d = m; d < n; d++)
+		/* sees perm[k-r .. k+r] (mod n): drop all others */
+		for (d = r + 1; d < n - r; d++)
 			set(g, self, perm[(k + d) % n]);
 	}
 	return 0;

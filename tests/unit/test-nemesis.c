@@ -82,7 +82,7 @@ TEST(grudge_ring_every_node_sees_a_distinct_majority)
 {
 	size_t n;
 
-	for (n = 3; n <= 9; n++) {
+	for (n = 4; n <= 9; n++) {
 		struct grudge g;
 		struct sb err = SB_INIT;
 		size_t perm[9], i, k;
@@ -96,6 +96,11 @@ TEST(grudge_ring_every_node_sees_a_distinct_majority)
 			CHECK(sees(&g, i, rows[i]) >= n / 2 + 1);
 			CHECK(rows[i][i]);
 		}
+		/* links work both ways: whoever i sees also sees i */
+		for (i = 0; i < n; i++)
+			for (k = 0; k < n; k++)
+				CHECK_EQ_INT(grudge_drops(&g, i, k),
+					     grudge_drops(&g, k, i));
 		for (i = 0; i < n; i++)
 			for (k = i + 1; k < n; k++)
 				CHECK(memcmp(rows[i], rows[k], n) != 0);
@@ -104,15 +109,15 @@ TEST(grudge_ring_every_node_sees_a_distinct_majority)
 	}
 }
 
-TEST(grudge_ring_needs_three_nodes)
+TEST(grudge_ring_needs_four_nodes)
 {
 	struct grudge g;
 	struct sb err = SB_INIT;
-	size_t perm[2] = { 0, 1 };
+	size_t perm[3] = { 0, 1, 2 };
 
-	grudge_init(&g, 2);
+	grudge_init(&g, 3);
 	CHECK_EQ_INT(grudge_ring(&g, perm, &err), -NS_EUSAGE);
-	CHECK_CONTAINS(err.buf, "at least 3");
+	CHECK_CONTAINS(err.buf, "at least 4");
 	grudge_release(&g);
 	sb_release(&err);
 }
