@@ -47,25 +47,55 @@ static void usage(FILE *f)
 		"3 usage/config/input error, 4 harness error\n");
 }
 
+static const struct cmd_struct *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/* `netsplit help` lists the commands; `netsplit help CMD` is CMD --help. */
 int cmd_help(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	usage(stdout);
-	return NS_EXIT_VALID;
+	const struct cmd_struct *c;
+	char *args[3];
+
+	if (argc < 2) {
+		usage(stdout);
+		return NS_EXIT_VALID;
+	}
+	c = find_command(argv[1]);
+	if (!c || argc > 2) {
+		errorf("help: '%s' is not a netsplit command; see "
+		       "'netsplit help'", argv[1]);
+		return NS_EXIT_USAGE;
+	}
+	if (c->fn == cmd_help) {
+		usage(stdout);
+		return NS_EXIT_VALID;
+	}
+	args[0] = argv[1];
+	args[1] = "--help";
+	args[2] = NULL;
+	return c->fn(2, args);
 }
 
 int cmd_version(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc > 1) {
+		errorf("version: unexpected argument '%s'", argv[1]);
+		return NS_EXIT_USAGE;
+	}
 	printf("netsplit %s\n", NETSPLIT_VERSION);
 	return NS_EXIT_VALID;
 }
 
 int main(int argc, char **argv)
 {
-	size_t i;
+	const struct cmd_struct *c;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -75,9 +105,9 @@ int main(int argc, char **argv)
 		return cmd_help(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version"))
 		return cmd_version(argc - 1, argv + 1);
-	for (i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+	c = find_command(argv[1]);
+	if (c)
+		return c->fn(argc - 1, argv + 1);
 	errorf("'%s' is not a netsplit command; see 'netsplit help'",
 	       argv[1]);
 	return NS_EXIT_USAGE;
