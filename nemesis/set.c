@@ -155,7 +155,11 @@ int nemesis_opts_from_config(struct nemesis_opts *o, const struct config *c,
 		free(o->faults);
 		o->faults = xstrdup(s);
 	}
-	if (v && (rc = nemesis_check_faults(o->faults, err))) {
+	/* "none", "" or [] mean: no faults at all. */
+	if (!strcmp(o->faults, "none"))
+		o->faults[0] = '\0';
+	if (v && o->faults[0] &&
+	    (rc = nemesis_check_faults(o->faults, err))) {
 		sb_addf(err, " ('%s': 'nemesis.faults')", c->path);
 		return -NS_ECONFIG;
 	}
