@@ -422,9 +422,13 @@ int cmd_run(int argc, char **argv)
 			sb_release(&rerr);
 		}
 		free(dir);
-		if (run_interrupted)
+		if (run_interrupted && rc < NS_EXIT_USAGE)
 			warnf("interrupted: the run stopped early; every fault "
 			      "was healed and the history so far checked");
+		else if (run_interrupted)
+			warnf("interrupted: the run stopped early with an "
+			      "error (above); run 'netsplit heal' if a fault "
+			      "may be left");
 		if (rank(rc) > rank(status))
 			status = rc;
 		if (rc >= NS_EXIT_USAGE || run_interrupted)

@@ -511,13 +511,17 @@ int controller_run(const struct config *c, const struct run_params *p,
 	run_progress(&r, 1);
 
 finish:
-	/* 7. Always: stop, heal, recover, final reads, logs, teardown. */
-	if (clients)
-		run_clients_join(clients);
+	/*
+	 * 7. Always: stop, heal, recover, final reads, logs, teardown.  The
+	 * nemesis stops first, so no fault starts while in-flight client ops
+	 * drain past the time limit.
+	 */
 	sb_reset(&e2);
 	r2 = run_schedule_stop(sched, &e2);
 	sched = NULL;
 	first_error(&rc, r2, err, &e2);
+	if (clients)
+		run_clients_join(clients);
 	if (r.thread_rc)
 		first_error(&rc, r.thread_rc, err, &r.thread_err);
 	if (clients && !rc && r.writer) {
