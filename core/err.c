@@ -35,3 +35,18 @@ int ns_exit_code(int err)
 {
 	return err ? table[idx(err)].exit_code : 0;
 }
+
+static int exit_rank(int code)
+{
+	switch (code) {
+	case NS_EXIT_VALID: return 0;
+	case NS_EXIT_UNKNOWN: return 1;
+	case NS_EXIT_ANOMALY: return 2;
+	default: return 3;
+	}
+}
+
+int ns_exit_worse(int a, int b)
+{
+	return exit_rank(b) > exit_rank(a) ? b : a;
+}

@@ -54,5 +54,11 @@ NS_ERRNO_MAP(XX)
 const char *ns_strerror(int err);	/* err is negative */
 const char *ns_errname(int err);	/* "ETIMEDOUT" */
 int ns_exit_code(int err);		/* 0 for 0 */
+/*
+ * The more severe of two exit codes, for commands that run several
+ * checks: valid < unknown < anomaly < usage/harness error (of two errors,
+ * the first stays).
+ */
+int ns_exit_worse(int a, int b);
 
 #endif

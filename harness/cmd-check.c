@@ -190,17 +190,6 @@ static json_t *history_json(const struct history *h, const char *warn)
 	return j;
 }
 
-/* Rank of a verdict for the exit status: an anomaly beats unknown. */
-static int rank(int code)
-{
-	switch (code) {
-	case NS_EXIT_VALID: return 0;
-	case NS_EXIT_UNKNOWN: return 1;
-	case NS_EXIT_ANOMALY: return 2;
-	default: return 3;
-	}
-}
-
 int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -343,8 +332,7 @@ int cmd_check(int argc, char **argv)
 					ns_strerror(rc));
 		}
 		code = (int)v.kind;
-		if (rank(code) > rank(status))
-			status = code;
+		status = ns_exit_worse(status, code);
 		if (as_json)
 			json_array_append_new(arr, verdict_json(&h, &v));
 		else

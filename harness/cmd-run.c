@@ -229,16 +229,6 @@ static void print_results(const char *dir, int status)
 	sb_release(&path);
 }
 
-static int rank(int code)
-{
-	switch (code) {
-	case NS_EXIT_VALID: return 0;
-	case NS_EXIT_UNKNOWN: return 1;
-	case NS_EXIT_ANOMALY: return 2;
-	default: return 3;
-	}
-}
-
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -429,8 +419,7 @@ int cmd_run(int argc, char **argv)
 			warnf("interrupted: the run stopped early with an "
 			      "error (above); run 'netsplit heal' if a fault "
 			      "may be left");
-		if (rank(rc) > rank(status))
-			status = rc;
+		status = ns_exit_worse(status, rc);
 		if (rc >= NS_EXIT_USAGE || run_interrupted)
 			break;
 	}

@@ -238,16 +238,6 @@ static void collect_logs(struct run *r, struct sb *warn)
 
 /* ===== Checking ===== */
 
-static int rank(int code)
-{
-	switch (code) {
-	case NS_EXIT_VALID: return 0;
-	case NS_EXIT_UNKNOWN: return 1;
-	case NS_EXIT_ANOMALY: return 2;
-	default: return 3;
-	}
-}
-
 static json_t *history_stats(const struct history *h)
 {
 	size_t i, ops = 0, ok = 0, fail = 0, info = 0, pending = 0, nem = 0;
@@ -324,8 +314,7 @@ static int check_history(struct run *r, json_t *results, struct sb *err)
 				sb_adds(&v.summary, "budget exhausted");
 		}
 		code = (int)v.kind;
-		if (rank(code) > rank(status))
-			status = code;
+		status = ns_exit_worse(status, code);
 		json_array_append_new(arr, verdict_json(&h, &v));
 		verdict_release(&v);
 		ran++;

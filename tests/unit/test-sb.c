@@ -70,3 +70,17 @@ TEST(err_codes_map_to_exit_codes)
 	CHECK_EQ_INT(ns_exit_code(NS_ESSH), NS_EXIT_HARNESS);
 	CHECK_EQ_STR(ns_errname(NS_ETIMEDOUT), "ETIMEDOUT");
 }
+
+TEST(err_exit_worse_orders_severity)
+{
+	CHECK_EQ_INT(ns_exit_worse(NS_EXIT_VALID, NS_EXIT_UNKNOWN),
+		     NS_EXIT_UNKNOWN);
+	CHECK_EQ_INT(ns_exit_worse(NS_EXIT_ANOMALY, NS_EXIT_UNKNOWN),
+		     NS_EXIT_ANOMALY);
+	CHECK_EQ_INT(ns_exit_worse(NS_EXIT_ANOMALY, NS_EXIT_HARNESS),
+		     NS_EXIT_HARNESS);
+	CHECK_EQ_INT(ns_exit_worse(NS_EXIT_USAGE, NS_EXIT_HARNESS),
+		     NS_EXIT_USAGE);
+	CHECK_EQ_INT(ns_exit_worse(NS_EXIT_VALID, NS_EXIT_VALID),
+		     NS_EXIT_VALID);
+}
