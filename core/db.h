@@ -8,7 +8,8 @@
  * member's process without depending sideways on workloads/.
  *
  * Lifecycle (the controller's protocol):
- *   1. db_find(name) gives the type (registry: workloads/db-registry.c);
+ *   1. db_find(name) gives the type (registry: workloads/registry.c,
+ *      declared in workloads/workload.h);
  *   2. db_new() checks the `db` section of the config (unknown keys, wrong
  *      types: -NS_ECONFIG naming the key) without touching any node, so
  *      config errors come before connection errors;
@@ -98,9 +99,6 @@ struct db {
 	void *priv;			/* the plug-in's state */
 };
 
-/* ===== Registry (workloads/db-registry.c) ===== */
-extern const struct db_type *const db_types[];
-const struct db_type *db_find(const char *name);
 
 /* ===== Lifecycle ===== */
 /* Allocate a db of type for config c and run type->init (-NS_ECONFIG). */

@@ -37,6 +37,7 @@
 #include "nemesis/nemesis.h"
 #include "sb.h"
 #include "transport.h"
+#include "workloads/workload.h"
 
 static const char nemesis_usage[] =
 	"usage: netsplit nemesis [--config FILE] [--faults LIST] "

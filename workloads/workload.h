@@ -93,9 +93,11 @@ struct workload {
 	void *priv;
 };
 
-/* The registry (workloads/registry.c). */
+/* The registries (workloads/registry.c): workloads and database plug-ins. */
 extern const struct workload_type *const workload_types[];
 const struct workload_type *workload_find(const char *name);
+extern const struct db_type *const db_types[];
+const struct db_type *db_find(const char *name);
 
 /*
  * Allocate and init a workload of type for config c (command-line
