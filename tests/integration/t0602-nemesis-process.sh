@@ -11,8 +11,11 @@ cluster_up 3
 . "$(dirname "$0")/nemesis-lib.sh"
 out=$CLUSTER_DIR/nem.out
 
+# A third fault (a pause again) keeps the driver, and so the members, alive
+# while the kill's heal is checked: after its last fault the driver tears
+# the database down.
 nem_start "$out" --config "$CLUSTER_CONFIG" --db fake \
-	--faults pause-one,kill-one --cycle --count 2 --hold 4 --gap 1
+	--faults pause-one,kill-one --cycle --count 3 --hold 4 --gap 3
 nem_wait "$out" start 1 60 || die_test "pause starts" \
 	"$(tail -n 5 "$out.err" | tr '\n' ' ')"
 node=$(nem_field "$out" start '.targets[0]')
