@@ -181,4 +181,42 @@ checker__completion(const struct history *h, size_t pos)
 	       &h->ev[p] : NULL;
 }
 
+
+/* ===== Small op helpers shared by the session and stale checkers ===== */
+
+/* The event's interned key, or CHECKER__NOKEY. */
+static inline uint32_t checker__ev_key(const struct hist_event *e)
+{
+	return (e->flags & HIST_F_KEY) ? e->key : CHECKER__NOKEY;
+}
+
+/* The value an op writes (write: its value; cas: the new value), or NULL. */
+static inline const struct hist_value *
+checker__written(const struct history *h, const struct hist_event *inv,
+		 uint32_t f_write, uint32_t f_cas)
+{
+	if (inv->f == f_write)
+		return &inv->value;
+	if (inv->f == f_cas && inv->value.kind == HV_LIST &&
+	    inv->value.n == 2)
+		return hist_list_elem(h, &inv->value, 1);
+	return NULL;
+}
+
+/* The op's version (completion's, else invoke's) in *ver; 0 if none. */
+static inline int checker__op_version(const struct hist_event *inv,
+				      const struct hist_event *cmp,
+				      int64_t *ver)
+{
+	if (cmp && (cmp->flags & HIST_F_VERSION)) {
+		*ver = cmp->version;
+		return 1;
+	}
+	if (inv->flags & HIST_F_VERSION) {
+		*ver = inv->version;
+		return 1;
+	}
+	return 0;
+}
+
 #endif

@@ -95,36 +95,10 @@ struct sesschk {
 	struct checker__pairmap bad_sessions;
 };
 
-static uint32_t ev_key(const struct hist_event *e)
-{
-	return (e->flags & HIST_F_KEY) ? e->key : CHECKER__NOKEY;
-}
-
-/* The value an op writes, or NULL when it writes nothing. */
 static const struct hist_value *written(const struct sesschk *c,
 					const struct hist_event *inv)
 {
-	if (inv->f == c->f_write)
-		return &inv->value;
-	if (inv->f == c->f_cas && inv->value.kind == HV_LIST &&
-	    inv->value.n == 2)
-		return hist_list_elem(c->h, &inv->value, 1);
-	return NULL;
-}
-
-/* The op's version (completion's, else invoke's); 0 if none. */
-static int op_version(const struct hist_event *inv,
-		      const struct hist_event *cmp, int64_t *ver)
-{
-	if (cmp && (cmp->flags & HIST_F_VERSION)) {
-		*ver = cmp->version;
-		return 1;
-	}
-	if (inv->flags & HIST_F_VERSION) {
-		*ver = inv->version;
-		return 1;
-	}
-	return 0;
+	return checker__written(c->h, inv, c->f_write, c->f_cas);
 }
 
 static void collect_writes(struct sesschk *c)
@@ -146,7 +120,7 @@ static void collect_writes(struct sesschk *c)
 		cp = checker__completion(h, i);
 		if (cp && cp->type == HIST_FAIL)
 			continue;	/* did not happen */
-		id = checker__valmap_put(&c->vm, h, ev_key(e), w, &added);
+		id = checker__valmap_put(&c->vm, h, checker__ev_key(e), w, &added);
 		if (added) {
 			ALLOC_GROW(c->vals, c->vm.n, c->vals_alloc);
 			vl = &c->vals[id];
@@ -228,13 +202,13 @@ static void violation(struct sesschk *c, int g, size_t a, size_t b,
 	const struct hist_event *ea = &h->ev[a], *eb = &h->ev[b];
 	const struct hist_event *ca = checker__completion(h, a),
 				*cb = checker__completion(h, b);
-	uint32_t key = ev_key(eb);
+	uint32_t key = checker__ev_key(eb);
 	const struct hist_value *va = ca && ea->f == c->f_read ? &ca->value :
 				      written(c, ea);
 	const struct hist_value *vb = cb && eb->f == c->f_read ? &cb->value :
 				      written(c, eb);
 	int64_t vera = 0, verb = 0;
-	int hva = op_version(ea, ca, &vera), hvb = op_version(eb, cb, &verb);
+	int hva = checker__op_version(ea, ca, &vera), hvb = checker__op_version(eb, cb, &verb);
 	struct sb da = SB_INIT, db = SB_INIT, kto = SB_INIT, kof = SB_INIT;
 	size_t ops[2] = { a, b };
 	struct anomaly *an;
@@ -248,7 +222,7 @@ static void violation(struct sesschk *c, int g, size_t a, size_t b,
 		verdict_add(c->v, g_kind[g], NULL, 0, key, "%s", "");
 		return;
 	}
-	describe(c, va, value_id(c, ev_key(ea), va), byver && hva, vera, &da);
+	describe(c, va, value_id(c, checker__ev_key(ea), va), byver && hva, vera, &da);
 	describe(c, vb, value_id(c, key, vb), byver && hvb, verb, &db);
 	if (key != CHECKER__NOKEY) {
 		sb_addf(&kto, " to %s", hist_str(h, key));
@@ -319,11 +293,11 @@ static struct sstate *session_state(struct sesschk *c, int64_t session,
 static void on_read(struct sesschk *c, size_t inv, const struct hist_event *cp)
 {
 	const struct hist_event *e = &c->h->ev[inv];
-	uint32_t key = ev_key(e);
+	uint32_t key = checker__ev_key(e);
 	struct sstate *s = session_state(c, e->session, key);
 	uint32_t vid = value_id(c, key, &cp->value);
 	int64_t ver = 0;
-	int hasver = op_version(e, cp, &ver);
+	int hasver = checker__op_version(e, cp, &ver);
 
 	if (vid == NONE)
 		c->unexplained++;
@@ -362,11 +336,11 @@ static void on_write(struct sesschk *c, size_t inv,
 		     const struct hist_event *cp)
 {
 	const struct hist_event *e = &c->h->ev[inv];
-	uint32_t key = ev_key(e);
+	uint32_t key = checker__ev_key(e);
 	struct sstate *s = session_state(c, e->session, key);
 	uint32_t vid = value_id(c, key, written(c, e));
 	int64_t ver = 0;
-	int hasver = op_version(e, cp, &ver);
+	int hasver = checker__op_version(e, cp, &ver);
 
 	if (s->w_pos >= 0) {
 		c->checked[G_MW]++;

@@ -98,34 +98,10 @@ struct stalechk {
 	struct checker__faults faults;
 };
 
-static uint32_t ev_key(const struct hist_event *e)
-{
-	return (e->flags & HIST_F_KEY) ? e->key : CHECKER__NOKEY;
-}
-
 static const struct hist_value *written(const struct stalechk *c,
 					const struct hist_event *inv)
 {
-	if (inv->f == c->f_write)
-		return &inv->value;
-	if (inv->f == c->f_cas && inv->value.kind == HV_LIST &&
-	    inv->value.n == 2)
-		return hist_list_elem(c->h, &inv->value, 1);
-	return NULL;
-}
-
-static int op_version(const struct hist_event *inv,
-		      const struct hist_event *cmp, int64_t *ver)
-{
-	if (cmp && (cmp->flags & HIST_F_VERSION)) {
-		*ver = cmp->version;
-		return 1;
-	}
-	if (inv->flags & HIST_F_VERSION) {
-		*ver = inv->version;
-		return 1;
-	}
-	return 0;
+	return checker__written(c->h, inv, c->f_write, c->f_cas);
 }
 
 static uint32_t key_index(struct stalechk *c, uint32_t key)
@@ -185,8 +161,8 @@ static void collect(struct stalechk *c)
 			cp = checker__completion(h, i);
 			if (cp && cp->type == HIST_FAIL)
 				continue;
-			key_index(c, ev_key(e));
-			id = checker__valmap_put(&c->vm, h, ev_key(e), w,
+			key_index(c, checker__ev_key(e));
+			id = checker__valmap_put(&c->vm, h, checker__ev_key(e), w,
 						 &added);
 			if (added) {
 				ALLOC_GROW(c->vals, c->vm.n, c->vals_alloc);
@@ -200,8 +176,8 @@ static void collect(struct stalechk *c)
 		}
 		if (!(inv = acked_write(c, e)))
 			continue;
-		k = key_index(c, ev_key(inv));
-		if (!op_version(inv, e, &ver))
+		k = key_index(c, checker__ev_key(inv));
+		if (!checker__op_version(inv, e, &ver))
 			c->keys[k].versioned = 0;
 		c->keys[k].nacked++;
 		c->naw++;
@@ -219,11 +195,11 @@ static void collect(struct stalechk *c)
 
 		if (!(inv = acked_write(c, e)))
 			continue;
-		a = &c->aw[fill[checker__keymap_get(&c->km, ev_key(inv))]++];
+		a = &c->aw[fill[checker__keymap_get(&c->km, checker__ev_key(inv))]++];
 		a->inv = e->pair;
 		a->cmp = (int64_t)i;
 		a->ver = 0;
-		op_version(inv, e, &a->ver);
+		checker__op_version(inv, e, &a->ver);
 	}
 	free(fill);
 	/* Ranks, and the first newer write of each (two pointers). */
@@ -299,16 +275,16 @@ static void report(struct stalechk *c, size_t rinv, const struct aw *sup,
 	uint32_t vid;
 
 	if (checker__verdict_full(c->v)) {
-		verdict_add(c->v, "stale-read", NULL, 0, ev_key(e), "%s", "");
+		verdict_add(c->v, "stale-read", NULL, 0, checker__ev_key(e), "%s", "");
 		return;
 	}
-	vid = checker__valmap_get(&c->vm, h, ev_key(e), &cp->value);
+	vid = checker__valmap_get(&c->vm, h, checker__ev_key(e), &cp->value);
 	if (vid != NONE && c->vals[vid].nwrites == 1 &&
 	    c->vals[vid].w_inv < (int64_t)rinv)
 		ops[n++] = (size_t)c->vals[vid].w_inv;
 	ops[n++] = (size_t)sup->inv;
 	ops[n++] = rinv;
-	if (ev_key(e) != CHECKER__NOKEY)
+	if (checker__ev_key(e) != CHECKER__NOKEY)
 		sb_addf(&key, " of %s", hist_str(h, e->key));
 	sb_addf(&who, "session %lld", (long long)e->session);
 	if (e->node || cp->node)
@@ -321,7 +297,7 @@ static void report(struct stalechk *c, size_t rinv, const struct aw *sup,
 	if (byver)
 		sb_addf(&newer, " (version %" PRId64 ")", sup->ver);
 	checker__faults_at(&c->faults, e->time, &fault);
-	a = verdict_add(c->v, "stale-read", ops, n, ev_key(e),
+	a = verdict_add(c->v, "stale-read", ops, n, checker__ev_key(e),
 		"read%s at %.3f s (%s) returned %s, %" PRId64 " version(s) "
 		"and %.3f ms behind: %s was acknowledged at %.3f s, before "
 		"the read began (during %s)", key.buf,
@@ -347,7 +323,7 @@ static void judge(struct stalechk *c, size_t rinv,
 {
 	const struct history *h = c->h;
 	const struct hist_event *e = &h->ev[rinv];
-	uint32_t kid = checker__keymap_get(&c->km, ev_key(e));
+	uint32_t kid = checker__keymap_get(&c->km, checker__ev_key(e));
 	const struct key *k = kid == NONE ? NULL : &c->keys[kid];
 	const struct aw *sup = NULL;
 	int64_t behind = 0, lag = 0, rver = 0;
@@ -355,7 +331,7 @@ static void judge(struct stalechk *c, size_t rinv,
 	int byver = 0;
 
 	c->reads_total++;
-	if (k && k->versioned && k->seen && op_version(e, cp, &rver)) {
+	if (k && k->versioned && k->seen && checker__op_version(e, cp, &rver)) {
 		size_t p = upper_bound(c, k, rver);
 
 		byver = 1;
@@ -365,7 +341,7 @@ static void judge(struct stalechk *c, size_t rinv,
 			behind = (int64_t)(k->seen - p);
 		}
 	} else {
-		uint32_t vid = checker__valmap_get(&c->vm, h, ev_key(e),
+		uint32_t vid = checker__valmap_get(&c->vm, h, checker__ev_key(e),
 						   &cp->value);
 		size_t j = SIZE_MAX;
 
@@ -515,7 +491,7 @@ static int stale_check(const struct history *h, const struct checker_opts *o,
 		if (e->type == HIST_OK && e->pair >= 0 &&
 		    written(&c, &h->ev[e->pair])) {
 			struct key *k = &c.keys[checker__keymap_get(
-				&c.km, ev_key(&h->ev[e->pair]))];
+				&c.km, checker__ev_key(&h->ev[e->pair]))];
 
 			if (k->versioned)
 				sorted_insert(&c, k);
