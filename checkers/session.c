@@ -41,6 +41,12 @@
  * the value order, the read whose value's write was invoked last, which
  * is the most demanding bound).  Each check is O(1).
  *
+ * Verdict unknown when no check could have failed (no session op after
+ * another of its session on the same key, or only comparisons the value
+ * order cannot decide: values unexplained or ambiguous, or monotonic
+ * writes and writes-follow-reads without versions): "valid" would claim
+ * a check that never happened.
+ *
  * Complexity: O(E) expected time and O(E) memory for E events; no
  * allocation per event beyond amortised table growth.
  */
@@ -92,6 +98,7 @@ struct sesschk {
 	/* counts */
 	size_t checked[NG], by_version[NG], violations[NG];
 	size_t unexplained, ambiguous;
+	size_t decidable;	/* checks that could have found a violation */
 	struct checker__pairmap bad_sessions;
 };
 
@@ -149,6 +156,12 @@ static uint32_t value_id(const struct sesschk *c, uint32_t key,
 static int64_t write_inv(const struct sesschk *c, uint32_t vid)
 {
 	return vid == VID_INIT ? -1 : c->vals[vid].w_inv;
+}
+
+/* Whether vid has a place in the value order (one write, or initial). */
+static int placed(const struct sesschk *c, uint32_t vid)
+{
+	return vid == VID_INIT || (vid != NONE && c->vals[vid].nwrites == 1);
 }
 
 /* Whether value a is definitely older than value b (value order). */
@@ -305,20 +318,26 @@ static void on_read(struct sesschk *c, size_t inv, const struct hist_event *cp)
 		c->checked[G_RYW]++;
 		if (hasver && s->w_hasver) {
 			c->by_version[G_RYW]++;
+			c->decidable++;
 			if (ver < s->w_ver)
 				violation(c, G_RYW, (size_t)s->w_pos, inv, 1);
-		} else if (older(c, vid, s->w_vid)) {
-			violation(c, G_RYW, (size_t)s->w_pos, inv, 0);
+		} else {
+			c->decidable += placed(c, vid) && placed(c, s->w_vid);
+			if (older(c, vid, s->w_vid))
+				violation(c, G_RYW, (size_t)s->w_pos, inv, 0);
 		}
 	}
 	if (s->rv_pos >= 0 || s->ro_pos >= 0) {
 		c->checked[G_MR]++;
 		if (hasver && s->rv_pos >= 0) {
 			c->by_version[G_MR]++;
+			c->decidable++;
 			if (ver < s->rv_ver)
 				violation(c, G_MR, (size_t)s->rv_pos, inv, 1);
-		} else if (s->ro_pos >= 0 && older(c, vid, s->ro_vid)) {
-			violation(c, G_MR, (size_t)s->ro_pos, inv, 0);
+		} else if (s->ro_pos >= 0) {
+			c->decidable += placed(c, vid);
+			if (older(c, vid, s->ro_vid))
+				violation(c, G_MR, (size_t)s->ro_pos, inv, 0);
 		}
 	}
 	if (hasver && (s->rv_pos < 0 || ver > s->rv_ver)) {
@@ -346,6 +365,7 @@ static void on_write(struct sesschk *c, size_t inv,
 		c->checked[G_MW]++;
 		if (hasver && s->w_hasver) {
 			c->by_version[G_MW]++;
+			c->decidable++;
 			if (ver <= s->w_ver)
 				violation(c, G_MW, (size_t)s->w_pos, inv, 1);
 		} else if (older(c, vid, s->w_vid)) {
@@ -356,6 +376,7 @@ static void on_write(struct sesschk *c, size_t inv,
 		c->checked[G_WFR]++;
 		if (hasver && s->rv_pos >= 0) {
 			c->by_version[G_WFR]++;
+			c->decidable++;
 			if (ver <= s->rv_ver)
 				violation(c, G_WFR, (size_t)s->rv_pos, inv, 1);
 		} else if (s->ro_pos >= 0 && older(c, vid, s->ro_vid)) {
@@ -397,6 +418,17 @@ static void fill_stats(struct sesschk *c)
 		c->violations[G_RYW], c->violations[G_MR],
 		c->violations[G_MW], c->violations[G_WFR],
 		c->checked[G_RYW]);
+	json_object_set_new(s, "decidable_checks",
+			    json_integer((json_int_t)c->decidable));
+	if (!c->decidable) {
+		/* Without a check that could fail, "valid" says nothing. */
+		sb_adds(&c->v->summary, "; no read or write followed an op "
+			"of its own session on the same key in a way that "
+			"could be ordered (by version, or by unique written "
+			"values): nothing to judge");
+		if (c->v->kind == VERDICT_VALID)
+			c->v->kind = VERDICT_UNKNOWN;
+	}
 }
 
 static int session_check(const struct history *h,

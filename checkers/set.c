@@ -27,7 +27,9 @@
  * acknowledged after a final read began is not judged by that read.
  * When no final read succeeded the lost-write question cannot be
  * answered: the verdict is unknown (never "everything lost"), unless an
- * anomaly of another kind makes it invalid.
+ * anomaly of another kind makes it invalid.  A history with no adds and
+ * no listed element (no set ops at all, say a register history) asks no
+ * question either: unknown, never "valid".
  *
  * Algorithm.  One pass over the events collects adds (a (key, element)
  * -> id hash map) and ok reads; reads are grouped by key in invoke order
@@ -678,7 +680,16 @@ static void summarize(struct setchk *c)
 		"survived, %zu did not", c->acked_ok, c->adds, c->lost,
 		c->unexpected, c->duplicated, c->revived, c->info_survived,
 		c->info_lost);
-	if ((!c->final_ok && c->nel) || undecided) {
+	if (!c->adds && !c->nel) {
+		/* Nothing was added and no read listed anything: no
+		 * question about lost writes was asked. */
+		sb_addf(s, "; the history has no add ops (f \"add\")%s: "
+			"nothing to judge", c->malformed ?
+			" and its reads do not return lists" :
+			c->reads_ok ? ", only empty reads" : " and no reads");
+		if (c->v->kind == VERDICT_VALID)
+			c->v->kind = VERDICT_UNKNOWN;
+	} else if ((!c->final_ok && c->nel) || undecided) {
 		if (c->nkeys > 1)
 			sb_addf(s, "; %zu key(s) without a successful final "
 				"read", undecided);

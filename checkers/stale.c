@@ -31,7 +31,9 @@
  * a threshold (checker_opts.stale_ms, `--stale-ms`) only reads more than
  * that many ms behind are anomalies (bounded staleness), the others are
  * counted.  Distributions (p50, p99, max) of ms and versions behind over
- * all checked reads, and over the stale ones, go in stats.
+ * all checked reads, and over the stale ones, go in stats.  When no ok
+ * read could be judged (none at all, or all unexplained or ambiguous)
+ * the verdict is unknown, never "valid".
  *
  * Algorithm.  Pass 1 maps (key, value) to its write and lists acknowledged
  * writes per key in acknowledgement order (a counting sort).  Per key,
@@ -459,6 +461,16 @@ static void fill_stats(struct stalechk *c)
 		json_real_value(json_object_get(all_ms, "max")),
 		(int64_t)json_real_value(json_object_get(all_v, "p99")),
 		(int64_t)json_real_value(json_object_get(all_v, "max")));
+	if (!c->nread) {
+		/* No read could be judged: "0 stale" would claim a check
+		 * that never happened. */
+		sb_addf(&c->v->summary, "; no ok read could be judged (%zu "
+			"ok read(s), %zu unexplained, %zu "
+			"ambiguous): nothing to judge", c->reads_total,
+			c->unexplained, c->reads_total - c->unexplained);
+		if (c->v->kind == VERDICT_VALID)
+			c->v->kind = VERDICT_UNKNOWN;
+	}
 }
 
 static int stale_check(const struct history *h, const struct checker_opts *o,
