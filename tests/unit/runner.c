@@ -13,6 +13,26 @@
 
 #include "alloc.h"
 
+/*
+ * Each test ends with _exit(), so the sanitizer's leak check, which runs
+ * at exit(), would never see it: under ASan the child asks for the check
+ * itself before leaving (a leak makes the child exit non-zero, so the test
+ * fails with the sanitizer's report on stderr).
+ */
+#if defined(__SANITIZE_ADDRESS__)		/* gcc */
+#define NS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)	/* clang */
+#define NS_ASAN 1
+#endif
+#endif
+#ifdef NS_ASAN
+#include <sanitizer/lsan_interface.h>
+#define LEAK_CHECK() __lsan_do_leak_check()
+#else
+#define LEAK_CHECK() do { } while (0)
+#endif
+
 static struct test_entry *tests;
 static size_t ntests, tests_alloc;
 static char tmpdir[256];
@@ -82,6 +102,7 @@ static int run_one(const struct test_entry *t, char *why, size_t whylen)
 		setpgid(0, 0);
 		t->fn();
 		fflush(NULL);
+		LEAK_CHECK();
 		_exit(0);
 	}
 	start = time(NULL);
