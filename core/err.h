@@ -9,6 +9,10 @@
  *
  * Each error code maps to one process exit code (ns_exit_code()), so the
  * CLI's exit status follows from the first error that stopped it.
+ *
+ * Ownership: nothing here allocates; ns_strerror() and ns_errname()
+ * return static strings the caller must not free.  The message of an
+ * error belongs to the caller's `struct sb *err`.
  */
 #ifndef NS_ERR_H
 #define NS_ERR_H

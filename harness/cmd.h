@@ -9,6 +9,9 @@
  *   4. describe it in docs/netsplit.1 and README.md.
  * A cmd_* function returns a process exit code (enum ns_exit in err.h);
  * it is the only kind of function besides main() that prints to the user.
+ *
+ * Ownership: a cmd_* function borrows argv and releases everything it
+ * allocates before it returns; errorf() and warnf() keep nothing.
  */
 #ifndef NS_CMD_H
 #define NS_CMD_H

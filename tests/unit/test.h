@@ -11,6 +11,10 @@
  *   PASS: unit/<name>   FAIL: unit/<name> (<why>)
  * `test-unit NAME...` runs only the named tests; `--stress NAME` reruns a
  * test until it fails.
+ *
+ * Ownership: a test frees all it allocates (under ASan the runner checks
+ * for leaks when the test returns); test_tmpdir() is the runner's string
+ * and the directory it names is removed after the test.
  */
 #ifndef NS_TEST_H
 #define NS_TEST_H
