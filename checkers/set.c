@@ -52,6 +52,7 @@
 #include "checker.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -357,81 +358,81 @@ static uint32_t anomaly_key(const struct setchk *c, uint32_t id)
 	return c->elems_map.keys[id].key;
 }
 
+/*
+ * Add an anomaly of kind about element id.  Its ops are the element's add
+ * (when there is one) then the invokes at reads[0..nreads); its text is
+ * "element E " followed by fmt; its detail {"element": E} (callers may
+ * add fields).  The element also goes in list, the full list stats keep,
+ * and *count grows.
+ */
+static struct anomaly *report_elem(struct setchk *c, uint32_t id,
+				   const char *kind, const size_t *reads,
+				   size_t nreads, json_t *list, size_t *count,
+				   const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+static struct anomaly *report_elem(struct setchk *c, uint32_t id,
+				   const char *kind, const size_t *reads,
+				   size_t nreads, json_t *list, size_t *count,
+				   const char *fmt, ...)
+{
+	const struct elem *e = &c->el[id];
+	size_t ops[8], n = 0, i;
+	struct sb text = SB_INIT;
+	struct anomaly *a;
+	va_list ap;
+
+	if (e->add >= 0)
+		ops[n++] = (size_t)e->add;
+	for (i = 0; i < nreads && n < sizeof(ops) / sizeof(*ops); i++)
+		ops[n++] = reads[i];
+	sb_adds(&text, "element ");
+	elem_text(c, id, &text);
+	sb_addc(&text, ' ');
+	va_start(ap, fmt);
+	sb_vaddf(&text, fmt, ap);
+	va_end(ap);
+	a = verdict_add(c->v, kind, ops, n, anomaly_key(c, id), "%s",
+			text.buf);
+	a->detail = json_pack("{s:o}", "element", elem_json(c, id));
+	json_array_append_new(list, elem_json(c, id));
+	(*count)++;
+	sb_release(&text);
+	return a;
+}
+
 static void report_revived(struct setchk *c, uint32_t id, uint32_t g)
 {
 	const struct elem *e = &c->el[id];
 	const struct read *ra = &c->rd[e->gap_a], *rb = &c->rd[e->gap],
 			  *rc = &c->rd[g];
-	size_t ops[4], n = 0;
-	struct sb el = SB_INIT;
-	struct anomaly *a;
+	size_t reads[3] = { ra->inv, rb->inv, rc->inv };
 
-	if (e->add >= 0)
-		ops[n++] = (size_t)e->add;
-	ops[n++] = ra->inv;
-	ops[n++] = rb->inv;
-	ops[n++] = rc->inv;
-	elem_text(c, id, &el);
-	a = verdict_add(c->v, "revived", ops, n, anomaly_key(c, id),
-			"element %s was read by a read that ended at %.3f s, "
-			"missing from a read that began after it "
-			"(%.3f s to %.3f s), and read again by a read that "
-			"began at %.3f s: it disappeared and came back",
-			el.buf, t_at(c, ra->cmp), t_at(c, rb->inv),
-			t_at(c, rb->cmp), t_at(c, rc->inv));
-	a->detail = json_pack("{s:o}", "element", elem_json(c, id));
-	json_array_append_new(c->l_rev, elem_json(c, id));
-	c->revived++;
-	sb_release(&el);
+	report_elem(c, id, "revived", reads, 3, c->l_rev, &c->revived,
+		    "was read by a read that ended at %.3f s, missing from "
+		    "a read that began after it (%.3f s to %.3f s), and "
+		    "read again by a read that began at %.3f s: it "
+		    "disappeared and came back", t_at(c, ra->cmp),
+		    t_at(c, rb->inv), t_at(c, rb->cmp), t_at(c, rc->inv));
 }
 
 static void report_unexpected(struct setchk *c, uint32_t id, uint32_t g)
 {
-	const struct elem *e = &c->el[id];
-	const struct read *r = &c->rd[g];
-	size_t ops[2], n = 0;
-	struct sb el = SB_INIT;
-	struct anomaly *a;
+	size_t r = c->rd[g].inv;
 
-	if (e->add >= 0)
-		ops[n++] = (size_t)e->add;
-	ops[n++] = r->inv;
-	elem_text(c, id, &el);
-	if (e->add_state == ADD_FAIL)
-		a = verdict_add(c->v, "unexpected", ops, n, anomaly_key(c, id),
-				"element %s was read at %.3f s although its "
-				"add failed (a failed op must not take "
-				"effect)", el.buf, t_at(c, r->inv));
-	else
-		a = verdict_add(c->v, "unexpected", ops, n, anomaly_key(c, id),
-				"element %s was read at %.3f s but nobody "
-				"added it", el.buf, t_at(c, r->inv));
-	a->detail = json_pack("{s:o}", "element", elem_json(c, id));
-	json_array_append_new(c->l_unexp, elem_json(c, id));
-	c->unexpected++;
-	sb_release(&el);
+	report_elem(c, id, "unexpected", &r, 1, c->l_unexp, &c->unexpected,
+		    "was read at %.3f s %s", t_at(c, r),
+		    c->el[id].add_state == ADD_FAIL ?
+		    "although its add failed (a failed op must not take "
+		    "effect)" : "but nobody added it");
 }
 
 static void report_duplicate(struct setchk *c, uint32_t id, uint32_t g)
 {
-	const struct elem *e = &c->el[id];
-	const struct read *r = &c->rd[g];
-	size_t ops[2], n = 0;
-	struct sb el = SB_INIT;
-	struct anomaly *a;
+	size_t r = c->rd[g].inv;
 
-	if (e->add >= 0)
-		ops[n++] = (size_t)e->add;
-	ops[n++] = r->inv;
-	elem_text(c, id, &el);
-	a = verdict_add(c->v, "duplicate", ops, n, anomaly_key(c, id),
-			"element %s appears more than once in the read that "
-			"began at %.3f s (a set holds each element once)",
-			el.buf, t_at(c, r->inv));
-	a->detail = json_pack("{s:o}", "element", elem_json(c, id));
-	json_array_append_new(c->l_dup, elem_json(c, id));
-	c->duplicated++;
-	sb_release(&el);
+	report_elem(c, id, "duplicate", &r, 1, c->l_dup, &c->duplicated,
+		    "appears more than once in the read that began at "
+		    "%.3f s (a set holds each element once)", t_at(c, r));
 }
 
 /* Visit element id listed by grouped read g. */
@@ -524,15 +525,12 @@ static void report_lost(struct setchk *c, uint32_t id, size_t known,
 {
 	const struct history *h = c->h;
 	const struct elem *e = &c->el[id];
-	struct sb el = SB_INIT, fault = SB_INIT, how = SB_INIT;
-	size_t ops[3], n = 0;
+	struct sb fault = SB_INIT, how = SB_INIT;
+	size_t reads[2], n = 0;
 	int64_t t_fault;
 	struct anomaly *a;
 	json_t *cnt;
 
-	elem_text(c, id, &el);
-	if (e->add >= 0)
-		ops[n++] = (size_t)e->add;
 	if (e->add_state == ADD_OK) {
 		size_t ack = (size_t)h->ev[e->add].pair;
 
@@ -542,31 +540,27 @@ static void report_lost(struct setchk *c, uint32_t id, size_t known,
 	} else {
 		const struct read *r = &c->rd[e->mincmp];
 
-		ops[n++] = r->inv;
+		reads[n++] = r->inv;
 		t_fault = e->add >= 0 ? h->ev[e->add].time : h->ev[r->inv].time;
 		sb_addf(&how, "its add was %s, but a read that ended at "
 			"%.3f s listed it",
 			e->add < 0 ? "never invoked" : "indeterminate",
 			t_at(c, r->cmp));
 	}
-	ops[n++] = f->inv;
+	reads[n++] = f->inv;
 	checker__faults_at(&c->faults, t_fault, &fault);
-	a = verdict_add(c->v, "lost", ops, n, anomaly_key(c, id),
-			"element %s was lost: %s, during %s, but the final "
-			"read that began at %.3f s lacks it",
-			el.buf, how.buf, fault.buf, t_at(c, f->inv));
-	a->detail = json_pack("{s:o, s:s, s:f, s:s}",
-			      "element", elem_json(c, id),
-			      "add", e->add_state == ADD_OK ? "ok" :
-				     e->add >= 0 ? "info" : "none",
-			      "known_at_s", t_at(c, known),
-			      "fault", fault.buf);
-	json_array_append_new(c->l_lost, elem_json(c, id));
+	a = report_elem(c, id, "lost", reads, n, c->l_lost, &c->lost,
+			"was lost: %s, during %s, but the final read that "
+			"began at %.3f s lacks it", how.buf, fault.buf,
+			t_at(c, f->inv));
+	json_object_set_new(a->detail, "add", json_string(
+		e->add_state == ADD_OK ? "ok" : e->add >= 0 ? "info" : "none"));
+	json_object_set_new(a->detail, "known_at_s",
+			    json_real(t_at(c, known)));
+	json_object_set_new(a->detail, "fault", json_string(fault.buf));
 	cnt = json_object_get(c->by_fault, fault.buf);
 	json_object_set_new(c->by_fault, fault.buf, json_integer(
 		(cnt ? json_integer_value(cnt) : 0) + 1));
-	c->lost++;
-	sb_release(&el);
 	sb_release(&fault);
 	sb_release(&how);
 }
