@@ -77,6 +77,19 @@ else
 		"$(first "$run" | tr '\n' ';') vs $(first "$run2" | tr '\n' ';')"
 fi
 
+# --test-count repeats the whole run, each with the next seed, each in its
+# own run directory.
+before=$(ls "$store/local-cluster" | grep -c -v latest)
+out3=$("$NS" run --config "$CLUSTER_CONFIG" --time-limit 1 --seed 40 \
+	--test-count 2 --concurrency 2 --no-progress 2>&1)
+check_eq "--test-count 2 exits 0" 0 "$?"
+check_contains "--test-count announces run 1/2" "run 1/2 (seed 40)" "$out3"
+check_contains "--test-count announces run 2/2" "run 2/2 (seed 41)" "$out3"
+after=$(ls "$store/local-cluster" | grep -c -v latest)
+check_eq "--test-count 2 writes two run directories" 2 "$((after - before))"
+check_eq "the two runs carry seeds 40 and 41" "40 41" \
+	"$(for d in $(ls -d "$store"/local-cluster/2*/ | sort | tail -n 2); do jq -r .seed "$d/run.json"; done | sort -n | tr '\n' ' ' | sed 's/ $//')"
+
 # Torn down: no etcd member left, data removed, logs kept.
 left=$(etcd_left)
 check_eq "no etcd process left" 0 "$left"
