@@ -1,7 +1,8 @@
 /*
  * lin.h - internals of the linearizability checker, shared by
- * checkers/linearizable.c (history -> per-key problems, threads, verdict,
- * evidence) and checkers/lin-search.c (the search over one key).
+ * checkers/linearizable.c (history -> per-key problems, threads, verdict),
+ * checkers/lin-search.c (the search over one key) and
+ * checkers/lin-evidence.c (why a key is not linearizable).
  *
  * A problem is one register (one key) reduced to what the search needs:
  * operations with small integer value ids (0 is nil), sorted so that the
@@ -13,6 +14,8 @@
  * Ownership: a lin_problem's arrays belong to whoever filled it
  * (linearizable.c); the search only reads them.  A lin_result's `best`
  * array is allocated by the search and freed with lin_result_release().
+ * A lin_evidence borrows everything it points to; the anomaly it adds
+ * belongs to the verdict.
  */
 #ifndef NS_LIN_H
 #define NS_LIN_H
@@ -23,6 +26,11 @@
 enum lin_kind { LIN_READ, LIN_WRITE, LIN_CAS };
 
 #define LIN_NO_RET SIZE_MAX	/* ret of an indeterminate operation */
+#define LIN_NO_KEY UINT32_MAX	/* the register of events without a key */
+
+struct history;
+struct hist_value;
+struct verdict;
 
 struct lin_op {
 	size_t inv;		/* history position of the invoke */
@@ -69,10 +77,23 @@ struct lin_result {
 	uint32_t best_state;
 };
 
+/* A key the search found not linearizable, as its evidence needs it. */
+struct lin_evidence {
+	const struct history *h;
+	const struct lin_problem *p;	/* the key's problem */
+	const struct lin_result *r;	/* LIN_FAIL */
+	const struct hist_value *vals;	/* value id -> value (p->nvals) */
+	uint32_t key;			/* interned key, or LIN_NO_KEY */
+	const char *init_text;		/* the --init value's JSON text */
+	const char *model;		/* "cas-register" or "register" */
+};
+
 double checker__lin_now(void);
 int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 			struct lin_result *r);
 void checker__lin_result_release(struct lin_result *r);
+/* Add the "nonlinearizable" anomaly for one key to v. */
+void checker__lin_evidence(const struct lin_evidence *ev, struct verdict *v);
 
 /* Model step: may op o take effect in state s; *ns is the next state. */
 static inline int checker__lin_step(const struct lin_op *o, uint32_t s,
