@@ -286,3 +286,25 @@ int db_primaries(struct db *d, size_t *out, size_t max, size_t *n,
 	return d->type->primaries ? d->type->primaries(d, out, max, n, err) :
 		0;
 }
+
+int db_fault_script(struct db *d, const char *kind, size_t node,
+		    struct db_fault_script *out, struct sb *why)
+{
+	memset(out, 0, sizeof(*out));
+	if (!d->type->fault_script) {
+		sb_addf(why, "database '%s' has no '%s' fault", d->type->name,
+			kind);
+		return 1;
+	}
+	return d->type->fault_script(d, kind, node, out, why);
+}
+
+void db_fault_script_release(struct db_fault_script *s)
+{
+	size_t i;
+
+	for (i = 0; i < DB_FAULT_MAX_ARGS; i++) {
+		free(s->args[i]);
+		s->args[i] = NULL;
+	}
+}

@@ -33,6 +33,15 @@
  * do it from the pid file.  A nemesis that must undo a pause after a
  * controller crash journals the pid from db_pid(), not the path.
  *
+ * Database-level faults.  Some faults only the database knows how to
+ * cause (PostgreSQL's replica-lag: pause WAL replay on a replica).  A
+ * plug-in offers them through the optional fault_script slot: for a fault
+ * kind and a node it gives two fixed sh scripts (apply, undo) and their
+ * arguments; the nemesis (nemesis/dbfault.c) journals all three before
+ * applying, so the dead-man switch and `netsplit heal` undo the fault from
+ * the journal alone, without the plug-in.  The nemesis never includes
+ * workloads/: this slot is the whole contract.
+ *
  * Threads.  Calls for different nodes may run concurrently; calls for one
  * node must not (the controller and the nemesis serialise them).  setup
  * and teardown run alone.
@@ -52,6 +61,20 @@
 #include "transport.h"
 
 struct db;
+
+/*
+ * One database-level fault on one node: the plug-in's fixed sh scripts
+ * (static text, run as `sh -c SCRIPT sh ARGS...` by the SSH user on the
+ * node) and the arguments both take.  apply exits 0 once the fault is in
+ * force; undo is idempotent and exits 0 when nothing is left to undo
+ * (including when the database is not running there).
+ */
+#define DB_FAULT_MAX_ARGS 8
+struct db_fault_script {
+	const char *apply;
+	const char *undo;
+	char *args[DB_FAULT_MAX_ARGS + 1];	/* owned; NULL-terminated */
+};
 
 struct db_type {
 	const char *name;	/* "etcd" */
@@ -84,6 +107,14 @@ struct db_type {
 		       size_t max);
 	/* Client endpoint of node i, e.g. "http://10.77.0.1:2379". */
 	const char *(*endpoint)(struct db *d, size_t node);
+	/*
+	 * Optional: the scripts of database-level fault `kind`
+	 * ("replica-lag") on node i into *out: 0; 1 when node i cannot take
+	 * it (the primary, no member there), with the reason in why; or
+	 * -NS_E* (may run remote commands, e.g. db_resolve()).
+	 */
+	int (*fault_script)(struct db *d, const char *kind, size_t node,
+			    struct db_fault_script *out, struct sb *why);
 	/* Free d->priv. */
 	void (*release)(struct db *d);
 };
@@ -154,6 +185,15 @@ int db_pid(struct db *d, size_t node, long *pid, struct sb *err);
    or 0 if the process is gone. */
 int db_proc_state(struct db *d, size_t node, long pid, char *state,
 		  struct sb *err);
+
+/*
+ * d->type->fault_script, or 1 with "database 'etcd' has no 'KIND'
+ * fault" in why when the plug-in offers none.  *out is zeroed first;
+ * release it with db_fault_script_release() whatever the result.
+ */
+int db_fault_script(struct db *d, const char *kind, size_t node,
+		    struct db_fault_script *out, struct sb *why);
+void db_fault_script_release(struct db_fault_script *s);
 
 /* ===== Defaults (from the pid file) ===== */
 int db_def_kill(struct db *d, size_t node, struct sb *err);

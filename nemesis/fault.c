@@ -21,24 +21,32 @@ const char *fault_id(const struct fault *f)
 	return f->id;
 }
 
+void nemesis__target_release(struct fault_target *tg)
+{
+	size_t k;
+
+	free(tg->node);
+	free(tg->host);
+	for (k = 0; k < tg->ndrops; k++)
+		free(tg->drops[k]);
+	free(tg->drops);
+	free(tg->clock_file);
+	free(tg->dir);
+	free(tg->unsupported);
+	free(tg->db_apply);
+	free(tg->db_undo);
+	nemesis_argv_release(&tg->db_args);
+	memset(tg, 0, sizeof(*tg));
+}
+
 void fault_free(struct fault *f)
 {
-	size_t i, k;
+	size_t i;
 
 	if (!f)
 		return;
-	for (i = 0; i < f->ntargets; i++) {
-		struct fault_target *tg = &f->targets[i];
-
-		free(tg->node);
-		free(tg->host);
-		for (k = 0; k < tg->ndrops; k++)
-			free(tg->drops[k]);
-		free(tg->drops);
-		free(tg->clock_file);
-		free(tg->dir);
-		free(tg->unsupported);
-	}
+	for (i = 0; i < f->ntargets; i++)
+		nemesis__target_release(&f->targets[i]);
 	free(f->targets);
 	free(f->id);
 	free(f->shape);
@@ -99,6 +107,16 @@ json_t *fault_to_json(const struct fault *f)
 		set_str(t, "dir", tg->dir);
 		set_int(t, "deadman_pid", tg->deadman_pid);
 		set_str(t, "unsupported", tg->unsupported);
+		set_str(t, "db_apply", tg->db_apply);
+		set_str(t, "db_undo", tg->db_undo);
+		if (tg->db_undo) {
+			json_t *a = json_array();
+
+			for (k = 0; k < tg->db_args.n; k++)
+				json_array_append_new(
+					a, json_string(tg->db_args.v[k]));
+			json_object_set_new(t, "db_args", a);
+		}
 		json_array_append_new(ta, t);
 	}
 	json_object_set_new(o, "targets", ta);
@@ -188,6 +206,14 @@ int fault_from_json(struct fault **fp, json_t *j, struct sb *err)
 		tg->dir = dup_or_null(get_str(t, "dir"));
 		tg->deadman_pid = (long)get_int(t, "deadman_pid");
 		tg->unsupported = dup_or_null(get_str(t, "unsupported"));
+		tg->db_apply = dup_or_null(get_str(t, "db_apply"));
+		tg->db_undo = dup_or_null(get_str(t, "db_undo"));
+		d = json_object_get(t, "db_args");
+		if (json_is_array(d))
+			json_array_foreach(d, k, v)
+				nemesis_argv_push(&tg->db_args,
+						  json_is_string(v) ?
+						  json_string_value(v) : "");
 	}
 	*fp = f;
 	return 0;

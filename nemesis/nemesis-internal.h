@@ -31,6 +31,10 @@ struct fault_target {
 	char *dir;		/* node-side state dir (dead-man files) */
 	long deadman_pid;	/* 0: no dead-man switch armed */
 	char *unsupported;	/* why the target was skipped, or NULL */
+	/* Database-level faults (dbfault.c): the plug-in's scripts and
+	   their arguments, journaled so that undo needs no plug-in. */
+	char *db_apply, *db_undo;
+	struct nemesis_argv db_args;
 };
 
 struct fault {
@@ -124,6 +128,8 @@ struct fault_target *nemesis__add_target(struct fault *f, size_t index,
 					 const char *node, const char *host);
 void nemesis__target_unsupported(struct fault_target *tg, const char *fmt,
 				 ...) __attribute__((format(printf, 2, 3)));
+/* Free what target tg owns (fault_free() does it for every target). */
+void nemesis__target_release(struct fault_target *tg);
 /* Count targets not marked unsupported. */
 size_t nemesis__live_targets(const struct fault *f);
 
@@ -172,5 +178,6 @@ extern const struct nemesis_type nemesis_loss;
 extern const struct nemesis_type nemesis_kill;
 extern const struct nemesis_type nemesis_pause;
 extern const struct nemesis_type nemesis_clock;
+extern const struct nemesis_type nemesis_replica_lag;
 
 #endif

@@ -16,6 +16,7 @@ const struct nemesis_type *const nemesis_types[] = {
 	&nemesis_kill,
 	&nemesis_pause,
 	&nemesis_clock,
+	&nemesis_replica_lag,
 	NULL,
 };
 

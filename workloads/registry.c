@@ -12,16 +12,20 @@
 
 extern const struct db_type db_etcd;
 extern const struct db_type db_fake;
+extern const struct db_type db_postgres;
 extern const struct workload_type workload_register;
+extern const struct workload_type workload_session;
 
 const struct db_type *const db_types[] = {
 	&db_etcd,
 	&db_fake,
+	&db_postgres,
 	NULL
 };
 
 const struct workload_type *const workload_types[] = {
 	&workload_register,
+	&workload_session,
 	NULL
 };
 
