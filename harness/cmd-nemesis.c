@@ -14,7 +14,7 @@
  * can wait for "start" and look at the nodes.  SIGINT/SIGTERM heal
  * everything before exiting; kill -9 leaves the faults to `netsplit heal`
  * and the dead-man switches.  --db TYPE sets up that database plug-in
- * first (needed by kill, pause, clock) and tears it down at the end.
+ * first (needed by kill, pause, clock, replica-lag) and tears it down at the end.
  * The journal goes to --run-dir, default STORE/nemesis/<timestamp>.
  * --bench prints the start latency (schedule -> in force on all targets)
  * median and max.  Exit 0, 3 usage/config, 4 harness error.
@@ -47,9 +47,9 @@ static const char nemesis_usage[] =
 	"                        [--db TYPE] [--run-dir DIR] [--bench]\n"
 	"\n"
 	"Injects N faults of the schedule (default 1), holds each S seconds\n"
-	"(default 5), heals it.  LIST: partition, loss, kill, pause, clock or\n"
-	"<kind>-<shape> (docs/nemesis.md).  One JSON line per event on\n"
-	"stdout.  Ctrl-C heals; after kill -9 use 'netsplit heal'.\n";
+	"(default 5), heals it.  LIST: partition, loss, kill, pause, clock,\n"
+	"replica-lag or <kind>-<shape> (docs/nemesis.md).  One JSON line per\n"
+	"event on stdout.  Ctrl-C heals; after kill -9 use 'netsplit heal'.\n";
 
 static volatile sig_atomic_t stop_flag;
 
