@@ -1,6 +1,7 @@
 /*
  * clients.c - the worker threads: each owns one workload client bound to
- * node (worker mod nodes), takes the generator's next op, records the
+ * node (worker mod nodes; a workload may send an op elsewhere, saying so
+ * in op->node), takes the generator's next op, records the
  * invoke, performs it, records the completion.  After an `info` the worker
  * continues as a new process (process + concurrency), so no process ever
  * has two ops in flight (Jepsen's rule).  With a rate, each worker paces
@@ -45,7 +46,9 @@ static void sleep_until(const struct timespec *t)
 static void do_op(struct worker *w, struct workload_op *op)
 {
 	struct run *r = w->r;
-	const char *node = r->cfg->nodes[w->node].name;
+	size_t ni = op->node_set && op->node < r->cfg->nnodes ? op->node :
+		    w->node;
+	const char *node = r->cfg->nodes[ni].name;
 
 	run_record_invoke(r, w->process, (int64_t)w->index, node, op);
 	r->wl->type->invoke(w->client, op);

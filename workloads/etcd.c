@@ -14,6 +14,13 @@
  * true` (require_leader), so a member without a leader refuses at once
  * ("no leader": a definite fail) instead of hanging.
  *
+ * Endpoints.  A worker talks to its own node (worker mod nodes), or with
+ * `endpoints: "round-robin"` sends each op to the next member in turn,
+ * as etcd's Go client balances over its endpoints (op->node says which):
+ * a session then writes through one member and reads from another, so
+ * serializable reads on a member cut off from the majority break
+ * read-your-writes.  Final reads stay on the worker's own node.
+ *
  * Outcomes.  ok: HTTP 200 (a cas whose compare failed is a fail).  A read
  * that failed or timed out changed nothing: fail.  A write or cas whose
  * request never left (connect refused or timed out) or that etcd refused
@@ -46,6 +53,8 @@
 
 struct reg {
 	int serializable;
+	int round_robin;	/* endpoints: each op to the next member */
+	size_t nnodes;
 	unsigned mix[3];	/* read, write, cas weights */
 	unsigned mix_total;
 	long long ops_per_key;
@@ -62,7 +71,12 @@ struct workload_client {
 	struct reg *r;
 	CURL *curl;
 	struct curl_slist *hdr_plain, *hdr_leader;
-	char *url_range, *url_put, *url_txn;
+	struct etcd_urls {
+		char *range, *put, *txn;
+	} *urls;		/* per node */
+	size_t nurls;
+	size_t node;		/* the worker's own node */
+	size_t rr;		/* round-robin: the next node */
 	struct sb body, resp, k64, v64, v64b;
 	char errbuf[CURL_ERROR_SIZE];
 	struct workload_rng rng;
@@ -263,7 +277,7 @@ void etcd__answer(struct workload_op *op, const struct etcd__reply *r)
 static const char *const reg_keys[] = {
 	"type", "read_mode", "mix", "ops_per_key", "threads_per_key",
 	"timeout_ms", "connect_timeout_ms", "require_leader", "key_prefix",
-	NULL
+	"endpoints", NULL
 };
 
 static int reg_init(struct workload *w, struct sb *err)
@@ -271,7 +285,7 @@ static int reg_init(struct workload *w, struct sb *err)
 	const struct config *c = w->cfg;
 	json_t *o = c->workload;
 	struct reg *r = xcalloc(1, sizeof(*r));
-	const char *mode = "linearizable";
+	const char *mode = "linearizable", *endpoints = "pinned";
 	json_t *mix;
 	int rc;
 
@@ -293,6 +307,18 @@ static int reg_init(struct workload *w, struct sb *err)
 		rc = -NS_ECONFIG;
 	}
 	r->serializable = !strcmp(mode, "serializable");
+	if (!rc)
+		rc = cfg_get_str(c, o, "workload", "endpoints", &endpoints,
+				 err);
+	if (!rc && strcmp(endpoints, "pinned") &&
+	    strcmp(endpoints, "round-robin")) {
+		sb_addf(err, "%s: 'workload.endpoints': expected \"pinned\" "
+			"or \"round-robin\", not '%s'",
+			c->path ? c->path : "config", endpoints);
+		rc = -NS_ECONFIG;
+	}
+	r->round_robin = !strcmp(endpoints, "round-robin");
+	r->nnodes = c->nnodes ? c->nnodes : 1;
 	if (!rc && (mix = json_object_get(o, "mix"))) {
 		static const char *const mix_keys[] = { "read", "write",
 							"cas", NULL };
@@ -392,14 +418,13 @@ static int reg_client_open(struct workload *w, size_t worker, size_t node,
 {
 	struct reg *r = w->priv;
 	struct workload_client *c;
-	const char *base;
+	size_t i;
 
 	*cp = NULL;
 	if (!w->db) {
 		sb_addf(err, "register: no database to talk to");
 		return -NS_EINTERNAL;
 	}
-	base = db_endpoint(w->db, node);
 	c = xcalloc(1, sizeof(*c));
 	c->w = w;
 	c->r = r;
@@ -409,9 +434,19 @@ static int reg_client_open(struct workload *w, size_t worker, size_t node,
 		sb_addf(err, "worker %zu: curl_easy_init failed", worker);
 		return -NS_EINTERNAL;
 	}
-	c->url_range = xasprintf_url(base, "/v3/kv/range");
-	c->url_put = xasprintf_url(base, "/v3/kv/put");
-	c->url_txn = xasprintf_url(base, "/v3/kv/txn");
+	/* Every member's URLs with round-robin endpoints, else only the
+	 * worker's own (index node either way). */
+	c->node = node;
+	c->rr = node;
+	c->nurls = r->round_robin ? r->nnodes : node + 1;
+	c->urls = xcalloc(c->nurls, sizeof(*c->urls));
+	for (i = r->round_robin ? 0 : node; i < c->nurls; i++) {
+		const char *base = db_endpoint(w->db, i);
+
+		c->urls[i].range = xasprintf_url(base, "/v3/kv/range");
+		c->urls[i].put = xasprintf_url(base, "/v3/kv/put");
+		c->urls[i].txn = xasprintf_url(base, "/v3/kv/txn");
+	}
 	c->hdr_plain = curl_slist_append(NULL,
 					 "Content-Type: application/json");
 	c->hdr_plain = curl_slist_append(c->hdr_plain, "Expect:");
@@ -449,14 +484,19 @@ static int reg_client_open(struct workload *w, size_t worker, size_t node,
 
 static void reg_client_close(struct workload_client *c)
 {
+	size_t i;
+
 	if (!c)
 		return;
 	curl_easy_cleanup(c->curl);
 	curl_slist_free_all(c->hdr_plain);
 	curl_slist_free_all(c->hdr_leader);
-	free(c->url_range);
-	free(c->url_put);
-	free(c->url_txn);
+	for (i = 0; i < c->nurls; i++) {
+		free(c->urls[i].range);
+		free(c->urls[i].put);
+		free(c->urls[i].txn);
+	}
+	free(c->urls);
 	sb_release(&c->body);
 	sb_release(&c->resp);
 	sb_release(&c->k64);
@@ -492,6 +532,11 @@ static void reg_next(struct workload_client *c, struct workload_op *op)
 		c->keyj++;
 	}
 	set_key(c, op);
+	if (r->round_robin) {
+		op->node_set = 1;
+		op->node = c->rr;
+		c->rr = (c->rr + 1) % r->nnodes;
+	}
 	pick = workload_rng_below(&c->rng, r->mix_total);
 	if (pick < r->mix[0]) {
 		op->f = "read";
@@ -546,6 +591,9 @@ static void reg_invoke(struct workload_client *c, struct workload_op *op)
 {
 	struct reg *r = c->r;
 	struct etcd__reply rep;
+	const struct etcd_urls *u = &c->urls[op->node_set &&
+					     op->node < c->nurls ? op->node :
+					     c->node];
 	const char *url;
 	struct curl_slist *hdr = r->require_leader ? c->hdr_leader :
 		c->hdr_plain;
@@ -557,18 +605,18 @@ static void reg_invoke(struct workload_client *c, struct workload_op *op)
 	b64_text(&c->k64, key);
 	sb_reset(&c->body);
 	if (!strcmp(op->f, "read")) {
-		url = c->url_range;
+		url = u->range;
 		sb_addf(&c->body, "{\"key\":\"%s\"%s}", c->k64.buf,
 			r->serializable ? ",\"serializable\":true" : "");
 		if (r->serializable)
 			hdr = c->hdr_plain;
 	} else if (!strcmp(op->f, "write")) {
-		url = c->url_put;
+		url = u->put;
 		b64_int(&c->v64, json_integer_value(op->value));
 		sb_addf(&c->body, "{\"key\":\"%s\",\"value\":\"%s\"}",
 			c->k64.buf, c->v64.buf);
 	} else {
-		url = c->url_txn;
+		url = u->txn;
 		b64_int(&c->v64, json_integer_value(json_array_get(op->value,
 								   0)));
 		b64_int(&c->v64b, json_integer_value(json_array_get(op->value,

@@ -46,6 +46,8 @@ struct workload_client;
 
 struct workload_op {
 	const char *f;		/* "read", "write", "cas" (static text) */
+	size_t node;		/* with node_set: the node next() sent it to */
+	int node_set;		/* 0: the worker's own node */
 	char key[64];		/* "" when the workload has no keys */
 	json_t *value;		/* invoke value (owned; json null for reads) */
 	int final;		/* a final read after heal */

@@ -38,6 +38,11 @@ check_eq "results.json: verdict valid" valid \
 	"$(jq -r .verdict "$run/results.json")"
 check_eq "results.json: linearizable checker ran" "linearizable valid" \
 	"$(jq -r '.checkers[] | select(.checker == "linearizable") | "\(.checker) \(.verdict)"' "$run/results.json")"
+# The control for the session and stale checkers: linearizable reads
+# without faults break no session guarantee and are never stale.
+check_eq "results.json: session and stale checkers valid" \
+	"session valid 0;stale valid 0" \
+	"$(jq -r '[.checkers[] | select(.checker == "session" or .checker == "stale") | "\(.checker) \(.verdict) \(.anomaly_count)"] | join(";")' "$run/results.json")"
 ok=$(jq -r .history.ok "$run/results.json")
 if [ "${ok:-0}" -gt 50 ]; then pass "ok ops recorded ($ok)"
 else fail "ok ops recorded" "only '$ok'"; fi

@@ -245,9 +245,10 @@ TEST(register_config_errors_name_the_key)
 		"{\"workload\":{\"ops_per_key\":0}}",
 		"{\"workload\":{\"mix\":{\"read\":1,\"delete\":1}}}",
 		"{\"workload\":{\"timeout_ms\":\"1s\"}}",
+		"{\"workload\":{\"endpoints\":\"random\"}}",
 	};
 	static const char *key[] = { "readmode", "read_mode", "ops_per_key",
-				     "delete", "timeout_ms" };
+				     "delete", "timeout_ms", "endpoints" };
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -264,6 +265,66 @@ TEST(register_config_errors_name_the_key)
 		config_release(&c);
 		sb_release(&err);
 	}
+}
+
+TEST(register_round_robin_endpoints_cycle_through_members)
+{
+	static const char text[] =
+		"{\"nodes\":[{\"name\":\"n1\",\"host\":\"127.0.0.1\"},"
+		"{\"name\":\"n2\",\"host\":\"127.0.0.2\"},"
+		"{\"name\":\"n3\",\"host\":\"127.0.0.3\"}],"
+		"\"workload\":{\"type\":\"register\","
+		"\"endpoints\":\"round-robin\"}}";
+	struct config c;
+	struct db d;
+	struct workload *w = NULL;
+	struct workload_client *cl;
+	struct sb err = SB_INIT;
+	size_t i;
+
+	config_init(&c);
+	CHECK_EQ_INT(config_load_str(&c, "t.json", text, &err), 0);
+	memset(&d, 0, sizeof(d));
+	d.type = &fake_db;
+	d.cfg = &c;
+	CHECK_EQ_INT(workload_new(&w, workload_find("register"), &c, &d, 3,
+				  &err), 0);
+	/* Worker 1 starts at its own node, then takes the next in turn. */
+	CHECK_EQ_INT(w->type->client_open(w, 1, 1, 7, &cl, &err), 0);
+	for (i = 0; i < 7; i++) {
+		struct workload_op op;
+
+		workload_op_init(&op);
+		w->type->next(cl, &op);
+		CHECK_EQ_INT(op.node_set, 1);
+		CHECK_EQ_INT(op.node, (1 + i) % 3);
+		workload_op_release(&op);
+	}
+	w->type->client_close(cl);
+	workload_free(w);
+	config_release(&c);
+	sb_release(&err);
+}
+
+TEST(register_pinned_endpoints_leave_the_node_alone)
+{
+	struct config c;
+	struct db d;
+	struct workload *w;
+	struct workload_client *cl;
+	struct sb err = SB_INIT;
+	struct workload_op op;
+
+	setup(&c, &d, &w, 1);
+	CHECK_EQ_INT(w->type->client_open(w, 0, 0, 7, &cl, &err), 0);
+	workload_op_init(&op);
+	w->type->next(cl, &op);
+	CHECK_EQ_INT(op.node_set, 0);
+	workload_op_release(&op);
+	w->type->client_close(cl);
+	workload_free(w);
+	config_release(&c);
+	sb_release(&err);
 }
 
 TEST(register_refused_connection_is_a_fail)
