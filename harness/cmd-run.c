@@ -350,7 +350,7 @@ int cmd_run(int argc, char **argv)
 	}
 	for (i = 0; i < nov; i++) {
 		if (!strcmp(ov[i].key, "seed"))
-			seed_given = 1;
+			seed_given = p.seed_flag = 1;
 		json_object_set(section(&c, ov[i].section), ov[i].key,
 				ov[i].value);
 	}

@@ -61,7 +61,7 @@ static int mkdir_p(const char *path, struct sb *err)
 		sb_addf(err, "cannot create directory '%s': %s", path,
 			strerror(errno));
 	free(p);
-	return rc ? -NS_EIO : 0;
+	return rc ? -NS_EWRITE : 0;
 }
 
 static int make_run_dir(struct run *r, const char *name, struct sb *err)
@@ -89,7 +89,7 @@ static int make_run_dir(struct run *r, const char *name, struct sb *err)
 		if (errno != EEXIST || i > 100) {
 			sb_addf(err, "cannot create directory '%s': %s",
 				dir.buf, strerror(errno));
-			rc = -NS_EIO;
+			rc = -NS_EWRITE;
 		}
 	}
 	if (!rc) {
@@ -126,7 +126,7 @@ static int write_json(const char *dir, const char *name, json_t *doc,
 	    rename(tmp.buf, path.buf) < 0) {
 		sb_addf(err, "cannot write '%s'", path.buf);
 		unlink(tmp.buf);
-		rc = -NS_EIO;
+		rc = -NS_EWRITE;
 	}
 	sb_release(&path);
 	sb_release(&tmp);
@@ -175,6 +175,8 @@ static json_t *run_json(struct run *r, const char *name, int final)
 	if (!final)
 		json_object_set_new(j, "start_time", json_string(started));
 	json_object_set_new(j, "seed", json_integer((json_int_t)r->p.seed));
+	json_object_set_new(j, "nemesis_seed",
+			    json_integer((json_int_t)r->nopts.seed));
 	json_object_set_new(j, "db", json_string(r->p.db));
 	json_object_set_new(j, "workload", json_string(r->p.workload));
 	json_object_set_new(j, "nemesis", json_string(
@@ -387,6 +389,14 @@ static void run_release(struct run *r)
 	free(r->dir);
 }
 
+uint64_t run_nemesis_seed(const struct config *c, const struct run_params *p,
+			  uint64_t config_seed)
+{
+	if (p->seed_flag || !json_object_get(c->nemesis, "seed"))
+		return p->seed;
+	return config_seed;
+}
+
 /* Keep the first error: later ones go to the log as "also: ...". */
 static void first_error(int *rc, int r2, struct sb *err, struct sb *more)
 {
@@ -446,8 +456,7 @@ int controller_run(const struct config *c, const struct run_params *p,
 		rc = nemesis_opts_from_config(&r.nopts, c, err);
 	if (rc)
 		goto out;
-	if (!json_object_get(c->nemesis, "seed"))
-		r.nopts.seed = p->seed;
+	r.nopts.seed = run_nemesis_seed(c, p, r.nopts.seed);
 	if (c->name)
 		sb_adds(&name, c->name);
 	else

@@ -40,6 +40,8 @@ struct run_params {
 	long concurrency;		/* run.concurrency, default 5 */
 	double rate;			/* run.rate: ops/s overall, 0 = max */
 	uint64_t seed;			/* run.seed, default random */
+	int seed_flag;			/* seed came from --seed: it beats
+					   every seed in the config */
 	long test_count;		/* run.test_count, default 1 */
 	double recover_s;		/* run.recover_s: wait after heal, 3 */
 	double check_timeout_s;		/* run.check_timeout_s, 120 */
@@ -125,5 +127,11 @@ void run_progress(struct run *r, int final_line);
  */
 int controller_run(const struct config *c, const struct run_params *p,
 		   char **dir_out, struct sb *err);
+/*
+ * The nemesis schedule's seed: --seed when given (flags override the
+ * config), else the config's nemesis.seed, else the run's seed.
+ */
+uint64_t run_nemesis_seed(const struct config *c, const struct run_params *p,
+			  uint64_t config_seed);
 
 #endif
