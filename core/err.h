@@ -9,6 +9,9 @@
  *
  * Each error code maps to one process exit code (ns_exit_code()), so the
  * CLI's exit status follows from the first error that stopped it.
+ * NS_EIO is an input file that cannot be read (the user's: exit 3);
+ * NS_EWRITE is a file the harness itself cannot write (run directory,
+ * history, journal, reports, downloaded logs: exit 4).
  *
  * Ownership: nothing here allocates; ns_strerror() and ns_errname()
  * return static strings the caller must not free.  The message of an
@@ -32,6 +35,7 @@ enum ns_exit {
 	XX(ECONFIG,    NS_EXIT_USAGE,   "configuration error")             \
 	XX(EINPUT,     NS_EXIT_USAGE,   "bad input")                       \
 	XX(EIO,        NS_EXIT_USAGE,   "i/o error")                       \
+	XX(EWRITE,     NS_EXIT_HARNESS, "write failed")                    \
 	XX(EBUDGET,    NS_EXIT_UNKNOWN, "budget exhausted")                \
 	XX(ECONNECT,   NS_EXIT_HARNESS, "cannot connect")                  \
 	XX(EAUTH,      NS_EXIT_HARNESS, "authentication failed")           \

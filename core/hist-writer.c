@@ -90,7 +90,7 @@ static int sync_locked(struct hist_writer *w)
 		w->err = errno;
 	w->dirty = 0;
 	w->last_sync_ms = now_ms();
-	return w->err ? -NS_EIO : 0;
+	return w->err ? -NS_EWRITE : 0;
 }
 
 int hist_writer_write(struct hist_writer *w, const struct history *h,
@@ -107,7 +107,7 @@ int hist_writer_write(struct hist_writer *w, const struct history *h,
 	if (now_ms() - w->last_sync_ms >= FLUSH_MS)
 		sync_locked(w);
 	if (w->err)
-		rc = -NS_EIO;
+		rc = -NS_EWRITE;
 	pthread_mutex_unlock(&w->lock);
 	return rc;
 }
@@ -130,7 +130,7 @@ int hist_writer_close(struct hist_writer *w)
 		return 0;
 	rc = hist_writer_flush(w);
 	if (close(w->fd) < 0 && !rc)
-		rc = -NS_EIO;
+		rc = -NS_EWRITE;
 	pthread_mutex_destroy(&w->lock);
 	sb_release(&w->line);
 	free(w->path);

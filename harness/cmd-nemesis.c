@@ -386,7 +386,7 @@ int cmd_nemesis(int argc, char **argv)
 	if (mkdir_p(dir.buf)) {
 		sb_addf(&err, "cannot create '%s': %s", dir.buf,
 			strerror(errno));
-		rc = -NS_EIO;
+		rc = -NS_EWRITE;
 		goto fail;
 	}
 	if (db_name) {

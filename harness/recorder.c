@@ -32,7 +32,7 @@ int run_record_open(struct run *r, struct sb *err)
 	r->writer = hist_writer_open(path.buf, err);
 	sb_release(&path);
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
-	return r->writer ? 0 : -NS_EIO;
+	return r->writer ? 0 : -NS_EWRITE;
 }
 
 int run_record_close(struct run *r, struct sb *err)
@@ -48,7 +48,7 @@ int run_record_close(struct run *r, struct sb *err)
 	}
 	if (!rc && r->write_error) {
 		sb_addf(err, "%s/history.jsonl: write failed", r->dir);
-		rc = -NS_EIO;
+		rc = -NS_EWRITE;
 	}
 	return rc;
 }

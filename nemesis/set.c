@@ -244,7 +244,7 @@ int nemesis__journal_append(const char *path, const char *event,
 		  0644);
 	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd)) {
 		sb_addf(err, "%s: %s", path, strerror(errno));
-		rc = -NS_EIO;
+		rc = -NS_EWRITE;
 	}
 	if (fd >= 0)
 		close(fd);

@@ -47,7 +47,7 @@ int report_write_file(const char *dir, const char *name, const char *data,
 	if (fd < 0) {
 		sb_addf(err, "cannot write '%s': %s", tmp.buf,
 			strerror(errno));
-		ret = -NS_EIO;
+		ret = -NS_EWRITE;
 		goto out;
 	}
 	while (off < len) {
@@ -58,7 +58,7 @@ int report_write_file(const char *dir, const char *name, const char *data,
 		if (w < 0) {
 			sb_addf(err, "cannot write '%s': %s", tmp.buf,
 				strerror(errno));
-			ret = -NS_EIO;
+			ret = -NS_EWRITE;
 			break;
 		}
 		off += (size_t)w;
@@ -66,12 +66,12 @@ int report_write_file(const char *dir, const char *name, const char *data,
 	if (close(fd) && !ret) {
 		sb_addf(err, "cannot write '%s': %s", tmp.buf,
 			strerror(errno));
-		ret = -NS_EIO;
+		ret = -NS_EWRITE;
 	}
 	if (!ret && rename(tmp.buf, path.buf)) {
 		sb_addf(err, "cannot rename '%s' to '%s': %s", tmp.buf,
 			path.buf, strerror(errno));
-		ret = -NS_EIO;
+		ret = -NS_EWRITE;
 	}
 	if (ret)
 		unlink(tmp.buf);

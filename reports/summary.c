@@ -151,7 +151,7 @@ static int append_step_summary(const char *path, const struct sb *md,
 			"%s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return -NS_EIO;
+		return -NS_EWRITE;
 	}
 	room = (size_t)st.st_size < SUMMARY_MAX
 		? SUMMARY_MAX - (size_t)st.st_size : 0;
@@ -167,7 +167,7 @@ static int append_step_summary(const char *path, const struct sb *md,
 		sb_addf(err, "cannot append to '%s' ($GITHUB_STEP_SUMMARY): "
 			"%s", path, strerror(errno));
 		close(fd);
-		return -NS_EIO;
+		return -NS_EWRITE;
 	}
 	close(fd);
 	return 0;
