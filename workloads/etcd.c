@@ -26,7 +26,13 @@
  * request never left (connect refused or timed out) or that etcd refused
  * before proposing it (no leader, too many requests, proposal dropped,
  * HTTP 4xx) is a fail; one that timed out, was reset after sending, or
- * answered any other error is info: it may still take effect.
+ * answered any other error is info: it may still take effect.  "Left"
+ * is CURLINFO_REQUEST_SIZE > 0: the total size of the requests issued
+ * during the transfer, reset at each curl_easy_perform() and summed over
+ * libcurl's silent retry of a request whose reused connection died
+ * before any answer byte (the first attempt may have reached etcd even
+ * when the retry's connect is refused: still info;
+ * tests/unit/test-etcd-workload.c pins this).
  *
  * Generator.  Workers form groups of threads_per_key; each group works on
  * its own sequence of keys (group g: keys g, g + ngroups, ...), every

@@ -2,11 +2,17 @@
  * test-etcd-workload.c - the register workload without a cluster: base64,
  * how gateway answers become ok / fail / info, the generator's
  * determinism and value uniqueness, config errors, and a request to a
- * closed port (refused before sending: a definite fail).
+ * closed port (refused before sending: a definite fail), a write lost
+ * with a connection libcurl reused (may have happened: info).
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "config.h"
@@ -349,6 +355,147 @@ TEST(register_refused_connection_is_a_fail)
 		CHECK(op.error[0]);
 		workload_op_release(&op);
 	}
+	w->type->client_close(cl);
+	workload_free(w);
+	config_release(&c);
+	sb_release(&err);
+	curl_global_cleanup();
+}
+
+/*
+ * A server that answers the first request on a kept-alive connection,
+ * then reads the second request whole and dies (its listening socket
+ * first, then the connection, without an answer).  libcurl retries a
+ * request on a reused connection that died before any answer byte came,
+ * on a fresh connection, which is refused: the write reached the server
+ * all the same, so it must be info, not fail.
+ */
+static int dying_port;
+
+static const char *dying_endpoint(struct db *d, size_t node)
+{
+	static char url[64];
+
+	(void)d;
+	(void)node;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", dying_port);
+	return url;
+}
+
+static const struct db_type dying_db = {
+	.name = "dying",
+	.endpoint = dying_endpoint,
+};
+
+/* Read one HTTP request (headers + Content-Length body) from fd. */
+static int read_request(int fd)
+{
+	char buf[8192];
+	size_t len = 0;
+	char *hdr_end;
+	long clen = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+
+		if (n <= 0)
+			return -1;
+		len += (size_t)n;
+		buf[len] = '\0';
+		hdr_end = strstr(buf, "\r\n\r\n");
+		if (!hdr_end)
+			continue;
+		{
+			const char *cl = strstr(buf, "Content-Length:");
+
+			clen = cl ? strtol(cl + 15, NULL, 10) : 0;
+		}
+		if (len >= (size_t)(hdr_end + 4 - buf) + (size_t)clen)
+			return 0;
+	}
+}
+
+struct dying {
+	int lfd;
+};
+
+static void *dying_server(void *p)
+{
+	struct dying *s = p;
+	static const char body[] = "{\"header\":{\"revision\":\"2\"}}";
+	char answer[256];
+	int fd = accept(s->lfd, NULL, NULL), n;
+
+	if (fd < 0)
+		return NULL;
+	n = snprintf(answer, sizeof(answer), "HTTP/1.1 200 OK\r\n"
+		     "Content-Type: application/json\r\n"
+		     "Content-Length: %zu\r\n\r\n%s", sizeof(body) - 1,
+		     body);
+	if (!read_request(fd) && write(fd, answer, (size_t)n) == n)
+		read_request(fd);
+	close(s->lfd);		/* the retry's connect is refused */
+	close(fd);		/* and the request got no answer */
+	return NULL;
+}
+
+TEST(register_write_lost_after_reuse_retry_is_info)
+{
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
+	struct dying srv;
+	pthread_t th;
+	struct config c;
+	struct db d;
+	struct workload *w;
+	struct workload_client *cl;
+	struct workload_op op;
+	struct sb err = SB_INIT;
+
+	curl_global_init(CURL_GLOBAL_ALL);
+	srv.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(!bind(srv.lfd, (struct sockaddr *)&sa, sizeof(sa)));
+	CHECK(!listen(srv.lfd, 4));
+	CHECK(!getsockname(srv.lfd, (struct sockaddr *)&sa, &salen));
+	dying_port = ntohs(sa.sin_port);
+	CHECK(!pthread_create(&th, NULL, dying_server, &srv));
+
+	setup(&c, &d, &w, 1);
+	d.type = &dying_db;
+	CHECK_EQ_INT(w->type->client_open(w, 0, 0, 1, &cl, &err), 0);
+	workload_op_init(&op);
+	op.f = "write";
+	snprintf(op.key, sizeof(op.key), "k1");
+	op.value = json_integer(1);
+	w->type->invoke(cl, &op);
+	CHECK_EQ_INT(op.type, HIST_OK);
+	workload_op_release(&op);
+
+	workload_op_init(&op);
+	op.f = "write";
+	snprintf(op.key, sizeof(op.key), "k1");
+	op.value = json_integer(2);
+	w->type->invoke(cl, &op);
+	if (op.type != HIST_INFO)
+		test_fail_(__FILE__, __LINE__, "write whose bytes reached the "
+			   "server ended %d (%s), not info", (int)op.type,
+			   op.error);
+	workload_op_release(&op);
+
+	/* the next write finds nobody listening: it never left, fail */
+	pthread_join(th, NULL);
+	workload_op_init(&op);
+	op.f = "write";
+	snprintf(op.key, sizeof(op.key), "k1");
+	op.value = json_integer(3);
+	w->type->invoke(cl, &op);
+	CHECK_EQ_INT(op.type, HIST_FAIL);
+	CHECK_CONTAINS(op.error, "not sent");
+	workload_op_release(&op);
+
 	w->type->client_close(cl);
 	workload_free(w);
 	config_release(&c);
