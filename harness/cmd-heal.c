@@ -5,28 +5,60 @@
  *
  *   netsplit heal [--config C] [--store DIR]
  *
+ * Killed members are restarted with the database plug-in the fault
+ * record names (its settings from the config's db section).
+ *
  * Exit 0 when nothing is left in force (also when there was nothing to
  * heal), 4 when a fault could not be healed (node unreachable, undo
- * failed: the message names the node and the fault), 3 on usage/config
- * errors.
+ * failed, a killed member not restarted: the message names the node and
+ * the fault), 3 on usage/config errors.
  */
 #include <getopt.h>
 #include <stdio.h>
 
 #include "cmd.h"
 #include "config.h"
+#include "db.h"
 #include "err.h"
 #include "nemesis/nemesis.h"
 #include "sb.h"
+#include "workloads/workload.h"
 
 static const char heal_usage[] =
 	"usage: netsplit heal [--config FILE] [--store DIR]\n"
 	"\n"
 	"Heals every fault journaled under the store directory (default:\n"
 	"the config's store_dir) that is not recorded as healed: removes\n"
-	"netsplit's iptables chains, resumes paused processes, resets clock\n"
-	"offsets, stops dead-man switches.  Exit 0 when nothing is left,\n"
-	"4 when something could not be healed, 3 on usage/config errors.\n";
+	"netsplit's iptables chains, resumes paused processes, restarts\n"
+	"killed members, resets clock offsets, stops dead-man switches.\n"
+	"Exit 0 when nothing is left, 4 when something could not be healed,\n"
+	"3 on usage/config errors.\n";
+
+/* The database plug-in of type (NULL: the config's db.type), bound to t. */
+static struct db *open_db(const char *type, struct transport *t, void *ctx,
+			  struct sb *err)
+{
+	const struct config *c = ctx;
+	const struct db_type *dt;
+	struct db *d = NULL;
+
+	if (!type)
+		type = json_string_value(json_object_get(c->db, "type"));
+	if (!type) {
+		sb_addf(err, "the fault record names no database and %s has "
+			"no 'db.type'", c->path);
+		return NULL;
+	}
+	dt = db_find(type);
+	if (!dt) {
+		sb_addf(err, "unknown database plug-in '%s'", type);
+		return NULL;
+	}
+	if (db_new(&d, dt, c, err))
+		return NULL;
+	db_bind(d, t);
+	return d;
+}
 
 int cmd_heal(int argc, char **argv)
 {
@@ -39,6 +71,7 @@ int cmd_heal(int argc, char **argv)
 	const char *config_path = "netsplit.json", *store = NULL;
 	struct nemesis_heal_stats st;
 	struct config cfg;
+	struct nemesis_db_opener dbo = { open_db, &cfg };
 	struct sb err = SB_INIT, log = SB_INIT;
 	int opt, rc, status;
 
@@ -69,8 +102,8 @@ int cmd_heal(int argc, char **argv)
 		config_release(&cfg);
 		return NS_EXIT_USAGE;
 	}
-	rc = nemesis_heal_store(&cfg, store ? store : cfg.store_dir, &st,
-				&log, &err);
+	rc = nemesis_heal_store(&cfg, store ? store : cfg.store_dir, &dbo,
+				&st, &log, &err);
 	fputs(log.buf, stderr);
 	if (rc || st.failed) {
 		errorf("%s", err.buf);

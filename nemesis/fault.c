@@ -50,6 +50,7 @@ void fault_free(struct fault *f)
 	free(f->targets);
 	free(f->id);
 	free(f->shape);
+	free(f->db);
 	free(f);
 }
 
@@ -73,6 +74,7 @@ json_t *fault_to_json(const struct fault *f)
 	json_object_set_new(o, "id", json_string(f->id));
 	json_object_set_new(o, "kind", json_string(f->type->name));
 	set_str(o, "shape", f->shape);
+	set_str(o, "db", f->db);
 	json_object_set_new(o, "k", json_integer((json_int_t)f->k));
 	if (f->probability > 0)
 		json_object_set_new(o, "probability",
@@ -166,6 +168,7 @@ int fault_from_json(struct fault **fp, json_t *j, struct sb *err)
 	}
 	f = nemesis__fault_new(type, id, get_str(j, "shape"));
 	f->k = (size_t)get_int(j, "k");
+	f->db = dup_or_null(get_str(j, "db"));
 	v = json_object_get(j, "probability");
 	f->probability = json_is_number(v) ? json_number_value(v) : 0;
 	f->delta_ms = get_int(j, "delta_ms");

@@ -8,8 +8,12 @@
  * names (addresses and ssh settings from the config, by node name), run
  * each target's undo script (the kind's, see partition.c, loss.c,
  * process.c, clock.c), kill its dead-man switch, append "healed".
- * A killed member is not restarted (only the database plug-in could):
- * the log says so.
+ * A killed member that is not running is restarted with the database
+ * plug-in its record names (db_pid(), then db_start()); when that is
+ * impossible the fault stays unhealed and the error names the member.
+ * A target whose undo failed keeps its dead-man switch (it heals on its
+ * own once the lease, no longer renewed, is old).  Lease files go once
+ * no unhealed fault of their run uses them on that node.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,18 +24,26 @@
 
 #include "alloc.h"
 #include "config.h"
+#include "db.h"
 #include "err.h"
 #include "nemesis-internal.h"
 
 struct pending {
 	char *journal;
-	struct fault *f;	/* NULL once healed */
+	struct fault *f;	/* NULL once journaled healed */
+	int healed;		/* healed by this heal */
 };
 
 struct scan {
 	struct pending *p;
 	size_t n, alloc;
 	size_t journals;
+	/* database plug-ins opened to restart killed members, by type */
+	const struct nemesis_db_opener *dbo;
+	struct transport *t;
+	struct db **dbs;
+	char **db_types;
+	size_t ndbs;
 };
 
 static struct pending *find(struct scan *sc, const char *journal,
@@ -129,10 +141,94 @@ static void walk(struct scan *sc, const char *dir, int depth,
 	closedir(d);
 }
 
-static int heal_one(struct transport *t, const struct config *c,
+/* The database plug-in of type (NULL: the config's), opened once. */
+static struct db *get_db(struct scan *sc, const char *type, struct sb *err)
+{
+	const char *key = type ? type : "";
+	struct db *d;
+	size_t i;
+
+	for (i = 0; i < sc->ndbs; i++)
+		if (!strcmp(sc->db_types[i], key))
+			return sc->dbs[i];
+	if (!sc->dbo || !sc->dbo->open) {
+		sb_adds(err, "no database plug-in to restart it with");
+		return NULL;
+	}
+	d = sc->dbo->open(type, sc->t, sc->dbo->ctx, err);
+	if (!d)
+		return NULL;
+	sc->dbs = xrealloc(sc->dbs, (sc->ndbs + 1) * sizeof(*sc->dbs));
+	sc->db_types = xrealloc(sc->db_types,
+				(sc->ndbs + 1) * sizeof(*sc->db_types));
+	sc->dbs[sc->ndbs] = d;
+	sc->db_types[sc->ndbs++] = xstrdup(key);
+	return d;
+}
+
+/* Restart target i of kill fault f unless its member runs already. */
+static int restart_member(struct scan *sc, const struct fault *f, size_t i,
+			  struct sb *log, struct sb *err)
+{
+	const struct fault_target *tg = &f->targets[i];
+	struct sb why = SB_INIT;
+	struct db *d = get_db(sc, f->db, &why);
+	long pid = 0;
+	int rc = d ? 0 : -NS_ESETUP;
+
+	if (d)
+		rc = db_pid(d, tg->index, &pid, &why);
+	if (!rc && pid <= 0)
+		rc = db_start(d, tg->index, &why);
+	if (!rc && pid <= 0)
+		rc = db_pid(d, tg->index, &pid, &why);
+	if (rc) {
+		sb_addf(err, "fault '%s' (kill): %s: the member it killed "
+			"(pid %ld) was not restarted: %s", f->id, tg->node,
+			tg->pid, why.buf);
+	} else {
+		sb_addf(log, "%s: member killed by fault '%s' (pid %ld) "
+			"runs (pid %ld)\n", tg->node, f->id, tg->pid, pid);
+	}
+	sb_release(&why);
+	return rc;
+}
+
+static size_t tag_len(const char *id)
+{
+	const char *dash = strrchr(id, '-');
+
+	return dash ? (size_t)(dash - id) : strlen(id);
+}
+
+/* Does an unhealed fault other than p's, of p's run, arm a switch on
+   node? */
+static int lease_in_use(const struct scan *sc, const struct pending *p,
+			const char *node)
+{
+	const char *id = p->f->id;
+	size_t i, k, len = tag_len(id);
+
+	for (i = 0; i < sc->n; i++) {
+		const struct fault *g = sc->p[i].f;
+
+		if (&sc->p[i] == p || !g || sc->p[i].healed ||
+		    !g->deadman_s || tag_len(g->id) != len ||
+		    strncmp(g->id, id, len))
+			continue;
+		for (k = 0; k < g->ntargets; k++)
+			if (!strcmp(g->targets[k].node, node))
+				return 1;
+	}
+	return 0;
+}
+
+static int heal_one(struct scan *sc, const struct config *c,
 		    struct pending *p, struct sb *log, struct sb *err)
 {
+	struct transport *t = sc->t;
 	struct fault *f = p->f;
+	unsigned char *drop = xcalloc(f->ntargets + 1, 1);
 	size_t i;
 	int rc = 0, r;
 
@@ -158,25 +254,32 @@ static int heal_one(struct transport *t, const struct config *c,
 			tg->unsupported = xstrdup("not reachable");
 			continue;
 		}
-		if ((r = nemesis__undo_target(t, f, i, err))) {
+		if (!strcmp(f->type->name, "kill"))
+			r = restart_member(sc, f, i, log, err);
+		else
+			r = nemesis__undo_target(t, f, i, err);
+		if (r) {
 			sb_addc(err, '\n');
 			rc = rc ? rc : r;
+			/* its switch stays armed: skipped by the disarm */
+			tg->unsupported = xstrdup("heal failed");
 			continue;
 		}
-		if (!strcmp(f->type->name, "kill"))
-			sb_addf(log, "%s: member killed by fault '%s' (pid "
-				"%ld) is not restarted by heal\n", tg->node,
-				f->id, tg->pid);
+		drop[i] = !lease_in_use(sc, p, tg->node);
 	}
-	/* disarm only where undo ran; unreachable nodes keep their switch */
-	if ((r = nemesis__deadman_disarm(t, f, err)))
+	/* disarm only where undo ran; the other nodes keep their switch */
+	r = nemesis__deadman_disarm(t, f, drop, err);
+	free(drop);
+	if (r)
 		rc = rc ? rc : r;
 	if (rc)
 		return rc;
+	p->healed = 1;
 	return nemesis__journal_append(p->journal, "healed", f, err);
 }
 
 int nemesis_heal_store(const struct config *c, const char *store_dir,
+		       const struct nemesis_db_opener *dbo,
 		       struct nemesis_heal_stats *st, struct sb *log,
 		       struct sb *err)
 {
@@ -192,6 +295,7 @@ int nemesis_heal_store(const struct config *c, const char *store_dir,
 			store_dir);
 		return 0;
 	}
+	sc.dbo = dbo;
 	walk(&sc, store_dir, 0, err);
 	st->journals = sc.journals;
 	for (i = 0; i < sc.n; i++)
@@ -218,7 +322,8 @@ int nemesis_heal_store(const struct config *c, const char *store_dir,
 			st->failed++;
 			continue;
 		}
-		r = heal_one(t, c, p, log, err);
+		sc.t = t;
+		r = heal_one(&sc, c, p, log, err);
 		if (r) {
 			st->failed++;
 			rc = rc ? rc : r;
@@ -228,6 +333,12 @@ int nemesis_heal_store(const struct config *c, const char *store_dir,
 				p->f->type->name, p->f->id, p->journal);
 		}
 	}
+	for (i = 0; i < sc.ndbs; i++) {
+		db_free(sc.dbs[i]);
+		free(sc.db_types[i]);
+	}
+	free(sc.dbs);
+	free(sc.db_types);
 	if (t)
 		transport_close(t);
 	for (i = 0; i < sc.n; i++) {

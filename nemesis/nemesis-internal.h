@@ -41,6 +41,9 @@ struct fault {
 	char *id;		/* "<run tag>-<k>": unique across runs */
 	const struct nemesis_type *type;
 	char *shape;		/* "halves", "one", "bump"... */
+	char *db;		/* kill/pause: the database plug-in's type
+				   (`netsplit heal` restarts killed members
+				   with it); NULL otherwise */
 	size_t k;		/* position in the schedule */
 	double probability;	/* loss */
 	long long delta_ms;	/* clock */
@@ -88,6 +91,7 @@ struct nemesis_set {
 	struct nemesis_node *nodes;
 	size_t nnodes;
 	size_t next;		/* k of the next scheduled fault */
+	unsigned long renewals;	/* written into the leases */
 	struct fault *active;
 	struct sb said;		/* notes already given, one per line */
 };
@@ -151,8 +155,10 @@ int nemesis__undo_target(struct transport *t, const struct fault *f,
    disarm kills them. */
 int nemesis__deadman_arm(struct nemesis_set *s, struct fault *f,
 			 struct sb *err);
+/* drop_lease (NULL: none): per target, also remove the lease file of the
+   fault's run (DIR/<run tag>.lease) there, once the switch is gone. */
 int nemesis__deadman_disarm(struct transport *t, struct fault *f,
-			    struct sb *err);
+			    const unsigned char *drop_lease, struct sb *err);
 /* The arming part of target i's start command (a script prefix taking 7
    arguments, then shifting them away); it prints "deadman=PID", which
    nemesis__deadman_parse() records.  Arms nothing for deadman_s == 0. */
@@ -160,6 +166,9 @@ void nemesis__deadman_prefix(const struct nemesis_set *s,
 			     const struct fault *f, size_t i,
 			     struct sb *script, struct nemesis_argv *args);
 void nemesis__deadman_parse(struct fault_target *tg, const char *out);
+/* The switch's loop (sh -c LOOP netsplit-deadman LEASE PERIOD ID DIR UNDO
+   PACKED), for its unit test. */
+const char *nemesis__deadman_loop(void);
 
 /* ===== iptables (nemesis/partition.c) ===== */
 

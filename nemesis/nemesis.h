@@ -26,14 +26,20 @@
  *
  * Dead-man switch.  Applying a fault on a node also starts, on that node, a
  * detached shell loop (setsid) that runs the same undo steps as soon as the
- * run's lease file on that node is older than deadman_s seconds.  The
- * controller renews every lease with nemesis_renew() (a `touch`), at least
- * every deadman_s / 3 seconds while faults are in force; nemesis_stop()
- * disarms the switch.  The switch checks once a second and compares whole
- * seconds, so a fault never outlives the controller's last renewal by more
- * than deadman_s + 2 seconds (plus the time its undo takes), whatever
- * happened to the controller.
- *
+ * run's lease file on that node has not changed for deadman_s seconds.
+ * The controller renews every lease with nemesis_renew() (it writes a
+ * renewal counter into it), at least every deadman_s / 3 seconds while
+ * faults are in force; nemesis_stop() disarms the switch once the fault
+ * is healed (never before: a fault whose undo failed keeps its switches
+ * and its renewed lease).  The switch measures the lease's age by
+ * counting its own 1 s sleeps (monotonic), never with the node's wall
+ * clock, which a clock fault may have moved: it fires no sooner than
+ * deadman_s seconds after the last renewal it saw, and a fault never
+ * outlives the controller's last renewal by more than deadman_s + 2
+ * seconds (plus the time its undo takes; a failing undo is retried every
+ * 2 s for 5 minutes), whatever happened to the controller.  The lease
+ * file goes with the last fault healed on its node.
+
  * Safety.  iptables rules go into one chain per fault (NS-<fault id>)
  * jumped to from INPUT; the chain starts with a RETURN for the controller's
  * own address (as the node sees it: $SSH_CLIENT), so its SSH path always
@@ -149,7 +155,11 @@ int nemesis_start_next(struct nemesis_set *s, struct fault **f,
 int nemesis_stop(struct nemesis_set *s, struct fault *f, struct sb *err);
 /* nemesis_stop() every fault in force; tries them all, first error wins. */
 int nemesis_heal_all(struct nemesis_set *s, struct sb *err);
-/* Renew the dead-man leases on every node that has a fault in force. */
+/*
+ * Renew the dead-man leases on every node that has a fault in force.  On
+ * error err names each node whose lease could not be renewed (one line
+ * each).
+ */
 int nemesis_renew(struct nemesis_set *s, struct sb *err);
 /* Number of faults in force. */
 size_t nemesis_active(const struct nemesis_set *s);
@@ -170,6 +180,18 @@ void fault_free(struct fault *f);
 
 /* ===== netsplit heal ===== */
 
+/*
+ * How `netsplit heal` gets the database plug-in that restarts killed
+ * members (nemesis/ does not reach the registry in workloads/): open()
+ * returns a db of that type (NULL: the config's db.type) bound to t, or
+ * NULL with err saying why.  heal frees it with db_free().
+ */
+struct nemesis_db_opener {
+	struct db *(*open)(const char *type, struct transport *t, void *ctx,
+			   struct sb *err);
+	void *ctx;
+};
+
 struct nemesis_heal_stats {
 	size_t journals;	/* journal files read */
 	size_t faults;		/* faults found not healed */
@@ -182,10 +204,16 @@ struct nemesis_heal_stats {
  * any depth up to 4) whose last journal line is not "healed": connect to
  * the nodes named in the records (ssh settings and addresses from c,
  * by node name; a node c does not know is an error), run each target's
- * undo steps, kill its dead-man switch, and journal "healed".  Progress lines go to log.  Returns 0 when nothing is
- * left, otherwise the first error (err says which node and fault).
+ * undo steps (a killed member is restarted through dbo, when it is not
+ * running), kill its dead-man switch where the undo succeeded (a node
+ * whose undo failed keeps its switch), remove the run's lease files no
+ * fault left in force needs, and journal "healed" once every target is
+ * healed.  dbo may be NULL (then killed members cannot be restarted: an
+ * error).  Progress lines go to log.  Returns 0 when nothing is left,
+ * otherwise the first error (err says which node and fault).
  */
 int nemesis_heal_store(const struct config *c, const char *store_dir,
+		       const struct nemesis_db_opener *dbo,
 		       struct nemesis_heal_stats *st, struct sb *log,
 		       struct sb *err);
 

@@ -13,8 +13,10 @@
  *   kill  start: db_kill() = kill -9 PID, wait until gone (zombie = gone).
  *         stop:  db_start() (rejoin the cluster), then db_pid() for the
  *                new pid.  No dead-man switch and no undo script: only
- *                the database plug-in can restart a member, so `netsplit
- *                heal` reports killed members it cannot restart.
+ *                the database plug-in can restart a member; the record
+ *                names it ("db"), and `netsplit heal` restarts each
+ *                killed member that is not running with it (or fails,
+ *                naming the member, and leaves the fault unhealed).
  *   pause start: db_pause() = kill -STOP PID, wait until state T.
  *         stop:  db_resume() = kill -CONT PID.
  *         undo (dead-man switch, `netsplit heal`): kill -CONT PID, the
@@ -56,6 +58,8 @@ static int process_plan(struct nemesis *n, struct fault *f,
 	free(perm);
 	if (f->type == &nemesis_kill)
 		f->deadman_s = 0;	/* nothing a switch could undo */
+	if (s->db)
+		f->db = xstrdup(s->db->type->name);
 	return 0;
 }
 

@@ -7,7 +7,10 @@
  *     /proc/sys/kernel/random/boot_id, find the iptables binary that
  *     works (`iptables -w 5 -S INPUT`, then iptables-legacy).  Nothing to
  *     undo (the directory holds the dead-man files and stays).
- *   renew: touch DIR/netsplit-nemesis/<run tag>.lease.  Nothing to undo.
+ *   renew: echo N > DIR/netsplit-nemesis/<run tag>.lease (N counts the
+ *     renewals: the dead-man loop sees a change whatever the node's
+ *     clock says).  The lease goes (rm -f, with the disarm) when the
+ *     last fault in force on that node is healed, or at heal-all.
  * Everything else is the kinds' (partition.c, loss.c, process.c,
  * clock.c) and the dead-man switch's (util.c).
  */
@@ -598,20 +601,61 @@ int nemesis__undo_all(struct transport *t, struct fault *f, struct sb *err)
 	return undo_all(t, f, err);
 }
 
+/* Does a fault in force other than f keep a dead-man lease on node? */
+static int lease_needed(const struct nemesis_set *s, const struct fault *f,
+			size_t node)
+{
+	const struct fault *g;
+	size_t i;
+
+	for (g = s->active; g; g = g->next)
+		for (i = 0; g != f && g->deadman_s && i < g->ntargets; i++)
+			if (g->targets[i].index == node &&
+			    !g->targets[i].unsupported)
+				return 1;
+	return 0;
+}
+
+/*
+ * Heal f.  Only a fault healed on every target is disarmed, journaled
+ * "healed" and dropped: when the undo fails anywhere, f stays in force
+ * and owned by the set, every switch it armed stays armed and its lease
+ * keeps being renewed (nemesis_renew() renews every fault in force), so
+ * the switches still heal it if the controller dies before a retry
+ * (nemesis_heal_all(), `netsplit heal`) succeeds.  A node's lease file
+ * goes with the last fault in force there.
+ */
 static int stop_locked(struct nemesis_set *s, struct fault *f,
 		       struct sb *err)
 {
 	struct nemesis *n = instance(s, f->type);
+	unsigned char *drop = xcalloc(f->ntargets + 1, 1);
+	struct sb derr = SB_INIT;
 	struct fault **pp;
-	int rc, rc2;
+	size_t i;
+	int rc;
 
 	if (n && f->type->stop)
 		rc = f->type->stop(n, f, err);
 	else
 		rc = undo_all(s->t, f, err);
-	rc2 = nemesis__deadman_disarm(s->t, f, err);
-	if (rc)
+	if (rc) {
+		free(drop);
 		return rc;
+	}
+	for (i = 0; i < f->ntargets; i++) {
+		size_t node = f->targets[i].index;
+
+		drop[i] = f->deadman_s && node < s->nnodes &&
+			  !lease_needed(s, f, node);
+		if (drop[i])
+			s->nodes[node].leased = 0;
+	}
+	/* A switch left armed (disarm failed) finds its lease gone and
+	   runs the undo again: harmless, undo steps are idempotent. */
+	nemesis__deadman_disarm(s->t, f, drop, &derr);
+	sb_release(&derr);
+	free(drop);
 	f->stop_ns = nemesis__now_ns();
 	if ((rc = journal_write(s, "healed", f, err)))
 		return rc;
@@ -621,8 +665,6 @@ static int stop_locked(struct nemesis_set *s, struct fault *f,
 			break;
 		}
 	fault_free(f);
-	(void)rc2;	/* a switch left armed heals an already-healed
-			   fault: harmless (undo is idempotent) */
 	return 0;
 }
 
@@ -816,6 +858,7 @@ int nemesis_renew(struct nemesis_set *s, struct sb *err)
 
 	pthread_mutex_lock(&s->lock);
 	want = xcalloc(s->nnodes + 1, 1);
+	s->renewals++;
 	for (f = s->active; f; f = f->next)
 		for (i = 0; i < f->ntargets; i++)
 			if (f->deadman_s && !f->targets[i].unsupported &&
@@ -828,8 +871,9 @@ int nemesis_renew(struct nemesis_set *s, struct sb *err)
 			continue;
 		nemesis_argv_pushf(&args[n], "%s/%s.lease", s->nodes[i].dir,
 				   s->tag);
+		nemesis_argv_pushf(&args[n], "%lu", s->renewals);
 		jobs[n].node = i;
-		jobs[n].script = "touch \"$1\"";
+		jobs[n].script = "echo \"$2\" > \"$1\"";
 		jobs[n].args = (const char *const *)args[n].v;
 		jobs[n].timeout_ms = 5000;
 		n++;
@@ -838,7 +882,7 @@ int nemesis_renew(struct nemesis_set *s, struct sb *err)
 	for (i = 0; i < n; i++)
 		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
 			sb_adds(err, "dead-man lease: ");
-			nemesis__job_error(s->t, &jobs[i], "touch", err);
+			nemesis__job_error(s->t, &jobs[i], "renew", err);
 			sb_addc(err, '\n');
 			if (!rc)
 				rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;

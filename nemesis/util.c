@@ -8,12 +8,17 @@
  *   the same command as their rules):
  *     mkdir -p DIR; touch LEASE;
  *     setsid sh -c LOOP netsplit-deadman LEASE PERIOD ID DIR UNDO PACKED
- *     LOOP writes DIR/ID.deadman (its pid), then every second compares the
- *     age of LEASE with PERIOD; when the lease is older (or gone) it runs
- *     the undo script with its arguments (PACKED: joined by \037),
- *     removes its pid file and exits.
+ *     LOOP writes DIR/ID.deadman (its pid), then counts the seconds
+ *     (ticks of `sleep 1`, never the wall clock: see deadman_loop) since
+ *     LEASE last changed; once that age exceeds PERIOD (or the lease is
+ *     gone) it runs the undo script with its arguments (PACKED: joined
+ *     by \037), again every 2 s while it fails, removes its pid file and
+ *     exits.
  *   dead-man disarm: kill PID, only if /proc/PID/cmdline names the fault
- *     id (a recycled pid is left alone); then rm DIR/ID.deadman.
+ *     id (a recycled pid is left alone); then rm DIR/ID.deadman, and the
+ *     run's lease DIR/TAG.lease when no other fault there needs it.  The
+ *     switch keeps no script on disk (its loop and undo are arguments of
+ *     its sh), so nothing else is left; DIR itself stays.
  *   undo of a target: the kind's own script (type->undo).
  */
 #include <stdarg.h>
@@ -269,18 +274,39 @@ int nemesis__undo_target(struct transport *t, const struct fault *f,
 	return rc;
 }
 
+/*
+ * The switch measures the lease's age itself, in ticks of `sleep 1`
+ * (nanosleep: monotonic, so a wall clock that a clock fault or anyone
+ * else sets forwards or backwards changes nothing): every tick it reads
+ * the lease's stamp (its content, a renewal counter the controller
+ * writes, and its mtime); a stamp it has not seen before resets the age
+ * to 0.  Once the age exceeds PERIOD ticks, or the lease is gone, it runs
+ * the undo, retrying every 2 s (up to 150 times) while the undo fails.
+ * So it never fires less than PERIOD seconds after the last renewal it
+ * saw, and at most PERIOD + 2 ticks after the last renewal made.
+ */
 static const char deadman_loop[] =
 	"lease=$1 period=$2 id=$3 dir=$4 undo=$5 packed=$6\n"
 	"echo $$ > \"$dir/$id.deadman\"\n"
-	"while :; do\n"
-	"  now=$(date +%s)\n"
-	"  m=$(stat -c %Y \"$lease\" 2>/dev/null || echo 0)\n"
-	"  [ $((now - m)) -gt \"$period\" ] && break\n"
+	"last= age=0\n"
+	"while [ \"$age\" -le \"$period\" ]; do\n"
+	"  cur=$(cat \"$lease\" 2>/dev/null && "
+	"stat -c %y \"$lease\" 2>/dev/null) || break\n"
+	"  if [ \"$cur\" = \"$last\" ]; then age=$((age + 1));\n"
+	"  else last=$cur age=0; fi\n"
 	"  sleep 1\n"
 	"done\n"
 	"IFS=$(printf '\\037'); set -f; set -- $packed; unset IFS; set +f\n"
-	"sh -c \"$undo\" sh \"$@\"\n"
+	"n=0\n"
+	"until sh -c \"$undo\" sh \"$@\"; do\n"
+	"  n=$((n + 1)); [ $n -ge 150 ] && break; sleep 2\n"
+	"done\n"
 	"rm -f \"$dir/$id.deadman\"\n";
+
+const char *nemesis__deadman_loop(void)
+{
+	return deadman_loop;
+}
 
 /*
  * Arm the switch (when PERIOD > 0), print "deadman=PID"; consumes its 7
@@ -405,11 +431,15 @@ static const char deadman_kill[] =
 	"if [ \"$pid\" -gt 0 ] 2>/dev/null && "
 	"tr '\\0' ' ' < /proc/$pid/cmdline 2>/dev/null | "
 	"grep -qF \" $id \"; then kill \"$pid\" 2>/dev/null; fi\n"
-	"rm -f \"$dir/$id.deadman\"\n";
+	"rm -f \"$dir/$id.deadman\"\n"
+	"[ -z \"$4\" ] || rm -f \"$4\"\n";
 
 int nemesis__deadman_disarm(struct transport *t, struct fault *f,
-			    struct sb *err)
+			    const unsigned char *drop_lease, struct sb *err)
 {
+	size_t taglen = strrchr(f->id, '-') ? (size_t)(strrchr(f->id, '-') -
+						       f->id) :
+		strlen(f->id);
 	struct nemesis_job *jobs;
 	struct nemesis_argv *args;
 	size_t i, n = 0;
@@ -427,6 +457,11 @@ int nemesis__deadman_disarm(struct transport *t, struct fault *f,
 		nemesis_argv_push(&args[n], f->id);
 		nemesis_argv_push(&args[n], tg->dir);
 		nemesis_argv_pushf(&args[n], "%ld", tg->deadman_pid);
+		if (drop_lease && drop_lease[i])
+			nemesis_argv_pushf(&args[n], "%s/%.*s.lease", tg->dir,
+					   (int)taglen, f->id);
+		else
+			nemesis_argv_push(&args[n], "");
 		jobs[n].node = tg->index;
 		jobs[n].script = deadman_kill;
 		jobs[n].args = (const char *const *)args[n].v;

@@ -1,7 +1,13 @@
-/* Unit tests for nemesis/: grudge shapes, fault records, the journal. */
+/*
+ * Unit tests for nemesis/: grudge shapes, fault records, the journal, the
+ * dead-man loop (run locally).
+ */
 #include "test.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -330,7 +336,7 @@ TEST_T(journal_pending_faults_are_found, 20)
 		 "\"store_dir\":\"%s/store\"}", test_tmpdir());
 	config_init(&c);
 	CHECK_EQ_INT(config_load_str(&c, "t.json", cfg_text, &err), 0);
-	CHECK(nemesis_heal_store(&c, c.store_dir, &st, &log, &err) != 0);
+	CHECK(nemesis_heal_store(&c, c.store_dir, NULL, &st, &log, &err) != 0);
 	CHECK_EQ_INT(st.journals, 1);
 	CHECK_EQ_INT(st.faults, 1);
 	CHECK_EQ_INT(st.healed, 0);
@@ -352,11 +358,94 @@ TEST(heal_of_an_empty_store_is_a_no_op)
 	CHECK_EQ_INT(config_load_str(&c, "t.json",
 		"{\"nodes\":[{\"name\":\"n1\",\"host\":\"127.0.0.1\"}]}",
 		&err), 0);
-	CHECK_EQ_INT(nemesis_heal_store(&c, "/nonexistent/netsplit-store",
+	CHECK_EQ_INT(nemesis_heal_store(&c, "/nonexistent/netsplit-store", NULL,
 					&st, &log, &err), 0);
 	CHECK_EQ_INT(st.faults, 0);
 	CHECK_CONTAINS(log.buf, "nothing to heal");
 	config_release(&c);
 	sb_release(&err);
 	sb_release(&log);
+}
+
+/* ===== The dead-man loop, run here with a wall clock far off ===== */
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	CHECK(fp != NULL);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/*
+ * The loop runs locally with a `date` in PATH that says it is 30 years
+ * later (a clock fault, or anyone, set the node's clock).  Renewed every
+ * 0.3 s it must not fire; once renewals stop it fires within PERIOD + 3
+ * s; an undo that fails once is retried.
+ */
+TEST_T(deadman_loop_ignores_the_wall_clock, 40)
+{
+	const char *tmp = test_tmpdir();
+	char bin[512], date[600], lease[600], marker[600], pidf[600];
+	char undo[] = "n=$(cat \"$1.n\" 2>/dev/null || echo 0)\n"
+		      "echo $((n + 1)) > \"$1.n\"\n"
+		      "[ \"$n\" -ge 1 ] && touch \"$1\"\n";
+	char path[4096], count[64];
+	pid_t pid;
+	int i, status = 0;
+	FILE *fp;
+
+	snprintf(bin, sizeof(bin), "%s/bin", tmp);
+	snprintf(date, sizeof(date), "%s/date", bin);
+	snprintf(lease, sizeof(lease), "%s/run.lease", tmp);
+	snprintf(marker, sizeof(marker), "%s/fired", tmp);
+	snprintf(pidf, sizeof(pidf), "%s/f-1.deadman", tmp);
+	CHECK(!mkdir(bin, 0755));
+	write_file(date, "#!/bin/sh\necho $(( $(/bin/date +%s) + "
+		   "946080000 ))\n");
+	CHECK(!chmod(date, 0755));
+	write_file(lease, "0\n");
+	snprintf(path, sizeof(path), "%s:%s", bin, getenv("PATH"));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		setenv("PATH", path, 1);
+		execl("/bin/sh", "sh", "-c", nemesis__deadman_loop(),
+		      "netsplit-deadman", lease, "2", "f-1", tmp, undo,
+		      marker, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 1; i <= 12; i++) {	/* 3.6 s of renewals */
+		char n[32];
+
+		usleep(300000);
+		snprintf(n, sizeof(n), "%d\n", i);
+		write_file(lease, n);
+		if (access(marker, F_OK) == 0 ||
+		    waitpid(pid, &status, WNOHANG) == pid)
+			break;
+	}
+	if (access(marker, F_OK) == 0 || i <= 12) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		test_fail_(__FILE__, __LINE__, "the switch fired while its "
+			   "lease was renewed (after %d renewals)", i);
+	}
+	for (i = 0; i < 100 && access(marker, F_OK); i++)	/* 10 s */
+		usleep(100000);
+	if (access(marker, F_OK)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		test_fail_(__FILE__, __LINE__, "the switch did not fire "
+			   "within 10 s of the last renewal");
+	}
+	CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status));
+	snprintf(path, sizeof(path), "%s.n", marker);
+	fp = fopen(path, "r");
+	CHECK(fp && fgets(count, sizeof(count), fp));
+	fclose(fp);
+	CHECK_EQ_STR(count, "2\n");	/* failed once, retried once */
+	CHECK(access(pidf, F_OK) != 0);	/* its pid file is gone */
 }
