@@ -214,6 +214,9 @@ static void print_results(const char *dir, int status)
 		if (json_string_value(json_object_get(v, "unsupported")))
 			warnf("%s", json_string_value(json_object_get(
 				v, "unsupported")));
+	if (json_string_length(json_object_get(doc, "warnings")))
+		warnf("%s", json_string_value(json_object_get(doc,
+							      "warnings")));
 	v = json_object_get(doc, "history");
 	if (v)
 		printf("ops: %lld (ok %lld, fail %lld, info %lld)\n",

@@ -385,6 +385,7 @@ static void run_release(struct run *r)
 	hist_release(&r->h);
 	json_decref(r->faults);
 	sb_release(&r->thread_err);
+	sb_release(&r->warnings);
 	pthread_mutex_destroy(&r->lock);
 	free(r->dir);
 }
@@ -429,6 +430,7 @@ int controller_run(const struct config *c, const struct run_params *p,
 	r.p = *p;
 	pthread_mutex_init(&r.lock, NULL);
 	hist_init(&r.h);
+	sb_init(&r.warnings, 0);
 	r.faults = json_array();
 	nemesis_opts_init(&r.nopts);
 
@@ -529,6 +531,8 @@ finish:
 	}
 	run_clients_free(clients);
 	clients = NULL;
+	if (r.warnings.len)
+		sb_add(&warn, r.warnings.buf, r.warnings.len);
 	sb_reset(&e2);
 	r2 = run_record_close(&r, &e2);
 	first_error(&rc, r2, err, &e2);

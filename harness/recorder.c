@@ -153,6 +153,19 @@ void run_record_nemesis(struct run *r, enum hist_type type, const char *f,
 	pthread_mutex_unlock(&r->lock);
 }
 
+void run_warn(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&r->lock);
+	va_start(ap, fmt);
+	sb_vaddf(&r->warnings, fmt, ap);
+	va_end(ap);
+	if (r->warnings.len && r->warnings.buf[r->warnings.len - 1] != '\n')
+		sb_addc(&r->warnings, '\n');
+	pthread_mutex_unlock(&r->lock);
+}
+
 void run_fail(struct run *r, int rc, const char *fmt, ...)
 {
 	va_list ap;

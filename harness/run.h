@@ -78,6 +78,9 @@ struct run {
 	/* A fatal error from a thread (first one wins, under lock). */
 	struct sb thread_err;
 	int thread_rc;
+	/* Warnings from the threads, one per line (under lock): printed by
+	   `netsplit run` and kept in results.json. */
+	struct sb warnings;
 };
 
 /* ===== recorder.c ===== */
@@ -96,6 +99,9 @@ void run_record_nemesis(struct run *r, enum hist_type type, const char *f,
 /* Set the first fatal error of a thread. */
 void run_fail(struct run *r, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Append one warning line (a thread's problem that does not stop it). */
+void run_warn(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* ===== clients.c ===== */
 struct run_clients;

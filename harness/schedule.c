@@ -8,7 +8,15 @@
  *   invoke / info  f "stop-<kind>", value: the fault being healed
  * A fault no target could take (e.g. clock on etcd) is recorded as a
  * start whose info carries error "unsupported: ..." followed at once by
- * its stop: a window of zero length, so no op falls inside it.
+ * its stop: a window of zero length, so no op falls inside it.  So is a
+ * fault that failed to start and was undone (the start's info carries
+ * the error; the run then fails); one whose undo failed as well stays
+ * open until nemesis_heal_all() at the end, and its stop records how
+ * that went: every start has its stop.
+ * Lease renewals that fail are warnings naming the node (run_warn);
+ * RENEW_FAILS_MAX of them in a row fail the run as a harness error
+ * before the lease can expire (after deadman_s, 3 renewal periods): a
+ * switch that healed mid-fault would make the history's window lie.
  * When told to stop (end of run, Ctrl-C, an error) it heals what is in
  * force, records the stop, and calls nemesis_heal_all() as a last resort.
  */
@@ -22,6 +30,8 @@
 #include "err.h"
 #include "harness/run.h"
 
+#define RENEW_FAILS_MAX 2
+
 struct run_schedule {
 	struct run *r;
 	pthread_t thread;
@@ -29,6 +39,10 @@ struct run_schedule {
 	struct fault *cur;
 	char cur_f[64];
 	size_t k;		/* faults started so far */
+	/* a fault that failed to start and to heal: its window is open */
+	json_t *orphan;
+	char orphan_f[72];	/* "stop-<kind>" */
+	int renew_fails;	/* failed renewals in a row */
 	struct sb err;
 	int rc;
 };
@@ -99,6 +113,7 @@ static int start_next(struct run_schedule *s)
 	struct fault *plan = NULL, *f = NULL;
 	json_t *desc;
 	char fname[72], kind[64];
+	size_t before;
 	int rc;
 
 	rc = nemesis_plan(r->nem, s->k, &plan, &err);
@@ -112,13 +127,24 @@ static int start_next(struct run_schedule *s)
 	desc = fault_describe(plan);
 	fault_free(plan);
 	run_record_nemesis(r, HIST_INVOKE, fname, desc, NULL);
-	json_decref(desc);
 	set_fault_now(r, kind);
+	before = nemesis_active(r->nem);
 	rc = nemesis_start_next(r->nem, &f, &note, &err);
 	s->k++;
 	if (rc) {
 		run_record_nemesis(r, HIST_INFO, fname, NULL, err.buf);
-		set_fault_now(r, "");
+		snprintf(fname, sizeof(fname), "stop-%s", kind);
+		if (nemesis_active(r->nem) > before) {
+			/* not undone either: closed after heal-all */
+			s->orphan = json_incref(desc);
+			snprintf(s->orphan_f, sizeof(s->orphan_f), "%s",
+				 fname);
+		} else {
+			run_record_nemesis(r, HIST_INVOKE, fname, desc, NULL);
+			run_record_nemesis(r, HIST_INFO, fname, desc,
+					   "start failed; undone");
+			set_fault_now(r, "");
+		}
 		run_fail(r, rc, "nemesis: %s", err.buf);
 	} else if (!f) {
 		struct sb why = SB_INIT;
@@ -142,16 +168,46 @@ static int start_next(struct run_schedule *s)
 		sb_release(&why);
 		set_fault_now(r, "");
 	} else {
-		desc = fault_describe(f);
-		run_record_nemesis(r, HIST_INFO, fname, desc, NULL);
-		note_applied(r, desc, kind);
-		json_decref(desc);
+		json_t *now = fault_describe(f);
+
+		run_record_nemesis(r, HIST_INFO, fname, now, NULL);
+		note_applied(r, now, kind);
+		json_decref(now);
 		s->cur = f;
 		snprintf(s->cur_f, sizeof(s->cur_f), "%s", fault_kind(f));
 	}
+	json_decref(desc);
 	sb_release(&note);
 	sb_release(&err);
 	return rc;
+}
+
+/* Renew the leases; 1 when the run must stop (renewals keep failing). */
+static int renew(struct run_schedule *s)
+{
+	struct run *r = s->r;
+	struct sb err = SB_INIT;
+	int rc = nemesis_renew(r->nem, &err);
+
+	if (!rc) {
+		s->renew_fails = 0;
+		sb_release(&err);
+		return 0;
+	}
+	s->renew_fails++;
+	if (err.len && err.buf[err.len - 1] == '\n')
+		err.buf[--err.len] = '\0';
+	run_warn(r, "nemesis: dead-man lease not renewed (%d in a row): %s",
+		 s->renew_fails, err.buf);
+	if (s->renew_fails < RENEW_FAILS_MAX) {
+		sb_release(&err);
+		return 0;
+	}
+	run_fail(r, rc, "nemesis: the dead-man lease was not renewed %d "
+		 "times in a row, so its switch may heal the fault in force "
+		 "before the history says so: %s", s->renew_fails, err.buf);
+	sb_release(&err);
+	return 1;
 }
 
 static void *schedule_main(void *arg)
@@ -166,11 +222,9 @@ static void *schedule_main(void *arg)
 	while (!stopping(r)) {
 		if (now_s() < next) {
 			if (s->cur && now_s() - last_renew >= renew_every) {
-				struct sb err = SB_INIT;
-
-				nemesis_renew(r->nem, &err);
-				sb_release(&err);
 				last_renew = now_s();
+				if (renew(s))
+					break;
 			}
 			usleep(20000);
 			continue;
@@ -224,11 +278,22 @@ int run_schedule_stop(struct run_schedule *s, struct sb *err)
 	if (rc)
 		sb_addf(err, "%s", s->err.buf);
 	if (r->nem && nemesis_active(r->nem)) {
-		int r2 = nemesis_heal_all(r->nem, err);
+		struct sb herr = SB_INIT;
+		int r2 = nemesis_heal_all(r->nem, &herr);
 
 		if (r2 && !rc)
 			rc = r2;
+		if (r2)
+			sb_addf(err, "%s%s", err->len ? "\n" : "", herr.buf);
+		if (s->orphan) {
+			run_record_nemesis(r, HIST_INVOKE, s->orphan_f,
+					   s->orphan, NULL);
+			run_record_nemesis(r, HIST_INFO, s->orphan_f,
+					   s->orphan, r2 ? herr.buf : NULL);
+		}
+		sb_release(&herr);
 	}
+	json_decref(s->orphan);
 	sb_release(&s->err);
 	free(s);
 	return rc;
