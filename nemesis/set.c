@@ -881,9 +881,14 @@ int nemesis_renew(struct nemesis_set *s, struct sb *err)
 	nemesis__run_jobs(s->t, jobs, n);
 	for (i = 0; i < n; i++)
 		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
-			sb_adds(err, "dead-man lease: ");
-			nemesis__job_error(s->t, &jobs[i], "renew", err);
-			sb_addc(err, '\n');
+			struct sb one = SB_INIT;
+
+			/* one line per node, starting with its name */
+			nemesis__job_error(s->t, &jobs[i], "renew", &one);
+			sb_addf(err, "%s%s\n", err->len &&
+				err->buf[err->len - 1] != '\n' ? "\n" : "",
+				one.buf);
+			sb_release(&one);
 			if (!rc)
 				rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;
 		}
