@@ -11,7 +11,7 @@
  * CLI's exit status follows from the first error that stopped it.
  * NS_EIO is an input file that cannot be read (the user's: exit 3);
  * NS_EWRITE is a file the harness itself cannot write (run directory,
- * history, journal, reports, downloaded logs: exit 4).
+ * history, journal, reports: exit 4).
  *
  * Ownership: nothing here allocates; ns_strerror() and ns_errname()
  * return static strings the caller must not free.  The message of an
