@@ -3,7 +3,8 @@
 # when the nemesis itself has trouble.
 #
 # 1. A clean run: every fault window in the history is closed, and no
-#    dead-man lease file is left on any node afterwards.
+#    dead-man lease file is left on any node afterwards; --seed, not the
+#    config's nemesis.seed, seeds the fault schedule.
 # 2. A fault that fails to start (n1's dead-man directory is replaced by
 #    a file before the first fault, so arming fails there): the run
 #    exits 4, and the failed start is followed by its stop in the
@@ -53,13 +54,15 @@ wait_file() {
 
 # --- 1. a clean run ------------------------------------------------------------
 jq ".store_dir = \"$tmp/s1\" | .nemesis = {\"faults\": \"partition-halves\",
-    \"interval_s\": 2}" "$CLUSTER_CONFIG" >"$tmp/c1.json"
+    \"interval_s\": 2, \"seed\": 99}" "$CLUSTER_CONFIG" >"$tmp/c1.json"
 out=$("$NS" run --config "$tmp/c1.json" --time-limit 7 --concurrency 3 \
 	--seed 3 --no-progress 2>&1)
 rc=$?
 check_eq "clean run: exits 0" 0 "$rc"
 [ "$rc" = 0 ] || echo "$out" | tail -n 10 | sed 's/^/    /'
 h=$(readlink -f "$tmp/s1/local-cluster/latest")/history.jsonl
+check_eq "clean run: --seed beats the config's nemesis.seed" 3 \
+	"$(jq -r .nemesis_seed "$(dirname "$h")/run.json")"
 w=$(windows "$h")
 check_eq "clean run: every start has its stop" "${w% *}" "${w#* }"
 leases=$(ls "$CLUSTER_DIR"/nodes/n*/netsplit-nemesis/*.lease 2>/dev/null)
