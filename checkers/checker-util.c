@@ -376,7 +376,9 @@ static void open_window(struct checker__faults *f, const struct history *h,
 	struct checker__fault *w;
 	struct sb label = SB_INIT;
 
-	if (v->kind == HV_NIL && c)
+	/* The fault in force (the completion: a -leader fault learns its
+	   target when it starts) rather than the plan, when it has one. */
+	if (c && c->value.kind != HV_NIL)
 		v = &c->value;
 	sb_adds(&label, *suffix ? suffix : "fault");
 	if (v->kind != HV_NIL) {

@@ -39,15 +39,22 @@ void nemesis__target_release(struct fault_target *tg)
 	memset(tg, 0, sizeof(*tg));
 }
 
-void fault_free(struct fault *f)
+void nemesis__clear_targets(struct fault *f)
 {
 	size_t i;
 
-	if (!f)
-		return;
 	for (i = 0; i < f->ntargets; i++)
 		nemesis__target_release(&f->targets[i]);
 	free(f->targets);
+	f->targets = NULL;
+	f->ntargets = 0;
+}
+
+void fault_free(struct fault *f)
+{
+	if (!f)
+		return;
+	nemesis__clear_targets(f);
 	free(f->id);
 	free(f->shape);
 	free(f->db);

@@ -134,6 +134,8 @@ void nemesis__target_unsupported(struct fault_target *tg, const char *fmt,
 				 ...) __attribute__((format(printf, 2, 3)));
 /* Free what target tg owns (fault_free() does it for every target). */
 void nemesis__target_release(struct fault_target *tg);
+/* Free every target of f (f->ntargets becomes 0). */
+void nemesis__clear_targets(struct fault *f);
 /* Count targets not marked unsupported. */
 size_t nemesis__live_targets(const struct fault *f);
 

@@ -4,7 +4,11 @@
  *
  * Shapes (grudge.c computes them from a node order drawn from the
  * schedule's rng): halves (node order as configured), random-halves,
- * isolate (one random node), ring (majorities ring), bridge.
+ * isolate (one random node), ring (majorities ring), bridge, leader (the
+ * node db_primaries() names when the fault starts, isolated from the
+ * other nodes - not from the controller and its clients; planned as an
+ * isolate of a random node, which stays the target, with a note, when
+ * there is no database or nobody knows a primary).
  *
  * Remote commands, on each node whose grudge row is not empty, in one
  * command after the dead-man switch's arming (util.c) (B is the
@@ -30,11 +34,13 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "db.h"
 #include "err.h"
 #include "nemesis-internal.h"
 
 static const char *const shapes[] = {
-	"halves", "random-halves", "isolate", "ring", "bridge", NULL,
+	"halves", "random-halves", "isolate", "ring", "bridge", "leader",
+	NULL,
 };
 
 /* ===== iptables helpers (shared with loss.c) ===== */
@@ -209,7 +215,7 @@ static int compute(struct nemesis_set *s, const char *shape, uint64_t *rng,
 	} else if (!strcmp(shape, "halves") ||
 		   !strcmp(shape, "random-halves")) {
 		grudge_halves(g, perm);
-	} else if (!strcmp(shape, "isolate")) {
+	} else if (!strcmp(shape, "isolate") || !strcmp(shape, "leader")) {
 		grudge_isolate(g, perm);
 	} else if (!strcmp(shape, "ring")) {
 		rc = grudge_ring(g, perm, err);
@@ -223,24 +229,18 @@ static int compute(struct nemesis_set *s, const char *shape, uint64_t *rng,
 	return rc;
 }
 
-static int partition_plan(struct nemesis *n, struct fault *f,
-			  const char *shape, uint64_t *rng, struct sb *err)
+/* One target per node whose grudge row is not empty. */
+static void targets_from(struct nemesis_set *s, struct fault *f,
+			 const struct grudge *g)
 {
-	struct nemesis_set *s = n->set;
-	struct grudge g;
 	size_t i, j;
-	int rc;
 
-	if ((rc = compute(s, shape, rng, &g, err))) {
-		grudge_release(&g);
-		return rc;
-	}
 	for (i = 0; i < s->nnodes; i++) {
 		const struct node *nd = transport_node(s->t, i);
 		struct fault_target *tg = NULL;
 
 		for (j = 0; j < s->nnodes; j++) {
-			if (!grudge_drops(&g, i, j))
+			if (!grudge_drops(g, i, j))
 				continue;
 			if (!tg) {
 				tg = nemesis__add_target(f, i, nd->name,
@@ -252,13 +252,73 @@ static int partition_plan(struct nemesis *n, struct fault *f,
 				xstrdup(transport_node(s->t, j)->name);
 		}
 	}
+}
+
+static int partition_plan(struct nemesis *n, struct fault *f,
+			  const char *shape, uint64_t *rng, struct sb *err)
+{
+	struct nemesis_set *s = n->set;
+	struct grudge g;
+	int rc;
+
+	if ((rc = compute(s, shape, rng, &g, err))) {
+		grudge_release(&g);
+		return rc;
+	}
+	targets_from(s, f, &g);
 	grudge_release(&g);
 	return 0;
+}
+
+/* The node isolated by an isolate-shaped plan (the one dropping all). */
+static size_t isolated_node(const struct nemesis_set *s,
+			    const struct fault *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->ntargets; i++)
+		if (f->targets[i].ndrops + 1 == s->nnodes)
+			return f->targets[i].index;
+	return f->ntargets ? f->targets[0].index : 0;
+}
+
+/* partition-leader: isolate the current primary instead of the planned
+   node, when the database names one. */
+static void aim_at_leader(struct nemesis_set *s, struct fault *f,
+			  struct sb *note)
+{
+	size_t leader = 0, nl = 0, i, k = 1, *perm;
+	struct sb perr = SB_INIT;
+	struct grudge g;
+
+	if (!s->db || db_primaries(s->db, &leader, 1, &nl, &perr) || !nl ||
+	    leader >= s->nnodes) {
+		sb_addf(note, "partition-leader: no leader known%s%s; "
+			"isolated %s instead\n", perr.len ? ": " :
+			s->db ? "" : " (no database)", perr.buf,
+			transport_node(s->t, isolated_node(s, f))->name);
+		sb_release(&perr);
+		return;
+	}
+	sb_release(&perr);
+	perm = xcalloc(s->nnodes, sizeof(*perm));
+	perm[0] = leader;
+	for (i = 0; i < s->nnodes; i++)
+		if (i != leader)
+			perm[k++] = i;
+	grudge_init(&g, s->nnodes);
+	grudge_isolate(&g, perm);
+	nemesis__clear_targets(f);
+	targets_from(s, f, &g);
+	grudge_release(&g);
+	free(perm);
 }
 
 static int partition_prepare(struct nemesis *n, struct fault *f,
 			     struct sb *note, struct sb *err)
 {
+	if (!strcmp(f->shape, "leader"))
+		aim_at_leader(n->set, f, note);
 	return nemesis__ipt_prepare(n->set, f, err);
 }
 

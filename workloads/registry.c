@@ -13,19 +13,23 @@
 extern const struct db_type db_etcd;
 extern const struct db_type db_fake;
 extern const struct db_type db_postgres;
+extern const struct db_type db_redis;
 extern const struct workload_type workload_register;
 extern const struct workload_type workload_session;
+extern const struct workload_type workload_set;
 
 const struct db_type *const db_types[] = {
 	&db_etcd,
 	&db_fake,
 	&db_postgres,
+	&db_redis,
 	NULL
 };
 
 const struct workload_type *const workload_types[] = {
 	&workload_register,
 	&workload_session,
+	&workload_set,
 	NULL
 };
 

@@ -179,6 +179,7 @@ TEST(faults_list_parses_kinds_and_shapes)
 					  &err), 0);
 	CHECK_EQ_INT(nemesis_check_faults("partition-random-halves", &err),
 		     0);
+	CHECK_EQ_INT(nemesis_check_faults("partition-leader", &err), 0);
 	CHECK_EQ_INT(nemesis_check_faults("partition-square", &err),
 		     -NS_EUSAGE);
 	CHECK_CONTAINS(err.buf, "'partition-square' is not a fault kind");
