@@ -31,9 +31,10 @@
  * renewal counter into it), at least every deadman_s / 3 seconds while
  * faults are in force; nemesis_stop() disarms the switch once the fault
  * is healed (never before: a fault whose undo failed keeps its switches
- * and its renewed lease).  The switch measures the lease's age by
- * counting its own 1 s sleeps (monotonic), never with the node's wall
- * clock, which a clock fault may have moved: it fires no sooner than
+ * and its renewed lease).  The switch measures the lease's age on a
+ * monotonic clock (/proc/uptime; its own 1 s sleeps where that is
+ * missing), never with the node's wall clock, which a clock fault may
+ * have moved: it fires no sooner than
  * deadman_s seconds after the last renewal it saw, and a fault never
  * outlives the controller's last renewal by more than deadman_s + 2
  * seconds (plus the time its undo takes; a failing undo is retried every

@@ -8,9 +8,9 @@
  *   the same command as their rules):
  *     mkdir -p DIR; touch LEASE;
  *     setsid sh -c LOOP netsplit-deadman LEASE PERIOD ID DIR UNDO PACKED
- *     LOOP writes DIR/ID.deadman (its pid), then counts the seconds
- *     (ticks of `sleep 1`, never the wall clock: see deadman_loop) since
- *     LEASE last changed; once that age exceeds PERIOD (or the lease is
+ *     LOOP writes DIR/ID.deadman (its pid), then measures the seconds
+ *     (monotonic, /proc/uptime, never the wall clock: see deadman_loop)
+ *     since LEASE last changed; once that age exceeds PERIOD (or the lease is
  *     gone) it runs the undo script with its arguments (PACKED: joined
  *     by \037), again every 2 s while it fails, removes its pid file and
  *     exits.
@@ -275,25 +275,29 @@ int nemesis__undo_target(struct transport *t, const struct fault *f,
 }
 
 /*
- * The switch measures the lease's age itself, in ticks of `sleep 1`
- * (nanosleep: monotonic, so a wall clock that a clock fault or anyone
- * else sets forwards or backwards changes nothing): every tick it reads
- * the lease's stamp (its content, a renewal counter the controller
- * writes, and its mtime); a stamp it has not seen before resets the age
- * to 0.  Once the age exceeds PERIOD ticks, or the lease is gone, it runs
- * the undo, retrying every 2 s (up to 150 times) while the undo fails.
- * So it never fires less than PERIOD seconds after the last renewal it
- * saw, and at most PERIOD + 2 ticks after the last renewal made.
+ * The switch measures the lease's age itself, on a monotonic clock: the
+ * seconds since boot in /proc/uptime (its own 1 s sleeps counted where
+ * that cannot be read), never the wall clock, which a clock fault or
+ * anyone else may set forwards or backwards.  Every second it reads the
+ * lease's stamp (its content, a renewal counter the controller writes,
+ * and its mtime); a stamp it has not seen before restarts the age at 0.
+ * Once the age exceeds PERIOD seconds, or the lease is gone, it runs the
+ * undo, retrying every 2 s (up to 150 times) while the undo fails.  So
+ * it never fires less than PERIOD seconds after the last renewal it saw,
+ * and at most about PERIOD + 2 seconds after the last renewal made.
  */
 static const char deadman_loop[] =
 	"lease=$1 period=$2 id=$3 dir=$4 undo=$5 packed=$6\n"
 	"echo $$ > \"$dir/$id.deadman\"\n"
-	"last= age=0\n"
-	"while [ \"$age\" -le \"$period\" ]; do\n"
+	"last= since= ticks=0\n"
+	"while :; do\n"
 	"  cur=$(cat \"$lease\" 2>/dev/null && "
 	"stat -c %y \"$lease\" 2>/dev/null) || break\n"
-	"  if [ \"$cur\" = \"$last\" ]; then age=$((age + 1));\n"
-	"  else last=$cur age=0; fi\n"
+	"  if read -r up _ 2>/dev/null </proc/uptime; then up=${up%.*};\n"
+	"  else up=$ticks; fi\n"
+	"  ticks=$((ticks + 1))\n"
+	"  if [ \"$cur\" != \"$last\" ]; then last=$cur since=$up; fi\n"
+	"  [ $((up - since)) -gt \"$period\" ] && break\n"
 	"  sleep 1\n"
 	"done\n"
 	"IFS=$(printf '\\037'); set -f; set -- $packed; unset IFS; set +f\n"
