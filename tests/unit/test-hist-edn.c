@@ -1,23 +1,8 @@
 /* Unit tests for the Jepsen EDN history reader (core/hist-edn.c). */
-#include "test.h"
+#include "histread.h"
 
-#include "err.h"
-#include "history.h"
-
-static int rd(struct history *h, const char *text, enum hist_format fmt,
-	      struct sb *warn, struct sb *err)
-{
-	hist_init(h);
-	return hist_read_mem(h, "h.edn", text, strlen(text), fmt, warn, err);
-}
-
-static const char *json_of(struct history *h, const struct hist_value *v,
-			   struct sb *out)
-{
-	sb_reset(out);
-	hist_value_json(h, v, out);
-	return out->buf;
-}
+#define rd(h, text, fmt, warn, err) hr_read(h, "h.edn", text, fmt, warn, err)
+#define bad(text, want) HR_BAD("h.edn", HIST_FMT_EDN, text, want)
 
 TEST(hist_edn_vector_of_ops)
 {
@@ -48,13 +33,13 @@ TEST(hist_edn_vector_of_ops)
 	CHECK_EQ_INT(h.ev[1].time, 90);
 	CHECK_EQ_INT(h.ev[0].pair, 2);
 	CHECK_EQ_INT(h.ev[1].pair, 3);
-	CHECK_EQ_STR(json_of(&h, &h.ev[1].value, &js), "[3,4]");
+	CHECK_EQ_STR(hr_json(&h, &h.ev[1].value, &js), "[3,4]");
 	CHECK(!(h.ev[1].flags & HIST_F_KEY));
 	CHECK_EQ_STR(hist_str(&h, h.ev[3].error), ":timed-out");
 	CHECK_EQ_INT(h.ev[4].process, HIST_NEMESIS);
 	/* nemesis info/info pairs loosely */
 	CHECK_EQ_INT(h.ev[4].pair, 5);
-	CHECK_EQ_STR(json_of(&h, &h.ev[5].value, &js),
+	CHECK_EQ_STR(hr_json(&h, &h.ev[5].value, &js),
 		     "{\":n1\":[\":n2\"],\":n2\":[\":n1\"]}");
 	/* index defaults to the position */
 	CHECK_EQ_INT(h.ev[2].index, 2);
@@ -104,7 +89,7 @@ TEST(hist_edn_values)
 	CHECK_EQ_INT(rd(&h, t, HIST_FMT_AUTO, &warn, &err), 0);
 	CHECK_EQ_STR(err.buf, "");
 	v = &h.ev[0].value;
-	CHECK_EQ_STR(json_of(&h, v, &js),
+	CHECK_EQ_STR(hr_json(&h, v, &js),
 		     "[\"a\\\"b\\\\c\\n\xc3\xa9\",\":kw\",\"sym\",true,false,"
 		     "null,-12,7,1.5,2.5,\"1/3\",\"a\",\"\\n\","
 		     "[1,[2,[3]]],[],\"2020\",\"##Inf\"]");
@@ -131,7 +116,7 @@ TEST(hist_edn_independent_tuples)
 	CHECK_EQ_INT(rd(&h, t, HIST_FMT_AUTO, &warn, &err), 0);
 	CHECK(h.ev[0].flags & HIST_F_KEY);
 	CHECK_EQ_STR(hist_str(&h, h.ev[0].key), "1");
-	CHECK_EQ_STR(json_of(&h, &h.ev[0].value, &js), "[3,4]");
+	CHECK_EQ_STR(hr_json(&h, &h.ev[0].value, &js), "[3,4]");
 	CHECK_EQ_STR(hist_str(&h, h.ev[1].key), ":k2");
 	CHECK_EQ_INT(h.ev[1].value.kind, HV_NIL);
 	CHECK_EQ_INT(h.ev[4].value.u.i, 5);
@@ -144,7 +129,7 @@ TEST(hist_edn_independent_tuples)
 			"{:process 0 :type :invoke :f :read :value nil}\n",
 			HIST_FMT_AUTO, &warn, &err), 0);
 	CHECK(!(h.ev[0].flags & HIST_F_KEY));
-	CHECK_EQ_STR(json_of(&h, &h.ev[0].value, &js), "[3,4]");
+	CHECK_EQ_STR(hr_json(&h, &h.ev[0].value, &js), "[3,4]");
 	hist_release(&h);
 	/* transactions of two micro-ops are not [key value] tuples */
 	CHECK_EQ_INT(rd(&h,
@@ -159,20 +144,6 @@ TEST(hist_edn_independent_tuples)
 	sb_release(&warn);
 	sb_release(&err);
 	sb_release(&js);
-}
-
-static void bad(const char *text, const char *want)
-{
-	struct history h;
-	struct sb warn = SB_INIT, err = SB_INIT;
-	int rc = rd(&h, text, HIST_FMT_EDN, &warn, &err);
-
-	if (rc != -NS_EINPUT)
-		test_fail_(__FILE__, __LINE__, "rc %d for %s", rc, text);
-	CHECK_CONTAINS(err.buf, want);
-	hist_release(&h);
-	sb_release(&warn);
-	sb_release(&err);
 }
 
 TEST(hist_edn_errors_name_the_line)

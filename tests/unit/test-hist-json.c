@@ -1,18 +1,12 @@
 /* Unit tests for the JSON Lines history reader (core/hist-json.c). */
-#include "test.h"
+#include "histread.h"
 
 #include <jansson.h>
 
-#include "err.h"
-#include "history.h"
-
-static int rd(struct history *h, const char *text, struct sb *warn,
-	      struct sb *err)
-{
-	hist_init(h);
-	return hist_read_mem(h, "h.jsonl", text, strlen(text), HIST_FMT_AUTO,
-			     warn, err);
-}
+#define rd(h, text, warn, err) \
+	hr_read(h, "h.jsonl", text, HIST_FMT_AUTO, warn, err)
+/* Expect reading text to fail with a message containing want. */
+#define bad(text, want) HR_BAD("h.jsonl", HIST_FMT_AUTO, text, want)
 
 TEST(hist_json_register)
 {
@@ -93,21 +87,6 @@ TEST(hist_json_cas_key_nemesis)
 	CHECK_EQ_STR(hist_str(&h, h.ev[3].error), "precondition");
 	/* index defaults to the position */
 	CHECK_EQ_INT(h.ev[3].index, 3);
-	hist_release(&h);
-	sb_release(&warn);
-	sb_release(&err);
-}
-
-/* Expect rd() to fail with a message containing want. */
-static void bad(const char *text, const char *want)
-{
-	struct history h;
-	struct sb warn = SB_INIT, err = SB_INIT;
-	int rc = rd(&h, text, &warn, &err);
-
-	if (rc != -NS_EINPUT)
-		test_fail_(__FILE__, __LINE__, "rc %d for %s", rc, text);
-	CHECK_CONTAINS(err.buf, want);
 	hist_release(&h);
 	sb_release(&warn);
 	sb_release(&err);

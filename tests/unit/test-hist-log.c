@@ -1,16 +1,9 @@
 /* Unit tests for the jepsen.log history reader (core/hist-log.c). */
-#include "test.h"
+#include "histread.h"
 
-#include "err.h"
-#include "history.h"
-
-static int rd(struct history *h, const char *text, enum hist_format fmt,
-	      struct sb *warn, struct sb *err)
-{
-	hist_init(h);
-	return hist_read_mem(h, "jepsen.log", text, strlen(text), fmt, warn,
-			     err);
-}
+#define rd(h, text, fmt, warn, err) \
+	hr_read(h, "jepsen.log", text, fmt, warn, err)
+#define bad(text, want) HR_BAD("jepsen.log", HIST_FMT_AUTO, text, want)
 
 TEST(hist_log_op_lines)
 {
@@ -73,20 +66,6 @@ TEST(hist_log_tuples_and_forced_format)
 	CHECK(h.ev[1].flags & HIST_F_KEY);
 	CHECK_EQ_STR(hist_str(&h, h.ev[1].key), "7");
 	CHECK_EQ_INT(h.ev[1].value.u.i, 2);
-	hist_release(&h);
-	sb_release(&warn);
-	sb_release(&err);
-}
-
-static void bad(const char *text, const char *want)
-{
-	struct history h;
-	struct sb warn = SB_INIT, err = SB_INIT;
-	int rc = rd(&h, text, HIST_FMT_AUTO, &warn, &err);
-
-	if (rc != -NS_EINPUT)
-		test_fail_(__FILE__, __LINE__, "rc %d for %s", rc, text);
-	CHECK_CONTAINS(err.buf, want);
 	hist_release(&h);
 	sb_release(&warn);
 	sb_release(&err);
