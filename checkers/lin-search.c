@@ -45,17 +45,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "alloc.h"
-
-double checker__lin_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "os.h"
 
 void checker__lin_result_release(struct lin_result *r)
 {
@@ -732,7 +724,7 @@ int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 				r->budget_kind = 1;
 				break;
 			}
-			if (b->deadline > 0 && checker__lin_now() > b->deadline) {
+			if (b->deadline > 0 && ns_mono_s() > b->deadline) {
 				__atomic_store_n(&b->stop, 1, __ATOMIC_RELAXED);
 				r->status = LIN_BUDGET;
 				r->budget_kind = 1;

@@ -88,7 +88,6 @@ struct lin_evidence {
 	const char *model;		/* "cas-register" or "register" */
 };
 
-double checker__lin_now(void);
 int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 			struct lin_result *r);
 void checker__lin_result_release(struct lin_result *r);

@@ -52,6 +52,7 @@
 #include "alloc.h"
 #include "err.h"
 #include "lin.h"
+#include "os.h"
 
 #define DEFAULT_MEM_LIMIT ((size_t)1 << 30)
 #define NO_KEY LIN_NO_KEY
@@ -499,7 +500,7 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 	size_t ops_total = 0, ops_checked = 0, pruned = 0;
 	uint64_t configs = 0, steps = 0;
 	uint32_t unk_key = NO_KEY;
-	double t0 = checker__lin_now();
+	double t0 = ns_mono_s();
 	struct sb bad = SB_INIT;
 
 	memset(&c, 0, sizeof(c));
@@ -576,7 +577,7 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 		}
 	}
 	if (!rc) {
-		double dt = checker__lin_now() - t0;
+		double dt = ns_mono_s() - t0;
 
 		json_object_set_new(v->stats, "ops", json_integer(
 			(json_int_t)ops_total));

@@ -35,6 +35,7 @@
 #include "db.h"
 #include "err.h"
 #include "nemesis/nemesis.h"
+#include "os.h"
 #include "sb.h"
 #include "transport.h"
 #include "workloads/workload.h"
@@ -59,14 +60,6 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void emit(const char *event, json_t *fault, double latency_ms)
 {
 	json_t *o = json_object();
@@ -87,12 +80,12 @@ static void emit(const char *event, json_t *fault, double latency_ms)
 /* Sleep secs in slices, renewing the leases; 1 if interrupted. */
 static int hold(struct nemesis_set *s, double secs, int deadman_s)
 {
-	double end = now_s() + secs, last = now_s();
+	double end = ns_mono_s() + secs, last = ns_mono_s();
 	double every = deadman_s / 3.0;
 	struct sb err = SB_INIT;
 
-	while (!stop_flag && now_s() < end) {
-		double left = end - now_s();
+	while (!stop_flag && ns_mono_s() < end) {
+		double left = end - ns_mono_s();
 		struct timespec ts;
 
 		if (left > 0.2)
@@ -100,34 +93,16 @@ static int hold(struct nemesis_set *s, double secs, int deadman_s)
 		ts.tv_sec = 0;
 		ts.tv_nsec = (long)(left * 1e9);
 		nanosleep(&ts, NULL);
-		if (now_s() - last >= every) {
+		if (ns_mono_s() - last >= every) {
 			if (nemesis_renew(s, &err)) {
 				warnf("%s", err.buf);
 				sb_reset(&err);
 			}
-			last = now_s();
+			last = ns_mono_s();
 		}
 	}
 	sb_release(&err);
 	return stop_flag != 0;
-}
-
-static int mkdir_p(const char *path)
-{
-	char *p = xstrdup(path), *q;
-	int rc = 0;
-
-	for (q = p + 1; *q; q++)
-		if (*q == '/') {
-			*q = '\0';
-			if (mkdir(p, 0777) && errno != EEXIST)
-				rc = -1;
-			*q = '/';
-		}
-	if (mkdir(p, 0777) && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -149,11 +124,11 @@ static int start_one(struct drv *d, struct nemesis_set *s,
 		     struct fault **f)
 {
 	struct sb note = SB_INIT, err = SB_INIT;
-	double t0 = now_s(), ms;
+	double t0 = ns_mono_s(), ms;
 	int rc;
 
 	rc = nemesis_start_next(s, f, &note, &err);
-	ms = (now_s() - t0) * 1000;
+	ms = (ns_mono_s() - t0) * 1000;
 	if (note.len)
 		fprintf(stderr, "netsplit: %s", note.buf);
 	if (rc) {
@@ -246,12 +221,12 @@ static void bench_floor(struct transport *t, int rounds)
 	for (i = 0; i < n; i++)
 		idx[i] = i;
 	for (r = 0; r < rounds; r++) {
-		double t0 = now_s();
+		double t0 = ns_mono_s();
 
 		for (i = 0; i < n; i++)
 			transport_result_init(&res[i]);
 		transport_exec_many(t, idx, n, argv, 10000, res, rcs, &err);
-		lat[r] = (now_s() - t0) * 1000;
+		lat[r] = (ns_mono_s() - t0) * 1000;
 		for (i = 0; i < n; i++)
 			transport_result_release(&res[i]);
 	}
@@ -383,12 +358,8 @@ int cmd_nemesis(int argc, char **argv)
 		sb_addf(&dir, "%s/nemesis/%s-%d", cfg.store_dir, ts,
 			(int)getpid());
 	}
-	if (mkdir_p(dir.buf)) {
-		sb_addf(&err, "cannot create '%s': %s", dir.buf,
-			strerror(errno));
-		rc = -NS_EWRITE;
+	if ((rc = ns_mkdir_p(dir.buf, 0777, &err)))
 		goto fail;
-	}
 	if (db_name) {
 		const struct db_type *type = db_find(db_name);
 

@@ -33,6 +33,7 @@
 #include "checkers/checker.h"
 #include "err.h"
 #include "harness/run.h"
+#include "os.h"
 
 #ifndef NETSPLIT_VERSION
 #define NETSPLIT_VERSION "0.1"
@@ -41,28 +42,6 @@
 volatile sig_atomic_t run_interrupted;
 
 /* ===== Run directory ===== */
-
-static int mkdir_p(const char *path, struct sb *err)
-{
-	char *p = xstrdup(path), *s;
-	int rc = 0;
-
-	for (s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		rc = -1;
-	if (rc)
-		sb_addf(err, "cannot create directory '%s': %s", path,
-			strerror(errno));
-	free(p);
-	return rc ? -NS_EWRITE : 0;
-}
 
 static int make_run_dir(struct run *r, const char *name, struct sb *err)
 {
@@ -77,7 +56,7 @@ static int make_run_dir(struct run *r, const char *name, struct sb *err)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
 	sb_addf(&base, "%s/%s", store, name);
-	rc = mkdir_p(base.buf, err);
+	rc = ns_mkdir_p(base.buf, 0755, err);
 	for (i = 0; !rc; i++) {
 		sb_reset(&dir);
 		sb_addf(&dir, "%s/%s.%03ldZ", base.buf, stamp,
@@ -216,7 +195,7 @@ static void collect_logs(struct run *r, struct sb *warn)
 		struct sb dir = SB_INIT;
 
 		sb_addf(&dir, "%s/logs/%s", r->dir, r->cfg->nodes[i].name);
-		if (n && mkdir_p(dir.buf, warn)) {
+		if (n && ns_mkdir_p(dir.buf, 0755, warn)) {
 			sb_release(&dir);
 			continue;
 		}

@@ -29,6 +29,7 @@
 #include "alloc.h"
 #include "err.h"
 #include "harness/run.h"
+#include "os.h"
 
 #define RENEW_FAILS_MAX 2
 
@@ -46,14 +47,6 @@ struct run_schedule {
 	struct sb err;
 	int rc;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int stopping(const struct run *r)
 {
@@ -217,12 +210,12 @@ static void *schedule_main(void *arg)
 	double interval = r->nopts.interval_s > 0 ? r->nopts.interval_s : 10;
 	double renew_every = (r->nopts.deadman_s > 0 ?
 			      r->nopts.deadman_s : 30) / 3.0;
-	double next = now_s() + interval, last_renew = now_s();
+	double next = ns_mono_s() + interval, last_renew = ns_mono_s();
 
 	while (!stopping(r)) {
-		if (now_s() < next) {
-			if (s->cur && now_s() - last_renew >= renew_every) {
-				last_renew = now_s();
+		if (ns_mono_s() < next) {
+			if (s->cur && ns_mono_s() - last_renew >= renew_every) {
+				last_renew = ns_mono_s();
 				if (renew(s))
 					break;
 			}
@@ -237,7 +230,7 @@ static void *schedule_main(void *arg)
 		} else if (start_next(s)) {
 			break;
 		}
-		last_renew = now_s();
+		last_renew = ns_mono_s();
 		next += interval;
 	}
 	stop_current(s);

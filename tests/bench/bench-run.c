@@ -30,6 +30,7 @@
 #include "config.h"
 #include "db.h"
 #include "harness/run.h"
+#include "os.h"
 #include "workloads/etcd-internal.h"
 #include "workloads/workload.h"
 
@@ -51,14 +52,6 @@ static double cpu_s(void)
 
 /* CPU microseconds per op of the last run of each kind. */
 static double cpu_us_bare, cpu_us_plain, cpu_us_ctl;
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static size_t sink(char *p, size_t s, size_t n, void *arg)
 {
@@ -151,7 +144,7 @@ static double run_bare(void)
 {
 	struct bare *b = xcalloc((size_t)conc, sizeof(*b));
 	unsigned long ops = 0;
-	double t0 = now_s(), c0 = cpu_s(), t;
+	double t0 = ns_mono_s(), c0 = cpu_s(), t;
 	long i;
 
 	atomic_store(&stop_bare, 0);
@@ -165,7 +158,7 @@ static double run_bare(void)
 		pthread_join(b[i].th, NULL);
 		ops += b[i].ops;
 	}
-	t = now_s() - t0;
+	t = ns_mono_s() - t0;
 	cpu_us_bare = ops ? (cpu_s() - c0) * 1e6 / (double)ops : 0;
 	free(b);
 	return (double)ops / t;
@@ -214,7 +207,7 @@ static double run_plain(struct workload *w, int round)
 	struct plain *p = xcalloc((size_t)conc, sizeof(*p));
 	struct sb err = SB_INIT;
 	unsigned long ops = 0;
-	double t0 = now_s(), c0 = cpu_s(), t;
+	double t0 = ns_mono_s(), c0 = cpu_s(), t;
 	long i;
 
 	atomic_store(&stop_bare, 0);
@@ -234,7 +227,7 @@ static double run_plain(struct workload *w, int round)
 		ops += p[i].ops;
 		w->type->client_close(p[i].c);
 	}
-	t = now_s() - t0;
+	t = ns_mono_s() - t0;
 	cpu_us_plain = ops ? (cpu_s() - c0) * 1e6 / (double)ops : 0;
 	free(p);
 	sb_release(&err);
@@ -277,9 +270,9 @@ static double run_controller(const char *dir, int round, double *plain)
 		fprintf(stderr, "bench-run: %s\n", err.buf);
 		exit(4);
 	}
-	t0 = now_s();
+	t0 = ns_mono_s();
 	*plain = run_plain(r.wl, round);
-	t0 = now_s();
+	t0 = ns_mono_s();
 	c0 = cpu_s();
 	if (run_clients_start(&r, &cl, &err)) {
 		fprintf(stderr, "bench-run: %s\n", err.buf);
@@ -287,7 +280,7 @@ static double run_controller(const char *dir, int round, double *plain)
 	}
 	usleep((useconds_t)(seconds * 1e6));
 	run_clients_join(cl);
-	t = now_s() - t0;
+	t = ns_mono_s() - t0;
 	ops = atomic_load(&r.ok) + atomic_load(&r.fail);
 	cpu_us_ctl = ops ? (cpu_s() - c0) * 1e6 / (double)ops : 0;
 	run_clients_free(cl);
@@ -354,7 +347,7 @@ static void bench_recording(const char *dir, long threads, double *wall_us,
 		fprintf(stderr, "bench-run: %s\n", err.buf);
 		exit(4);
 	}
-	t0 = now_s();
+	t0 = ns_mono_s();
 	c0 = cpu_s();
 	for (i = 0; i < threads; i++) {
 		a[i].r = &r;
@@ -364,7 +357,7 @@ static void bench_recording(const char *dir, long threads, double *wall_us,
 	}
 	for (i = 0; i < threads; i++)
 		pthread_join(th[i], NULL);
-	*wall_us = (now_s() - t0) * 1e6 / (double)(per * threads);
+	*wall_us = (ns_mono_s() - t0) * 1e6 / (double)(per * threads);
 	*cpu_us = (cpu_s() - c0) * 1e6 / (double)(per * threads);
 	run_record_close(&r, &err);
 	hist_release(&r.h);
