@@ -59,12 +59,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
 #include "db.h"
 #include "err.h"
+#include "os.h"
 #include "workloads/postgres-internal.h"
 
 #define PG_CMD_TIMEOUT_MS 60000
@@ -570,14 +570,6 @@ out:
 	return rc;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void log_tail(struct db *d, size_t node, struct sb *err)
 {
 	struct pg *p = d->priv;
@@ -603,7 +595,7 @@ static void log_tail(struct db *d, size_t node, struct sb *err)
 static int wait_streaming(struct db *d, struct sb *err)
 {
 	struct pg *p = d->priv;
-	double deadline = now_s() + p->setup_timeout_s;
+	double deadline = ns_mono_s() + p->setup_timeout_s;
 	struct sb out = SB_INIT, why = SB_INIT, sql = SB_INIT;
 	size_t k, bad = 0;
 	int rc = 0;
@@ -643,7 +635,7 @@ static int wait_streaming(struct db *d, struct sb *err)
 		}
 		if (all)
 			break;
-		if (now_s() >= deadline) {
+		if (ns_mono_s() >= deadline) {
 			sb_addf(err, "postgres replica on '%s' not streaming "
 				"after %g s: %s", d->cfg->nodes[bad].name,
 				p->setup_timeout_s, why.buf);

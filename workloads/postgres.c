@@ -56,11 +56,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
 #include "err.h"
+#include "os.h"
 #include "workloads/postgres-internal.h"
 #include "workloads/workload.h"
 
@@ -238,10 +238,7 @@ static void pg_drop(struct pgconn *pc)
 
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(ns_mono_s() * 1000);
 }
 
 enum sent { NOT_SENT, SENT };
