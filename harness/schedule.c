@@ -12,7 +12,9 @@
  * fault that failed to start and was undone (the start's info carries
  * the error; the run then fails); one whose undo failed as well stays
  * open until nemesis_heal_all() at the end, and its stop records how
- * that went: every start has its stop.
+ * that went: every start has its stop.  Likewise a stop that fails (the
+ * fault is still in force): its invoke is recorded, its info only after
+ * heal-all, so the window ends when the fault did.
  * Lease renewals that fail are warnings naming the node (run_warn);
  * RENEW_FAILS_MAX of them in a row fail the run as a harness error
  * before the lease can expire (after deadman_s, 3 renewal periods): a
@@ -43,6 +45,7 @@ struct run_schedule {
 	/* a fault that failed to start and to heal: its window is open */
 	json_t *orphan;
 	char orphan_f[72];	/* "stop-<kind>" */
+	int orphan_invoked;	/* its stop's invoke is recorded already */
 	int renew_fails;	/* failed renewals in a row */
 	struct sb err;
 	int rc;
@@ -88,7 +91,15 @@ static int stop_current(struct run_schedule *s)
 	run_record_nemesis(r, HIST_INVOKE, f, desc, NULL);
 	rc = nemesis_stop(r->nem, s->cur, &err);
 	s->cur = NULL;	/* freed by nemesis_stop, healed or not */
-	run_record_nemesis(r, HIST_INFO, f, desc, rc ? err.buf : NULL);
+	if (rc && !s->orphan) {
+		/* still in force: the window closes after heal-all */
+		s->orphan = json_incref(desc);
+		s->orphan_invoked = 1;
+		snprintf(s->orphan_f, sizeof(s->orphan_f), "%s", f);
+	} else {
+		run_record_nemesis(r, HIST_INFO, f, desc,
+				   rc ? err.buf : NULL);
+	}
 	json_decref(desc);
 	set_fault_now(r, "");
 	if (rc && !s->rc) {
@@ -256,6 +267,7 @@ int run_schedule_start(struct run *r, struct run_schedule **sp,
 
 int run_schedule_stop(struct run_schedule *s, struct sb *err)
 {
+	struct sb orphan_err = SB_INIT;
 	struct run *r;
 	int rc;
 
@@ -278,14 +290,18 @@ int run_schedule_stop(struct run_schedule *s, struct sb *err)
 			rc = r2;
 		if (r2)
 			sb_addf(err, "%s%s", err->len ? "\n" : "", herr.buf);
-		if (s->orphan) {
-			run_record_nemesis(r, HIST_INVOKE, s->orphan_f,
-					   s->orphan, NULL);
-			run_record_nemesis(r, HIST_INFO, s->orphan_f,
-					   s->orphan, r2 ? herr.buf : NULL);
-		}
+		if (s->orphan)
+			sb_addf(&orphan_err, "%s", r2 ? herr.buf : "");
 		sb_release(&herr);
 	}
+	if (s->orphan) {
+		if (!s->orphan_invoked)
+			run_record_nemesis(r, HIST_INVOKE, s->orphan_f,
+					   s->orphan, NULL);
+		run_record_nemesis(r, HIST_INFO, s->orphan_f, s->orphan,
+				   orphan_err.len ? orphan_err.buf : NULL);
+	}
+	sb_release(&orphan_err);
 	json_decref(s->orphan);
 	sb_release(&s->err);
 	free(s);

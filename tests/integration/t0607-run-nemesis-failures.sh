@@ -13,6 +13,10 @@
 #    node's dead-man directory replaced by a file): the run warns naming
 #    the node and fails as a harness error (exit 4) instead of letting
 #    the switches heal the fault behind the history's back.
+# 4. A stop that fails (another chain jumps to the fault's chain on n2):
+#    the run exits 4, the stop's info is recorded only after heal-all
+#    (with its error, the jump is still there): every start has its
+#    stop; `netsplit heal` heals it once the jump is gone.
 . "$(dirname "$0")/lib.sh"
 
 NS=${NETSPLIT:-$NS_ROOT/netsplit}
@@ -71,6 +75,7 @@ check_eq "clean run: no lease file left on any node" "" "$leases"
 # --- 2. a fault that fails to start -----------------------------------------
 jq ".store_dir = \"$tmp/s2\" | .nemesis = {\"faults\": \"partition-halves\",
     \"interval_s\": 3}" "$CLUSTER_CONFIG" >"$tmp/c2.json"
+at_exit "$NS" heal --config "$tmp/c2.json"
 "$NS" run --config "$tmp/c2.json" --time-limit 20 --concurrency 3 \
 	--seed 3 --no-progress >"$tmp/r2.out" 2>&1 &
 pid=$!
@@ -97,6 +102,7 @@ done
 # --- 3. lease renewals that fail ----------------------------------------------
 jq ".store_dir = \"$tmp/s3\" | .nemesis = {\"faults\": \"partition-halves\",
     \"interval_s\": 3, \"deadman_s\": 3}" "$CLUSTER_CONFIG" >"$tmp/c3.json"
+at_exit "$NS" heal --config "$tmp/c3.json"
 "$NS" run --config "$tmp/c3.json" --time-limit 30 --concurrency 3 \
 	--nemesis-interval 10 --seed 3 --no-progress >"$tmp/r3.out" 2>&1 &
 pid=$!
@@ -122,5 +128,42 @@ w=$(windows "$(readlink -f "$tmp/s3/local-cluster/latest")/history.jsonl")
 check_eq "renewals fail: every start has its stop" "${w% *}" "${w#* }"
 for n in n1 n2 n3; do
 	check_eq "renewals fail: $n: no netsplit chain" 0 \
+		"$(on_node $n iptables -S 2>/dev/null | grep -c -- '-N NS-')"
+done
+
+# --- 4. a stop that fails: the window stays open until heal-all ------------
+jq ".store_dir = \"$tmp/s4\" | .nemesis = {\"faults\": \"partition-halves\",
+    \"interval_s\": 4, \"deadman_s\": 60}" "$CLUSTER_CONFIG" >"$tmp/c4.json"
+at_exit "$NS" heal --config "$tmp/c4.json"
+"$NS" run --config "$tmp/c4.json" --time-limit 30 --concurrency 3 \
+	--seed 3 --no-progress >"$tmp/r4.out" 2>&1 &
+pid=$!
+j=$tmp/s4/local-cluster/latest/nemesis.journal
+wait_file "$j" $pid ||
+	die_test "run 4: a fault starts" "$(tail -n 5 "$tmp/r4.out" | tr '\n' ' ')"
+for i in $(seq 400); do
+	grep -q '"event":"applied"' "$j" && break
+	kill -0 $pid 2>/dev/null || break
+	nap 0.05
+done
+id=$(grep '"event":"applied"' "$j" | head -n 1 | jq -r .fault.id)
+unjump() { on_node n2 iptables -D FORWARD -j "$1" 2>/dev/null; }
+at_exit unjump "NS-$id"
+on_node n2 iptables -A FORWARD -j "NS-$id"	# its undo now fails on n2
+wait $pid
+rc=$?
+check_eq "failed stop: run exits 4" 4 "$rc"
+h=$(readlink -f "$tmp/s4/local-cluster/latest")/history.jsonl
+w=$(windows "$h")
+check_eq "failed stop: every start has its stop" "${w% *}" "${w#* }"
+check "failed stop: the stop's info comes after heal-all, with its error" \
+	jq -e -s '[.[] | select(.process == "nemesis")] | last
+	  | .type == "info" and (.f | startswith("stop-")) and
+	    (.error | length > 0)' "$h"
+unjump "NS-$id"
+check "failed stop: netsplit heal heals it" \
+	"$NS" heal --config "$tmp/c4.json"
+for n in n1 n2 n3; do
+	check_eq "failed stop: $n: no netsplit chain" 0 \
 		"$(on_node $n iptables -S 2>/dev/null | grep -c -- '-N NS-')"
 done
