@@ -35,6 +35,7 @@
 #include "alloc.h"
 #include "db.h"
 #include "err.h"
+#include "workloads/db-util.h"
 
 struct etcd {
 	long long client_port, peer_port;
@@ -47,19 +48,6 @@ struct etcd {
 	char **pidfiles, **logs;	/* per node, after db_resolve */
 	char *initial_cluster;
 };
-
-static const char *cfgname(const struct config *c)
-{
-	return c->path ? c->path : "config";
-}
-
-static int is_ipv4(const char *h)
-{
-	unsigned a, b, cc, dd;
-	char rest;
-
-	return sscanf(h, "%u.%u.%u.%u%c", &a, &b, &cc, &dd, &rest) == 4;
-}
 
 static int etcd_init(struct db *d, struct sb *err)
 {
@@ -103,7 +91,7 @@ static int etcd_init(struct db *d, struct sb *err)
 		rc = cfg_get_str(c, o, "db", "binary", &e->binary, err);
 	if (!rc && (e->client_port < 1 || e->client_port > 65535 ||
 		    e->peer_port < 1 || e->peer_port > 65535)) {
-		sb_addf(err, "%s: 'db.%s': must be 1..65535", cfgname(c),
+		sb_addf(err, "%s: 'db.%s': must be 1..65535", db__cfgname(c),
 			e->client_port < 1 || e->client_port > 65535 ?
 			"client_port" : "peer_port");
 		rc = -NS_ECONFIG;
@@ -111,12 +99,12 @@ static int etcd_init(struct db *d, struct sb *err)
 	if (!rc && (e->heartbeat_ms < 1 || e->election_ms <
 		    5 * e->heartbeat_ms)) {
 		sb_addf(err, "%s: 'db.election_ms': must be at least 5 x "
-			"'db.heartbeat_ms' (and both positive)", cfgname(c));
+			"'db.heartbeat_ms' (and both positive)", db__cfgname(c));
 		rc = -NS_ECONFIG;
 	}
 	if (!rc && e->health_timeout_s <= 0) {
 		sb_addf(err, "%s: 'db.health_timeout_s': must be positive",
-			cfgname(c));
+			db__cfgname(c));
 		rc = -NS_ECONFIG;
 	}
 	if (!rc && (e->extra = json_object_get(o, "extra_args")) &&
@@ -125,13 +113,13 @@ static int etcd_init(struct db *d, struct sb *err)
 
 		if (!json_is_array(e->extra)) {
 			sb_addf(err, "%s: 'db.extra_args': expected an array "
-				"of strings", cfgname(c));
+				"of strings", db__cfgname(c));
 			rc = -NS_ECONFIG;
 		}
 		json_array_foreach(e->extra, i, v) {
 			if (!rc && !json_is_string(v)) {
 				sb_addf(err, "%s: 'db.extra_args[%zu]': "
-					"expected a string", cfgname(c), i);
+					"expected a string", db__cfgname(c), i);
 				rc = -NS_ECONFIG;
 			}
 		}
@@ -157,17 +145,6 @@ static int etcd_init(struct db *d, struct sb *err)
 	return 0;
 }
 
-static void free_strv(char **v, size_t n)
-{
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static void etcd_release(struct db *d)
 {
 	struct etcd *e = d->priv;
@@ -175,20 +152,12 @@ static void etcd_release(struct db *d)
 
 	if (!e)
 		return;
-	free_strv(e->endpoints, n);
-	free_strv(e->pidfiles, n);
-	free_strv(e->logs, n);
+	db__strv_free(e->endpoints, n);
+	db__strv_free(e->pidfiles, n);
+	db__strv_free(e->logs, n);
 	free(e->initial_cluster);
 	free(e);
 	d->priv = NULL;
-}
-
-static char *path_in(const char *dir, const char *name)
-{
-	struct sb s = SB_INIT;
-
-	sb_addf(&s, "%s/%s", dir, name);
-	return sb_detach(&s, NULL);
 }
 
 static int resolve(struct db *d, struct sb *err)
@@ -202,8 +171,8 @@ static int resolve(struct db *d, struct sb *err)
 	e->pidfiles = xcalloc(n, sizeof(char *));
 	e->logs = xcalloc(n, sizeof(char *));
 	for (i = 0; i < n; i++) {
-		e->pidfiles[i] = path_in(d->dirs[i], "etcd.pid");
-		e->logs[i] = path_in(d->dirs[i], "etcd.log");
+		e->pidfiles[i] = db__path_in(d->dirs[i], "etcd.pid");
+		e->logs[i] = db__path_in(d->dirs[i], "etcd.log");
 	}
 	return 0;
 }
@@ -260,7 +229,7 @@ static int start_member(struct db *d, size_t node, int existing,
 	size_t n = 0, alloc = 0, i;
 	struct sb listen_c = SB_INIT, adv_c = SB_INIT, listen_p = SB_INIT,
 		  adv_p = SB_INIT, data = SB_INIT, hb = SB_INIT, el = SB_INIT;
-	const char *bind = is_ipv4(nd->host) ? nd->host : "0.0.0.0";
+	const char *bind = db__is_ipv4(nd->host) ? nd->host : "0.0.0.0";
 	struct transport_result res;
 	json_t *v;
 	int rc;
@@ -579,8 +548,8 @@ static int etcd_primaries(struct db *d, size_t *out, size_t max, size_t *n,
 		if (named && *n < max)
 			out[(*n)++] = i;
 	}
-	free_strv(member, nn);
-	free_strv(leader, nn);
+	db__strv_free(member, nn);
+	db__strv_free(leader, nn);
 	sb_release(&url);
 	sb_release(&body);
 	(void)err;

@@ -64,6 +64,7 @@
 #include "alloc.h"
 #include "db.h"
 #include "err.h"
+#include "workloads/db-util.h"
 #include "os.h"
 #include "workloads/postgres-internal.h"
 
@@ -81,19 +82,6 @@ struct pg {
 	char **endpoints;		/* conninfo per instance node */
 	char **pidfiles, **logs;	/* per node, after resolve */
 };
-
-static const char *cfgname(const struct config *c)
-{
-	return c->path ? c->path : "config";
-}
-
-static int is_ipv4(const char *h)
-{
-	unsigned a, b, cc, dd;
-	char rest;
-
-	return sscanf(h, "%u.%u.%u.%u%c", &a, &b, &cc, &dd, &rest) == 4;
-}
 
 /* ===== Layout ===== */
 
@@ -147,19 +135,19 @@ static int check_settings(const struct config *c, json_t *o,
 
 	if (!json_is_object(o)) {
 		sb_addf(err, "%s: 'db.settings': expected an object of "
-			"postgresql.conf settings", cfgname(c));
+			"postgresql.conf settings", db__cfgname(c));
 		return -NS_ECONFIG;
 	}
 	json_object_foreach(o, k, v) {
 		if (!name_ok(k, ".")) {
 			sb_addf(err, "%s: 'db.settings.%s': not a setting "
-				"name", cfgname(c), k);
+				"name", db__cfgname(c), k);
 			return -NS_ECONFIG;
 		}
 		if (!json_is_string(v) && !json_is_number(v) &&
 		    !json_is_boolean(v)) {
 			sb_addf(err, "%s: 'db.settings.%s': expected a "
-				"string, number or boolean", cfgname(c), k);
+				"string, number or boolean", db__cfgname(c), k);
 			return -NS_ECONFIG;
 		}
 	}
@@ -210,20 +198,20 @@ static int pg_init(struct db *d, struct sb *err)
 	if (!rc && (p->settings = json_object_get(o, "settings")))
 		rc = check_settings(c, p->settings, err);
 	if (!rc && (p->port < 1 || p->port > 65535)) {
-		sb_addf(err, "%s: 'db.port': must be 1..65535", cfgname(c));
+		sb_addf(err, "%s: 'db.port': must be 1..65535", db__cfgname(c));
 		rc = -NS_ECONFIG;
 	}
 	if (!rc && c->nnodes < 2) {
 		sb_addf(err, "%s: 'nodes': the postgres database needs at "
 			"least 2 nodes (a primary and a replica)",
-			cfgname(c));
+			db__cfgname(c));
 		rc = -NS_ECONFIG;
 	}
 	if (!rc && (p->replicas < 1 ||
 		    (size_t)p->replicas > c->nnodes - 1)) {
 		sb_addf(err, "%s: 'db.replicas': must be 1..%zu (one "
 			"primary, the rest of the nodes at most)",
-			cfgname(c), c->nnodes - 1);
+			db__cfgname(c), c->nnodes - 1);
 		rc = -NS_ECONFIG;
 	}
 	for (i = 0; !rc && commits[i]; i++)
@@ -231,23 +219,23 @@ static int pg_init(struct db *d, struct sb *err)
 	if (!rc && !known) {
 		sb_addf(err, "%s: 'db.synchronous_commit': expected off, "
 			"local, remote_write, on or remote_apply, not '%s'",
-			cfgname(c), p->sync_commit);
+			db__cfgname(c), p->sync_commit);
 		rc = -NS_ECONFIG;
 	}
 	if (!rc && p->sync_names && strchr(p->sync_names, '\'')) {
 		sb_addf(err, "%s: 'db.synchronous_standby_names': must not "
-			"contain a quote", cfgname(c));
+			"contain a quote", db__cfgname(c));
 		rc = -NS_ECONFIG;
 	}
 	if (!rc && !name_ok(p->hba_address, ".:/")) {
 		sb_addf(err, "%s: 'db.hba_address': expected a pg_hba.conf "
 			"address (samenet, all, 10.0.0.0/8...), not '%s'",
-			cfgname(c), p->hba_address);
+			db__cfgname(c), p->hba_address);
 		rc = -NS_ECONFIG;
 	}
 	if (!rc && p->setup_timeout_s <= 0) {
 		sb_addf(err, "%s: 'db.setup_timeout_s': must be positive",
-			cfgname(c));
+			db__cfgname(c));
 		rc = -NS_ECONFIG;
 	}
 	if (rc) {
@@ -266,17 +254,6 @@ static int pg_init(struct db *d, struct sb *err)
 	return 0;
 }
 
-static void free_strv(char **v, size_t n)
-{
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static void pg_release(struct db *d)
 {
 	struct pg *p = d->priv;
@@ -284,19 +261,11 @@ static void pg_release(struct db *d)
 
 	if (!p)
 		return;
-	free_strv(p->endpoints, n);
-	free_strv(p->pidfiles, n);
-	free_strv(p->logs, n);
+	db__strv_free(p->endpoints, n);
+	db__strv_free(p->pidfiles, n);
+	db__strv_free(p->logs, n);
 	free(p);
 	d->priv = NULL;
-}
-
-static char *path_in(const char *dir, const char *name)
-{
-	struct sb s = SB_INIT;
-
-	sb_addf(&s, "%s/%s", dir, name);
-	return sb_detach(&s, NULL);
 }
 
 static int resolve(struct db *d, struct sb *err)
@@ -310,8 +279,8 @@ static int resolve(struct db *d, struct sb *err)
 	p->pidfiles = xcalloc(n, sizeof(char *));
 	p->logs = xcalloc(n, sizeof(char *));
 	for (i = 0; i < n; i++) {
-		p->pidfiles[i] = path_in(d->dirs[i], "postgres.pid");
-		p->logs[i] = path_in(d->dirs[i], "postgres.log");
+		p->pidfiles[i] = db__path_in(d->dirs[i], "postgres.pid");
+		p->logs[i] = db__path_in(d->dirs[i], "postgres.log");
 	}
 	return 0;
 }
@@ -456,7 +425,7 @@ static void conf_str(struct sb *s, const char *key, const char *val)
 
 static const char *listen_on(const struct node *nd)
 {
-	return is_ipv4(nd->host) ? nd->host : "*";
+	return db__is_ipv4(nd->host) ? nd->host : "*";
 }
 
 /* The settings every instance gets (the replicas' copy, then theirs). */
