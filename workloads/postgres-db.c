@@ -76,7 +76,7 @@ struct pg {
 	double setup_timeout_s;
 	const char *bindir;		/* "" = newest /usr/lib/postgresql */
 	const char *sync_commit;
-	const char *sync_names;		/* NULL: derived from sync_commit */
+	const char *sync_names;		/* NULL: from sync_commit */
 	const char *hba_address;
 	json_t *settings;		/* borrowed object, or NULL */
 	char **endpoints;		/* conninfo per instance node */
