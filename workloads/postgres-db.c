@@ -81,6 +81,7 @@ struct pg {
 	json_t *settings;		/* borrowed object, or NULL */
 	char **endpoints;		/* conninfo per instance node */
 	char **pidfiles, **logs;	/* per node, after resolve */
+	unsigned char *made;		/* per node: set-up began its log */
 };
 
 /* ===== Layout ===== */
@@ -243,6 +244,7 @@ static int pg_init(struct db *d, struct sb *err)
 		return rc;
 	}
 	p->endpoints = xcalloc(c->nnodes, sizeof(char *));
+	p->made = xcalloc(c->nnodes, 1);
 	for (i = 0; i <= (size_t)p->replicas; i++) {
 		struct sb s = SB_INIT;
 
@@ -264,6 +266,7 @@ static void pg_release(struct db *d)
 	db__strv_free(p->endpoints, n);
 	db__strv_free(p->pidfiles, n);
 	db__strv_free(p->logs, n);
+	free(p->made);
 	free(p);
 	d->priv = NULL;
 }
@@ -297,7 +300,8 @@ static size_t pg_logs(struct db *d, size_t node, const char **out,
 {
 	struct pg *p = d->priv;
 
-	if (!p->logs || !max || pg__role(d, node) == PG__NONE)
+	/* Only logs set-up began: no warning about a replica never made. */
+	if (!p->logs || !max || !p->made[node])
 		return 0;
 	out[0] = p->logs[node];
 	return 1;
@@ -668,6 +672,7 @@ static int pg_setup(struct db *d, struct sb *err)
 	{
 		const char *more[] = { conf.buf, hba.buf, NULL };
 
+		p->made[0] = 1;
 		rc = run_script(d, 0, "initdb", init_primary_script, more, 1,
 				err);
 	}
@@ -686,6 +691,7 @@ static int pg_setup(struct db *d, struct sb *err)
 		more[2] = slot.buf;
 		more[3] = rconf.buf;
 		more[4] = NULL;
+		p->made[node] = 1;
 		rc = run_script(d, node, "pg_basebackup", init_replica_script,
 				more, 1, err);
 		if (!rc)
