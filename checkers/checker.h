@@ -21,6 +21,10 @@
  *                      "ops": [ {event json of the invoke, plus
  *                                "position", "complete": {event json of
  *                                its completion} or null} ... ],
+ *                      (an array value longer than 64 elements keeps
+ *                       its first 64, with "value_count" and
+ *                       "value_truncated": true; history.jsonl has it
+ *                       all at "position")
  *                      "key": "k1" (when per key),
  *                      "detail": { ... } } ... ] }
  *

@@ -80,10 +80,20 @@ const char *verdict_name(enum verdict_kind k)
 	return "unknown";
 }
 
+/*
+ * An op's value as evidence: an array longer than VERDICT_VALUE_MAX (a
+ * whole-set read) keeps its first VERDICT_VALUE_MAX elements, with
+ * "value_count" (its length) and "value_truncated": true.  Every anomaly
+ * that cites the same final read would otherwise copy all of it
+ * (1,000 lost elements x a 20,000-element read: a 500 MB results.json);
+ * the whole value stays in history.jsonl at "position".
+ */
+#define VERDICT_VALUE_MAX 64
+
 static json_t *event_json(const struct history *h, size_t pos)
 {
 	struct sb line = SB_INIT;
-	json_t *j;
+	json_t *j, *val;
 
 	hist_event_json(h, pos, &line);
 	j = json_loadb(line.buf, line.len, 0, NULL);
@@ -91,6 +101,16 @@ static json_t *event_json(const struct history *h, size_t pos)
 	if (!j)
 		j = json_object();
 	json_object_set_new(j, "position", json_integer((json_int_t)pos));
+	val = json_object_get(j, "value");
+	if (json_is_array(val) && json_array_size(val) > VERDICT_VALUE_MAX) {
+		size_t n = json_array_size(val);
+
+		json_object_set_new(j, "value_count",
+				    json_integer((json_int_t)n));
+		json_object_set_new(j, "value_truncated", json_true());
+		while (json_array_size(val) > VERDICT_VALUE_MAX)
+			json_array_remove(val, json_array_size(val) - 1);
+	}
 	return j;
 }
 

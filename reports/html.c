@@ -41,16 +41,28 @@ void report__secs(const struct report_run *r, int64_t t, struct sb *out)
 	sb_addf(out, "%.3f", (double)(t - r->t0) / 1e9);
 }
 
+#define REPORT_VALUE_MAX 64	/* list elements shown in full */
+
 void report__value_text(const struct report_run *r, size_t pos,
 			struct sb *out)
 {
 	const struct history *h = &r->hist;
 	const struct hist_value *v = &h->ev[pos].value;
 
-	if (v->kind == HV_STR)
+	if (v->kind == HV_STR) {
 		sb_adds(out, hist_str(h, v->u.str));
-	else
+	} else if (v->kind == HV_LIST && v->n > REPORT_VALUE_MAX) {
+		/* A whole-set read: its first elements and its size (every
+		   anomaly citing it would repeat all of it). */
+		struct hist_value head = *v;
+
+		head.n = REPORT_VALUE_MAX;
+		hist_value_json(h, &head, out);
+		sb_addf(out, " and %" PRIu32 " more (%" PRIu32 " elements)",
+			v->n - REPORT_VALUE_MAX, v->n);
+	} else {
 		hist_value_json(h, v, out);
+	}
 }
 
 void report__value_html(const struct report_run *r, size_t pos,
