@@ -106,7 +106,7 @@ static void describe_op(const struct lin_evidence *ev,
 		sb_addf(s, " at %.3f s", (double)h->ev[o->ret].time / 1e9);
 	else if (o->ret != LIN_NO_RET)
 		sb_addf(s, " (event %llu)",
-			(unsigned long long)h->ev[o->ret].index);
+			(unsigned long long)hist_index(h, o->ret));
 }
 
 /*

@@ -174,7 +174,7 @@ static void group_fail(struct group *g, const struct history *h, size_t pos,
 		return;
 	if (h->source)
 		sb_addf(&m, "%s:", h->source);
-	sb_addf(&m, "%u: %s (event %zu)", h->ev[pos].line, what, pos);
+	sb_addf(&m, "%u: %s (event %zu)", hist_line(h, pos), what, pos);
 	g->errmsg = sb_detach(&m, NULL);
 	g->err = -NS_EINPUT;
 }

@@ -631,12 +631,13 @@ static int set_field(struct hist__edn *r, const char *k, size_t kn,
 		s = plain_name(h, v);
 		if (s && !strcmp(s, "nemesis")) {
 			e->process = HIST_NEMESIS;
-		} else if (v->kind == HV_INT && v->u.i >= 0) {
-			e->process = v->u.i;
+		} else if (v->kind == HV_INT && v->u.i >= 0 &&
+			   v->u.i <= INT32_MAX) {
+			e->process = (int32_t)v->u.i;
 		} else {
 			r->line = line;
-			return failf(r, ":process must be a non-negative "
-				     "integer or :nemesis");
+			return failf(r, ":process must be an integer from 0 "
+				     "to 2147483647 or :nemesis");
 		}
 		*have |= 4;
 	} else if (KEY(":value")) {
@@ -646,7 +647,7 @@ static int set_field(struct hist__edn *r, const char *k, size_t kn,
 			e->time = v->u.i;
 	} else if (KEY(":index")) {
 		if (v->kind == HV_INT && v->u.i >= 0) {
-			e->index = (uint64_t)v->u.i;
+			r->op_index = (uint64_t)v->u.i;
 			*have |= 8;
 		}
 	} else if (KEY(":error")) {
@@ -673,7 +674,8 @@ static int op_map(struct hist__edn *r, struct hist_event *e)
 	int rc;
 
 	hist__event_init(e);
-	e->line = line;
+	r->op_line = line;
+	r->op_has_index = 0;
 	r->p++;
 	for (;;) {
 		struct hist_value v;
@@ -708,8 +710,7 @@ static int op_map(struct hist__edn *r, struct hist_event *e)
 			     !(have & 1) ? ":type" : !(have & 2) ? ":f" :
 			     ":process");
 	}
-	if (!(have & 8))
-		e->index = r->h->n;
+	r->op_has_index = !!(have & 8);
 	e->session = e->process;
 	return 0;
 }
@@ -719,7 +720,7 @@ int hist__read_edn(struct history *h, struct hist__src *src,
 {
 	struct hist__edn r = { h, src->name,
 			       src->buf + hist__bom(src->buf, src->len),
-			       src->buf + src->len, 1, 0, 0, err };
+			       src->buf + src->len, 1, 0, 0, err, 0, 0, 0 };
 	int ends_nl = src->len && src->buf[src->len - 1] == '\n';
 	char close = 0;
 	int rc;
@@ -792,7 +793,13 @@ int hist__read_edn(struct history *h, struct hist__src *src,
 		}
 		if (rc < 0)
 			return rc;
-		hist_append(h, &e);
+		{
+			size_t i = hist_append(h, &e);
+
+			hist_set_line(h, i, r.op_line);
+			if (r.op_has_index)
+				hist_set_index(h, i, r.op_index);
+		}
 		hist__src_consumed(src, (size_t)(r.p - src->buf));
 		continue;
 truncated:

@@ -60,6 +60,10 @@ struct hist__edn {
 	int eof;		/* the last error was an unexpected end */
 	int depth;		/* nesting, bounded */
 	struct sb *err;
+	/* The op map just read (op_map): its line and `index` field. */
+	uint32_t op_line;
+	uint64_t op_index;
+	int op_has_index;
 };
 
 /* Skip whitespace, commas, ; comments and #_ discarded forms. */

@@ -108,7 +108,7 @@ static int parse_type(const char *s, uint8_t *type)
 /* Convert one parsed line into e; returns 0 or -NS_EINPUT. */
 static int event_from(struct history *h, const struct hist__src *src,
 		      uint32_t line, json_t *obj, struct hist_event *e,
-		      int64_t *last_time, struct sb *err)
+		      uint64_t *index, int64_t *last_time, struct sb *err)
 {
 	const char *k;
 	json_t *v;
@@ -120,13 +120,12 @@ static int event_from(struct history *h, const struct hist__src *src,
 		return -NS_EINPUT;
 	}
 	hist__event_init(e);
-	e->line = line;
 	json_object_foreach(obj, k, v) {
 		if (!strcmp(k, "index")) {
 			if (!json_is_integer(v) || json_integer_value(v) < 0)
 				return bad(err, src, line, k,
 					   "a non-negative integer");
-			e->index = (uint64_t)json_integer_value(v);
+			*index = (uint64_t)json_integer_value(v);
 			have |= 16;
 		} else if (!strcmp(k, "time")) {
 			if (!json_is_integer(v))
@@ -139,12 +138,13 @@ static int event_from(struct history *h, const struct hist__src *src,
 			    !strcmp(json_string_value(v), "nemesis"))
 				e->process = HIST_NEMESIS;
 			else if (json_is_integer(v) &&
-				 json_integer_value(v) >= 0)
-				e->process = json_integer_value(v);
+				 json_integer_value(v) >= 0 &&
+				 json_integer_value(v) <= INT32_MAX)
+				e->process = (int32_t)json_integer_value(v);
 			else
 				return bad(err, src, line, k,
-					   "a non-negative integer or "
-					   "\"nemesis\"");
+					   "an integer from 0 to 2147483647 "
+					   "or \"nemesis\"");
 			have |= 1;
 		} else if (!strcmp(k, "type")) {
 			if (!json_is_string(v) ||
@@ -182,9 +182,11 @@ static int event_from(struct history *h, const struct hist__src *src,
 			}
 			e->flags |= HIST_F_KEY;
 		} else if (!strcmp(k, "session")) {
-			if (!json_is_integer(v))
-				return bad(err, src, line, k, "an integer");
-			e->session = json_integer_value(v);
+			if (!json_is_integer(v) ||
+			    !hist_id_ok(json_integer_value(v)))
+				return bad(err, src, line, k,
+					   "a 32-bit integer");
+			e->session = (int32_t)json_integer_value(v);
 			e->flags |= HIST_F_SESSION;
 		} else if (!strcmp(k, "node")) {
 			if (json_is_null(v))
@@ -232,7 +234,7 @@ static int event_from(struct history *h, const struct hist__src *src,
 		e->time = *last_time;
 	*last_time = e->time;
 	if (!(have & 16))
-		e->index = h->n;
+		*index = h->n;
 	if (!(e->flags & HIST_F_SESSION))
 		e->session = e->process;
 	return 0;
@@ -263,6 +265,8 @@ int hist__read_json(struct history *h, struct hist__src *src,
 		struct hist_event e;
 		json_error_t jerr;
 		json_t *obj;
+		uint64_t index = 0;
+		size_t i;
 		int rc;
 
 		line++;
@@ -284,11 +288,14 @@ int hist__read_json(struct history *h, struct hist__src *src,
 				src->name, line, jerr.column, jerr.text);
 			return -NS_EINPUT;
 		}
-		rc = event_from(h, src, line, obj, &e, &last_time, err);
+		rc = event_from(h, src, line, obj, &e, &index, &last_time,
+				err);
 		json_decref(obj);
 		if (rc < 0)
 			return rc;
-		hist_append(h, &e);
+		i = hist_append(h, &e);
+		hist_set_line(h, i, line);
+		hist_set_index(h, i, index);
 		hist__src_consumed(src, pos);
 	}
 	return 0;

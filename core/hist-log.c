@@ -93,7 +93,7 @@ static int op_line(struct hist__edn *r, struct hist_event *e)
 	} else {
 		size_t i;
 
-		if (!n || n > 18)
+		if (!n || n > 9)	/* a 32-bit process id */
 			return 0;
 		for (i = 0; i < n; i++) {
 			if (r->p[i] < '0' || r->p[i] > '9')
@@ -109,11 +109,9 @@ static int op_line(struct hist__edn *r, struct hist_event *e)
 		return 0;
 	r->p += n;
 	hist__event_init(e);
-	e->line = r->line;
-	e->process = process;
-	e->session = process;
+	e->process = (int32_t)process;
+	e->session = (int32_t)process;
 	e->type = (uint8_t)type;
-	e->index = h->n;
 	skip_blank(r);
 	n = word(r);
 	if (!n) {
@@ -174,7 +172,7 @@ int hist__read_log(struct history *h, struct hist__src *src,
 		size_t n = nl ? (size_t)(nl - s) : len - pos;
 		const char *m = find_marker(s, n);
 		struct hist__edn r = { h, src->name, NULL, s + n, 0, 0, 0,
-				       err };
+				       err, 0, 0, 0 };
 		struct hist_event e;
 		size_t elen = err->len;
 		int rc;
@@ -199,7 +197,7 @@ int hist__read_log(struct history *h, struct hist__src *src,
 		if (rc < 0)
 			return rc;
 		if (rc > 0)
-			hist_append(h, &e);
+			hist_set_line(h, hist_append(h, &e), line);
 		hist__src_consumed(src, pos);
 	}
 	return 0;

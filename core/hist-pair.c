@@ -86,24 +86,24 @@ static void where(const struct history *h, size_t i, struct sb *err)
 {
 	const char *name = h->source ? h->source : "history";
 
-	if (h->ev[i].line)
-		sb_addf(err, "%s:%u: ", name, h->ev[i].line);
+	if (hist_line(h, i))
+		sb_addf(err, "%s:%u: ", name, hist_line(h, i));
 	else
 		sb_addf(err, "%s: event %zu: ", name, i);
 }
 
 static void pos_text(const struct history *h, size_t i, struct sb *err)
 {
-	if (h->ev[i].line)
-		sb_addf(err, "line %u", h->ev[i].line);
+	if (hist_line(h, i))
+		sb_addf(err, "line %u", hist_line(h, i));
 	else
 		sb_addf(err, "event %zu", i);
 }
 
 static void link(struct history *h, size_t a, size_t b)
 {
-	h->ev[a].pair = (int64_t)b;
-	h->ev[b].pair = (int64_t)a;
+	h->ev[a].pair = (int32_t)b;
+	h->ev[b].pair = (int32_t)a;
 }
 
 static void nemesis_event(struct history *h, size_t i, int64_t *pending)
@@ -133,7 +133,7 @@ static int client_event(struct history *h, size_t i, struct proctab *t,
 
 	if (p->retired) {
 		where(h, i, err);
-		sb_addf(err, "process %" PRId64 " is used again after its op "
+		sb_addf(err, "process %" PRId32 " is used again after its op "
 			"ended with info at ", e->process);
 		pos_text(h, p->info_pos, err);
 		sb_adds(err, " (after an indeterminate op a client must "
@@ -143,7 +143,7 @@ static int client_event(struct history *h, size_t i, struct proctab *t,
 	if (e->type == HIST_INVOKE) {
 		if (p->pending >= 0) {
 			where(h, i, err);
-			sb_addf(err, "process %" PRId64 " invokes while its "
+			sb_addf(err, "process %" PRId32 " invokes while its "
 				"op from ", e->process);
 			pos_text(h, (size_t)p->pending, err);
 			sb_adds(err, " is still pending");
@@ -154,14 +154,14 @@ static int client_event(struct history *h, size_t i, struct proctab *t,
 	}
 	if (p->pending < 0) {
 		where(h, i, err);
-		sb_addf(err, "process %" PRId64 " completes (%s %s) without "
+		sb_addf(err, "process %" PRId32 " completes (%s %s) without "
 			"a pending invoke", e->process, type,
 			hist_str(h, e->f));
 		return -NS_EINPUT;
 	}
 	if (h->ev[p->pending].f != e->f) {
 		where(h, i, err);
-		sb_addf(err, "process %" PRId64 " completes '%s' but invoked "
+		sb_addf(err, "process %" PRId32 " completes '%s' but invoked "
 			"'%s' at ", e->process, hist_str(h, e->f),
 			hist_str(h, h->ev[p->pending].f));
 		pos_text(h, (size_t)p->pending, err);
@@ -184,6 +184,12 @@ int hist_pair(struct history *h, struct sb *err)
 	size_t i;
 	int rc = 0;
 
+	if (h->n > HIST_EVENTS_MAX) {
+		sb_addf(err, "%s: %zu events: at most %zu are supported",
+			h->source ? h->source : "history", h->n,
+			HIST_EVENTS_MAX);
+		return -NS_EINPUT;
+	}
 	for (i = 0; i < h->n; i++)
 		h->ev[i].pair = -1;
 	for (i = 0; i < h->n && !rc; i++) {

@@ -168,6 +168,10 @@ static int read_src(struct history *h, struct hist__src *src,
 	}
 	free(h->format);
 	h->format = xstrdup(names[fmt]);
+	/* Lines of a file: by default one event a line (the readers set
+	 * those that differ, keeping the array away for JSON Lines). */
+	if (!h->n)
+		h->lines_by_position = 1;
 	switch (fmt) {
 	case HIST_FMT_JSON:
 		rc = hist__read_json(h, src, warn, err);

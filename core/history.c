@@ -14,6 +14,10 @@
 
 #include "alloc.h"
 
+/* 20 million events in 2 GB with room for the checkers: see history.h. */
+_Static_assert(sizeof(struct hist_event) == 64,
+	       "struct hist_event must stay 64 bytes");
+
 struct hist_strtab {
 	char *arena;			/* NUL-terminated texts back to back */
 	size_t arena_len, arena_alloc;
@@ -70,6 +74,8 @@ void hist_release(struct history *h)
 		free(h->strs);
 	}
 	free(h->ev);
+	free(h->lines);
+	free(h->index);
 	free(h->vals);
 	free(h->source);
 	free(h->format);
@@ -132,9 +138,55 @@ uint32_t hist_lookup(const struct history *h, const char *s)
 
 size_t hist_append(struct history *h, const struct hist_event *e)
 {
+	size_t old = h->alloc;
+
 	ALLOC_GROW(h->ev, h->n + 1, h->alloc);
+	if (h->alloc != old) {
+		if (h->lines)
+			h->lines = xrealloc(h->lines,
+					    h->alloc * sizeof(*h->lines));
+		if (h->index)
+			h->index = xrealloc(h->index,
+					    h->alloc * sizeof(*h->index));
+	}
 	h->ev[h->n] = *e;
+	if (h->lines)
+		h->lines[h->n] = h->lines_by_position ?
+				 (uint32_t)(h->n + 1) : 0;
+	if (h->index)
+		h->index[h->n] = h->n;
 	return h->n++;
+}
+
+void hist_set_line(struct history *h, size_t i, uint32_t line)
+{
+	size_t j;
+
+	if (!h->lines) {
+		if (line == hist_line(h, i))
+			return;
+		h->lines = xmalloc((h->alloc ? h->alloc : 1) *
+				   sizeof(*h->lines));
+		for (j = 0; j < h->n; j++)
+			h->lines[j] = h->lines_by_position ?
+				      (uint32_t)(j + 1) : 0;
+	}
+	h->lines[i] = line;
+}
+
+void hist_set_index(struct history *h, size_t i, uint64_t index)
+{
+	size_t j;
+
+	if (!h->index) {
+		if (index == i)
+			return;
+		h->index = xmalloc((h->alloc ? h->alloc : 1) *
+				   sizeof(*h->index));
+		for (j = 0; j < h->n; j++)
+			h->index[j] = j;
+	}
+	h->index[i] = index;
 }
 
 uint64_t hist_alloc_vals(struct history *h, size_t n)
@@ -255,11 +307,11 @@ void hist_event_json(const struct history *h, size_t i, struct sb *out)
 	const struct hist_event *e = &h->ev[i];
 
 	sb_addf(out, "{\"index\":%" PRIu64 ",\"time\":%" PRId64 ",",
-		e->index, e->time);
+		hist_index(h, i), e->time);
 	if (e->process == HIST_NEMESIS)
 		sb_adds(out, "\"process\":\"nemesis\"");
 	else
-		sb_addf(out, "\"process\":%" PRId64, e->process);
+		sb_addf(out, "\"process\":%" PRId32, e->process);
 	sb_addf(out, ",\"type\":\"%s\",\"f\":", hist_type_name(e->type));
 	add_json_string(out, hist_str(h, e->f));
 	sb_adds(out, ",\"value\":");
@@ -269,7 +321,7 @@ void hist_event_json(const struct history *h, size_t i, struct sb *out)
 		add_json_string(out, hist_str(h, e->key));
 	}
 	if (e->process != HIST_NEMESIS)
-		sb_addf(out, ",\"session\":%" PRId64, e->session);
+		sb_addf(out, ",\"session\":%" PRId32, e->session);
 	if (e->node) {
 		sb_adds(out, ",\"node\":");
 		add_json_string(out, hist_str(h, e->node));

@@ -36,7 +36,7 @@
 
 enum hist_type { HIST_INVOKE, HIST_OK, HIST_FAIL, HIST_INFO };
 
-#define HIST_NEMESIS ((int64_t)-1)	/* process of nemesis events */
+#define HIST_NEMESIS ((int32_t)-1)	/* process of nemesis events */
 
 enum hist_value_kind {
 	HV_NIL,		/* absent / null / Clojure nil */
@@ -63,17 +63,25 @@ struct hist_value {
 #define HIST_F_KEY	0x04	/* key is set (independent keys) */
 #define HIST_F_SESSION	0x08	/* session came from the input */
 
+/*
+ * An event is 64 bytes (history.c checks it): a 10-million-op history is
+ * 20 million events, so every byte here is 20 MB.  Hence 32-bit process,
+ * session and pair (readers refuse larger process and session ids, and
+ * histories of 2^31 events or more: -NS_EINPUT), and the source line and
+ * the `index` field kept beside the events, in arrays that exist only
+ * when some event's differs from its default (hist_line(), hist_index()).
+ */
+#define HIST_EVENTS_MAX ((size_t)INT32_MAX)
+
 struct hist_event {
 	int64_t time;		/* ns since test start (advisory in foreign
 				   formats, may be 0 when absent) */
-	int64_t process;	/* client process id, or HIST_NEMESIS */
 	int64_t version;	/* server version if HIST_F_VERSION */
-	int64_t session;	/* client session; when the input has none
-				   (HIST_F_SESSION clear) it is the process */
 	struct hist_value value;
-	int64_t pair;		/* index of partner event, -1 if none */
-	uint64_t index;		/* the `index` field (defaults to position) */
-	uint32_t line;		/* line in the source file, for messages */
+	int32_t process;	/* client process id, or HIST_NEMESIS */
+	int32_t session;	/* client session; when the input has none
+				   (HIST_F_SESSION clear) it is the process */
+	int32_t pair;		/* index of partner event, -1 if none */
 	uint32_t f;		/* interned op name: "read", "write", ... */
 	uint32_t key;		/* interned key if HIST_F_KEY */
 	uint32_t node;		/* interned node name, 0 if none */
@@ -81,6 +89,12 @@ struct hist_event {
 	uint8_t type;		/* enum hist_type */
 	uint8_t flags;		/* HIST_F_* */
 };
+
+/* Whether an integer fits hist_event.process / session. */
+static inline int hist_id_ok(int64_t x)
+{
+	return x >= INT32_MIN && x <= INT32_MAX;
+}
 
 struct hist_strtab;
 
@@ -92,6 +106,13 @@ struct history {
 	struct hist_strtab *strs;
 	char *source;			/* file name, for messages */
 	char *format;			/* "json", "edn", "jepsen-log" */
+	uint32_t *lines;		/* source line of each event; NULL
+					   while every line is the default */
+	int lines_by_position;		/* the default line is position + 1
+					   (read from a file), else 0 (built
+					   in memory: no line) */
+	uint64_t *index;		/* `index` of each event; NULL while
+					   every index is the position */
 	int truncated_tail;		/* last line was cut short (crash) */
 };
 
@@ -105,6 +126,24 @@ uint32_t hist_intern(struct history *h, const char *s, size_t n);
 const char *hist_str(const struct history *h, uint32_t id);
 /* Id of s if it was interned, else UINT32_MAX (never interns). */
 uint32_t hist_lookup(const struct history *h, const char *s);
+
+/* ===== Lines and indexes ===== */
+/* Source line of event i; 0: none (an event built in memory). */
+static inline uint32_t hist_line(const struct history *h, size_t i)
+{
+	if (h->lines)
+		return h->lines[i];
+	return h->lines_by_position ? (uint32_t)(i + 1) : 0;
+}
+/* The `index` field of event i (defaults to i). */
+static inline uint64_t hist_index(const struct history *h, size_t i)
+{
+	return h->index ? h->index[i] : (uint64_t)i;
+}
+/* Set them for event i (< h->n); the arrays appear on the first value
+ * that differs from the default. */
+void hist_set_line(struct history *h, size_t i, uint32_t line);
+void hist_set_index(struct history *h, size_t i, uint64_t index);
 
 /* ===== Values ===== */
 static inline const struct hist_value *

@@ -79,7 +79,6 @@ static void append_locked(struct run *r, struct hist_event *e)
 	size_t i;
 
 	e->time = run_now_ns(r);
-	e->index = r->h.n;
 	e->pair = -1;
 	i = hist_append(&r->h, e);
 	if (r->writer && hist_writer_write(r->writer, &r->h, i) &&

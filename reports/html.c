@@ -296,7 +296,7 @@ static void story(const struct report_run *r, size_t pos, struct sb *out)
 		report_html_escape(out, hist_str(h, e->key));
 		sb_adds(out, "</b>");
 	}
-	sb_addf(out, " by process %" PRId64 " (session %" PRId64, e->process,
+	sb_addf(out, " by process %" PRId32 " (session %" PRId32, e->process,
 		e->session);
 	if (e->node) {
 		sb_adds(out, ", node ");
@@ -353,8 +353,9 @@ static void op_row(const struct report_run *r, size_t pos, struct sb *out)
 	int64_t c = e->pair;
 
 	sb_addf(out, "<tr class=\"op-row\" data-i=\"%" PRIu64 "\"><td>%"
-		PRIu64 "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>",
-		e->index, e->index, e->process, e->session);
+		PRIu64 "</td><td>%" PRId32 "</td><td>%" PRId32 "</td><td>",
+		hist_index(h, pos), hist_index(h, pos), e->process,
+		e->session);
 	report_html_escape(out, hist_str(h, e->node));
 	sb_adds(out, "</td><td>");
 	report_html_escape(out, hist_str(h, e->f));

@@ -195,13 +195,13 @@ static void index_map_build(struct index_map *m, const struct history *h)
 
 	m->built = 1;
 	for (i = 0; i < h->n; i++)
-		if (h->ev[i].index != i)
+		if (hist_index(h, i) != i)
 			break;
 	if (i == h->n)
 		return;
 	m->v = xmalloc((h->n ? h->n : 1) * sizeof(*m->v));
 	for (i = 0; i < h->n; i++) {
-		m->v[i].index = h->ev[i].index;
+		m->v[i].index = hist_index(h, i);
 		m->v[i].pos = i;
 	}
 	m->n = h->n;
@@ -236,10 +236,10 @@ static int64_t resolve_op(struct report_run *r, struct index_map *m,
 
 		if (p >= 0 && (uint64_t)p < h->n &&
 		    (!json_is_integer(ji) ||
-		     h->ev[p].index == *index_out))
+		     hist_index(h, (size_t)p) == *index_out))
 			pos = p;
 		if (*index_out == UINT64_MAX && pos >= 0)
-			*index_out = h->ev[pos].index;
+			*index_out = hist_index(h, (size_t)pos);
 	}
 	if (pos < 0 && json_is_integer(ji))
 		pos = index_map_find(m, h, *index_out);

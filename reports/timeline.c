@@ -163,7 +163,7 @@ static void op_json(const struct report_run *r, size_t opi, json_t *ops)
 			json_object_set_new(o, "error", json_string(
 				hist_str(h, c->error)));
 	}
-	sb_addf(&idx, "%" PRIu64, e->index);
+	sb_addf(&idx, "%" PRIu64, hist_index(h, op->inv));
 	json_object_set_new(ops, idx.buf, o);
 	sb_release(&v);
 	sb_release(&t);
@@ -209,8 +209,8 @@ static void draw_window(const struct report_run *r, const struct window *w,
 
 	sb_addf(out, "<div class=\"tl-window\" id=\"tl-window-%zu\">"
 		"<p class=\"tl-caption\">", wi + 1);
-	sb_addf(out, "Events %" PRIu64 " to %" PRIu64 " (", h->ev[w->a].index,
-		h->ev[w->b].index);
+	sb_addf(out, "Events %" PRIu64 " to %" PRIu64 " (",
+		hist_index(h, w->a), hist_index(h, w->b));
 	report__secs(r, t0, out);
 	sb_adds(out, " s to ");
 	report__secs(r, t1, out);
@@ -276,10 +276,11 @@ static void draw_window(const struct report_run *r, const struct window *w,
 			wpx = 6;
 		sb_addf(out, "<div class=\"op %s%s\" data-i=\"%" PRIu64 "\" "
 			"style=\"left:%.1fpx;top:%zupx;width:%.1fpx\" "
-			"title=\"", oc, an ? " anom" : "", e->index,
+			"title=\"", oc, an ? " anom" : "",
+			hist_index(h, op->inv),
 			LABEL_W + left, AXIS_H + lane * LANE_H + 2, wpx);
-		sb_addf(&t, "#%" PRIu64 " p%" PRId64 " %s", e->index,
-			e->process, hist_str(h, e->f));
+		sb_addf(&t, "#%" PRIu64 " p%" PRId32 " %s",
+			hist_index(h, op->inv), e->process, hist_str(h, e->f));
 		if (e->flags & HIST_F_KEY)
 			sb_addf(&t, " %s", hist_str(h, e->key));
 		if (e->value.kind != HV_NIL) {

@@ -70,8 +70,6 @@ static size_t ev(struct history *h, int64_t t, int64_t p, uint8_t type,
 	e.flags = HIST_F_KEY;
 	e.value = v;
 	e.pair = -1;
-	e.index = h->n;
-	e.line = (uint32_t)h->n + 1;
 	return hist_append(h, &e);
 }
 
@@ -364,6 +362,21 @@ static size_t list_elems(const struct history *h)
 	return n;
 }
 
+/* NS_BENCH_ONLY=session,stale: run only those (for profiling). */
+static int skipped(const char *name)
+{
+	const char *only = getenv("NS_BENCH_ONLY");
+	const char *p;
+	size_t n = strlen(name);
+
+	if (!only || !*only)
+		return 0;
+	for (p = only; (p = strstr(p, name)); p += n)
+		if ((p == only || p[-1] == ',') && (!p[n] || p[n] == ','))
+			return 0;
+	return 1;
+}
+
 static int run(const char *name, const struct history *h, const char *what,
 	       int quiet_elems, int rounds)
 {
@@ -378,6 +391,8 @@ static int run(const char *name, const struct history *h, const char *what,
 		fprintf(stderr, "bench-checkers: no checker '%s'\n", name);
 		return -1;
 	}
+	if (skipped(name))
+		return 0;
 	memset(&o, 0, sizeof(o));
 	/* Best of `rounds` (the machine may be shared). */
 	for (r = 0; r < rounds; r++) {

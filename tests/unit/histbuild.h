@@ -61,7 +61,6 @@ static inline size_t hb_inv(struct history *h, int64_t process,
 	e.session = process;
 	e.value = v;
 	e.pair = -1;
-	e.index = h->n;
 	e.f = hist_intern(h, f, strlen(f));
 	e.type = HIST_INVOKE;
 	return hist_append(h, &e);
@@ -78,7 +77,6 @@ static inline size_t hb_done(struct history *h, size_t inv,
 	e.time = (int64_t)(t_ms * 1e6);
 	e.type = (uint8_t)type;
 	e.value = v;
-	e.index = h->n;
 	e.flags &= (uint8_t)~HIST_F_VERSION;
 	pos = hist_append(h, &e);
 	h->ev[pos].pair = (int64_t)inv;

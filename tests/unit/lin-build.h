@@ -65,8 +65,6 @@ static inline size_t lb_invoke(struct history *h, int64_t process,
 	e.f = hist_intern(h, f, strlen(f));
 	e.value = v;
 	e.pair = -1;
-	e.index = h->n;
-	e.line = (uint32_t)h->n + 1;
 	if (key) {
 		e.key = hist_intern(h, key, strlen(key));
 		e.flags |= HIST_F_KEY;
@@ -83,9 +81,7 @@ static inline size_t lb_complete(struct history *h, size_t inv, int type,
 	e.time = (int64_t)h->n * 1000000;
 	e.type = (uint8_t)type;
 	e.value = v;
-	e.pair = (int64_t)inv;
-	e.index = h->n;
-	e.line = (uint32_t)h->n + 1;
+	e.pair = (int32_t)inv;
 	pos = hist_append(h, &e);
 	h->ev[inv].pair = (int64_t)pos;
 	return pos;

@@ -27,8 +27,8 @@ TEST(hist_edn_vector_of_ops)
 	CHECK_EQ_STR(hist_str(&h, h.ev[0].f), "write");
 	CHECK_EQ_INT(h.ev[0].type, HIST_INVOKE);
 	CHECK_EQ_INT(h.ev[3].type, HIST_INFO);
-	CHECK_EQ_INT(h.ev[0].line, 2);
-	CHECK_EQ_INT(h.ev[5].line, 7);
+	CHECK_EQ_INT(hist_line(&h, 0), 2);
+	CHECK_EQ_INT(hist_line(&h, 5), 7);
 	/* times are advisory: 90 after 100 is accepted */
 	CHECK_EQ_INT(h.ev[1].time, 90);
 	CHECK_EQ_INT(h.ev[0].pair, 2);
@@ -42,7 +42,7 @@ TEST(hist_edn_vector_of_ops)
 	CHECK_EQ_STR(hr_json(&h, &h.ev[5].value, &js),
 		     "{\":n1\":[\":n2\"],\":n2\":[\":n1\"]}");
 	/* index defaults to the position */
-	CHECK_EQ_INT(h.ev[2].index, 2);
+	CHECK_EQ_INT(hist_index(&h, 2), 2);
 	hist_release(&h);
 	sb_release(&warn);
 	sb_release(&err);

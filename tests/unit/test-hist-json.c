@@ -41,7 +41,7 @@ TEST(hist_json_register)
 	CHECK(h.ev[2].flags & HIST_F_VERSION);
 	CHECK_EQ_INT(h.ev[2].version, 7);
 	CHECK_EQ_INT(h.ev[2].time, 30);
-	CHECK_EQ_INT(h.ev[2].line, 3);
+	CHECK_EQ_INT(hist_line(&h, 2), 3);
 	/* session defaults to the process */
 	CHECK_EQ_INT(h.ev[1].session, 1);
 	CHECK(!(h.ev[1].flags & HIST_F_SESSION));
@@ -86,7 +86,7 @@ TEST(hist_json_cas_key_nemesis)
 	CHECK(h.ev[2].flags & HIST_F_SESSION);
 	CHECK_EQ_STR(hist_str(&h, h.ev[3].error), "precondition");
 	/* index defaults to the position */
-	CHECK_EQ_INT(h.ev[3].index, 3);
+	CHECK_EQ_INT(hist_index(&h, 3), 3);
 	hist_release(&h);
 	sb_release(&warn);
 	sb_release(&err);

@@ -28,7 +28,7 @@ TEST(hist_log_op_lines)
 	CHECK_EQ_STR(h.format, "jepsen-log");
 	CHECK_EQ_INT(h.n, 8);
 	CHECK_EQ_INT(h.ev[0].process, 3);
-	CHECK_EQ_INT(h.ev[0].line, 3);
+	CHECK_EQ_INT(hist_line(&h, 0), 3);
 	CHECK_EQ_STR(hist_str(&h, h.ev[0].f), "write");
 	CHECK_EQ_INT(h.ev[0].value.u.i, 4);
 	CHECK_EQ_INT(h.ev[0].pair, 2);
@@ -38,7 +38,7 @@ TEST(hist_log_op_lines)
 	CHECK_EQ_STR(hist_str(&h, h.ev[3].error), ":timed-out");
 	CHECK_EQ_INT(h.ev[4].process, HIST_NEMESIS);
 	CHECK_EQ_INT(h.ev[5].process, HIST_NEMESIS);
-	CHECK_EQ_INT(h.ev[5].line, 9);
+	CHECK_EQ_INT(hist_line(&h, 5), 9);
 	CHECK_EQ_INT(h.ev[5].value.kind, HV_STR);
 	CHECK_EQ_STR(hist_str(&h, h.ev[5].value.u.str),
 		     "Cut off {\"n1\" #{\"n2\"}");

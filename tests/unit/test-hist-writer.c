@@ -21,7 +21,6 @@ static size_t add(struct history *h, int64_t t, int64_t p, int type,
 	e.value.kind = HV_INT;
 	e.value.u.i = v;
 	e.pair = -1;
-	e.index = h->n;
 	return hist_append(h, &e);
 }
 

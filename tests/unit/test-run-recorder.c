@@ -117,7 +117,7 @@ TEST(recorder_threads_read_back_valid)
 
 		if (i)
 			CHECK(e->time >= h.ev[i - 1].time);
-		CHECK_EQ_INT(e->index, i);
+		CHECK_EQ_INT(hist_index(&h, i), i);
 		if (!hist_is_client(e)) {
 			nem++;
 			CHECK_CONTAINS(hist_str(&h, e->f), "-partition");
