@@ -69,6 +69,15 @@ void checker__valmap_init(struct checker__valmap *m, size_t hint)
 	valmap_rehash(m, pow2_at_least(hint < 1024 ? 64 : hint / 4));
 }
 
+void checker__valmap_reserve(struct checker__valmap *m, size_t n)
+{
+	if (n <= m->alloc)
+		return;
+	m->keys = xrealloc(m->keys, n * sizeof(*m->keys));
+	m->hashes = xrealloc(m->hashes, n * sizeof(*m->hashes));
+	m->alloc = n;
+}
+
 void checker__valmap_release(struct checker__valmap *m)
 {
 	free(m->keys);
@@ -281,9 +290,10 @@ uint32_t checker__keymap_put(struct checker__keymap *m, uint32_t key,
 
 /* ===== pairmap ===== */
 
-static uint64_t pair_hash(uint64_t a, uint64_t b)
+static uint64_t pair_hash(uint64_t k)
 {
-	return mix64(a * 0x9e3779b97f4a7c15ULL ^ mix64(b + 0x632be59bd9b4e019ULL));
+	k *= 0x9e3779b97f4a7c15ULL;
+	return k ^ (k >> 29);
 }
 
 static void pairmap_rehash(struct checker__pairmap *m, size_t nslots)
@@ -298,7 +308,7 @@ static void pairmap_rehash(struct checker__pairmap *m, size_t nslots)
 
 		if (!old[i].id1)
 			continue;
-		s = pair_hash(old[i].a, old[i].b) & mask;
+		s = pair_hash(old[i].k) & mask;
 		while (m->slots[s].id1)
 			s = (s + 1) & mask;
 		m->slots[s] = old[i];
@@ -318,14 +328,15 @@ void checker__pairmap_release(struct checker__pairmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-uint32_t checker__pairmap_put(struct checker__pairmap *m, uint64_t a,
-			      uint64_t b, int *added)
+uint32_t checker__pairmap_put(struct checker__pairmap *m, uint32_t a,
+			      uint32_t b, int *added)
 {
-	size_t mask = m->nslots - 1, s = pair_hash(a, b) & mask;
+	uint64_t k = (uint64_t)a << 32 | b;
+	size_t mask = m->nslots - 1, s = pair_hash(k) & mask;
 	uint32_t id;
 
 	while (m->slots[s].id1) {
-		if (m->slots[s].a == a && m->slots[s].b == b) {
+		if (m->slots[s].k == k) {
 			if (added)
 				*added = 0;
 			return m->slots[s].id1 - 1;
@@ -333,8 +344,7 @@ uint32_t checker__pairmap_put(struct checker__pairmap *m, uint64_t a,
 		s = (s + 1) & mask;
 	}
 	id = (uint32_t)m->n++;
-	m->slots[s].a = a;
-	m->slots[s].b = b;
+	m->slots[s].k = k;
 	m->slots[s].id1 = id + 1;
 	if (m->n * 2 > m->nslots)
 		pairmap_rehash(m, m->nslots * 2);

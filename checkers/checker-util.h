@@ -57,6 +57,8 @@ struct checker__valmap {
 };
 
 void checker__valmap_init(struct checker__valmap *m, size_t hint);
+/* Room for n ids without growing (no copy while they are added). */
+void checker__valmap_reserve(struct checker__valmap *m, size_t n);
 void checker__valmap_release(struct checker__valmap *m);
 /* Id of (key, v), adding it if new (*added set to 1 then, else 0). */
 uint32_t checker__valmap_put(struct checker__valmap *m,
@@ -88,9 +90,13 @@ static inline uint32_t checker__keymap_get(const struct checker__keymap *m,
 	return i < m->len && m->idx[i] ? m->idx[i] - 1 : CHECKER__NONE;
 }
 
-/* ===== (a, b) integer pair -> dense id ===== */
+/* ===== (a, b) 32-bit pair -> dense id =====
+ *
+ * (Session, key): both are 32-bit in a history, so a pair packs into one
+ * 64-bit word and a slot is 16 bytes, hashed with one multiplication.
+ */
 struct checker__pslot {
-	uint64_t a, b;
+	uint64_t k;			/* a << 32 | b */
 	uint32_t id1;			/* id + 1; 0 = empty */
 };
 
@@ -101,8 +107,13 @@ struct checker__pairmap {
 
 void checker__pairmap_init(struct checker__pairmap *m, size_t hint);
 void checker__pairmap_release(struct checker__pairmap *m);
-uint32_t checker__pairmap_put(struct checker__pairmap *m, uint64_t a,
-			      uint64_t b, int *added);
+uint32_t checker__pairmap_put(struct checker__pairmap *m, uint32_t a,
+			      uint32_t b, int *added);
+/* The a of a slot's pair. */
+static inline uint32_t checker__pslot_a(const struct checker__pslot *s)
+{
+	return (uint32_t)(s->k >> 32);
+}
 
 /* ===== Fault windows =====
  *

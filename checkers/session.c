@@ -62,18 +62,19 @@
 #define NONE CHECKER__NONE
 #define VID_INIT (UINT32_MAX - 1)	/* the initial value: nil, unwritten */
 
+/* (Positions are 32-bit: a history has fewer than 2^31 events.) */
 struct val {
-	int64_t w_inv;		/* invoke position of its write */
-	int64_t w_cmp;		/* ack position; INT64_MAX if not acked */
+	int32_t w_inv;		/* invoke position of its write */
+	int32_t w_cmp;		/* ack position; INT32_MAX if not acked */
 	uint32_t nwrites;	/* > 1: ambiguous */
 };
 
 struct sstate {
-	int64_t w_pos;		/* invoke of the latest acked own write */
 	int64_t w_ver;
-	int64_t rv_pos;		/* read with the largest version */
 	int64_t rv_ver;
-	int64_t ro_pos;		/* read whose value's write began last */
+	int32_t w_pos;		/* invoke of the latest acked own write */
+	int32_t rv_pos;		/* read with the largest version */
+	int32_t ro_pos;		/* read whose value's write began last */
 	uint32_t w_vid, ro_vid;
 	uint8_t w_hasver;
 };
@@ -136,8 +137,8 @@ static void collect_writes(struct sesschk *c)
 		vl = &c->vals[id];
 		if (vl->nwrites++ == 1)
 			c->ambiguous++;
-		vl->w_inv = (int64_t)i;
-		vl->w_cmp = cp && cp->type == HIST_OK ? e->pair : INT64_MAX;
+		vl->w_inv = (int32_t)i;
+		vl->w_cmp = cp && cp->type == HIST_OK ? e->pair : INT32_MAX;
 	}
 }
 
@@ -196,7 +197,7 @@ static void describe(const struct sesschk *c, const struct hist_value *v,
 
 		sb_addf(out, " (written at %.3f s",
 			checker__secs(h->ev[x->w_inv].time));
-		if (x->w_cmp != INT64_MAX)
+		if (x->w_cmp != INT32_MAX)
 			sb_addf(out, ", acknowledged at %.3f s)",
 				checker__secs(h->ev[x->w_cmp].time));
 		else
@@ -229,7 +230,7 @@ static void violation(struct sesschk *c, int g, size_t a, size_t b,
 	long long sess = (long long)eb->session;
 
 	c->violations[g]++;
-	checker__pairmap_put(&c->bad_sessions, (uint64_t)eb->session, 0,
+	checker__pairmap_put(&c->bad_sessions, (uint32_t)eb->session, 0,
 			     NULL);
 	if (checker__verdict_full(c->v)) {
 		verdict_add(c->v, g_kind[g], NULL, 0, key, "%s", "");
@@ -284,11 +285,11 @@ static void violation(struct sesschk *c, int g, size_t a, size_t b,
 	sb_release(&kof);
 }
 
-static struct sstate *session_state(struct sesschk *c, int64_t session,
+static struct sstate *session_state(struct sesschk *c, int32_t session,
 				    uint32_t key)
 {
 	int added;
-	uint32_t id = checker__pairmap_put(&c->sm, (uint64_t)session, key,
+	uint32_t id = checker__pairmap_put(&c->sm, (uint32_t)session, key,
 					   &added);
 
 	if (added) {
@@ -341,12 +342,12 @@ static void on_read(struct sesschk *c, size_t inv, const struct hist_event *cp)
 		}
 	}
 	if (hasver && (s->rv_pos < 0 || ver > s->rv_ver)) {
-		s->rv_pos = (int64_t)inv;
+		s->rv_pos = (int32_t)inv;
 		s->rv_ver = ver;
 	}
 	if (vid != NONE && (vid == VID_INIT || c->vals[vid].nwrites == 1) &&
 	    (s->ro_pos < 0 || write_inv(c, vid) > write_inv(c, s->ro_vid))) {
-		s->ro_pos = (int64_t)inv;
+		s->ro_pos = (int32_t)inv;
 		s->ro_vid = vid;
 	}
 }
@@ -383,7 +384,7 @@ static void on_write(struct sesschk *c, size_t inv,
 			violation(c, G_WFR, (size_t)s->ro_pos, inv, 0);
 		}
 	}
-	s->w_pos = (int64_t)inv;
+	s->w_pos = (int32_t)inv;
 	s->w_vid = vid;
 	s->w_hasver = (uint8_t)hasver;
 	s->w_ver = ver;
@@ -448,6 +449,10 @@ static int session_check(const struct history *h,
 	c.f_write = hist_lookup(h, "write");
 	c.f_cas = hist_lookup(h, "cas");
 	checker__valmap_init(&c.vm, h->n / 4);
+	/* At most one value a write op: no copy while they are added. */
+	checker__valmap_reserve(&c.vm, h->n / 2 + 1);
+	c.vals = xmalloc((h->n / 2 + 1) * sizeof(*c.vals));
+	c.vals_alloc = h->n / 2 + 1;
 	checker__pairmap_init(&c.sm, 64);
 	checker__pairmap_init(&c.bad_sessions, 16);
 	checker__pairmap_init(&sessions, 64);
@@ -471,7 +476,8 @@ static int session_check(const struct history *h,
 	/* Distinct sessions, from the (session, key) states. */
 	for (i = 0; i < c.sm.nslots; i++)
 		if (c.sm.slots[i].id1)
-			checker__pairmap_put(&sessions, c.sm.slots[i].a, 0,
+			checker__pairmap_put(&sessions,
+					     checker__pslot_a(&c.sm.slots[i]), 0,
 					     NULL);
 	json_object_set_new(v->stats, "sessions",
 			    json_integer((json_int_t)sessions.n));

@@ -66,8 +66,8 @@ struct val {
 };
 
 struct aw {			/* an acknowledged write */
-	int64_t inv, cmp;	/* positions */
 	int64_t ver;
+	int32_t inv, cmp;	/* positions (fewer than 2^31 events) */
 };
 
 struct key {
@@ -199,7 +199,7 @@ static void collect(struct stalechk *c)
 			continue;
 		a = &c->aw[fill[checker__keymap_get(&c->km, checker__ev_key(inv))]++];
 		a->inv = e->pair;
-		a->cmp = (int64_t)i;
+		a->cmp = (int32_t)i;
 		a->ver = 0;
 		checker__op_version(inv, e, &a->ver);
 	}
@@ -488,6 +488,10 @@ static int stale_check(const struct history *h, const struct checker_opts *o,
 	c.f_write = hist_lookup(h, "write");
 	c.f_cas = hist_lookup(h, "cas");
 	checker__valmap_init(&c.vm, h->n / 4);
+	/* At most one value a write op: no copy while they are added. */
+	checker__valmap_reserve(&c.vm, h->n / 2 + 1);
+	c.vals = xmalloc((h->n / 2 + 1) * sizeof(*c.vals));
+	c.vals_alloc = h->n / 2 + 1;
 	checker__keymap_init(&c.km);
 	checker__faults_build(&c.faults, h);
 	collect(&c);
