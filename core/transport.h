@@ -7,6 +7,16 @@
  * transport_exec(); calls for one node are queued to its owner thread and
  * run concurrently as channels.
  *
+ * Shells.  A channel runs /bin/sh once and then takes commands on its
+ * stdin, one at a time, each in a subshell that ends with a marker
+ * (random, per command) carrying its exit status; a node keeps up to 4
+ * idle shells for the next commands.  A command therefore costs a write
+ * and a fork on the node, not a channel, an sshd fork and a login shell.
+ * Commands get /dev/null as stdin.  A status above 128 is reported as the
+ * signal it names (the shell's convention: `exit 143` reads as TERM too).
+ * Output that a command's background child writes after the command
+ * ended is dropped, or lands in a later command's (redirect it).
+ *
  * Commands are argument vectors: each argv element reaches the remote
  * command as one literal argument, whatever it contains (they are quoted
  * for the remote shell here, never pasted together).  transport_sh() runs
@@ -105,6 +115,17 @@ int transport_exec_many(struct transport *t, const size_t *nodes, size_t n,
 			const char *const argv[], int timeout_ms,
 			struct transport_result *res, int *rc,
 			struct sb *err);
+
+/*
+ * Run argvs[k] on node nodes[k] for every k < n, all at once (several may
+ * name the same node); res[k], rc[k] and errs[k] (n buffers: the
+ * transport error of that call) hold each outcome.  Returns 0 if all
+ * transport calls worked, else the first error.
+ */
+int transport_exec_each(struct transport *t, const size_t *nodes, size_t n,
+			const char *const *const argvs[], int timeout_ms,
+			struct transport_result *res, int *rc,
+			struct sb *errs);
 
 int transport_upload(struct transport *t, size_t node, const char *local,
 		     const char *remote, int mode, struct sb *err);
