@@ -83,15 +83,15 @@ static int clock_prepare(struct nemesis *n, struct fault *f,
 			 struct sb *note, struct sb *err)
 {
 	struct nemesis_set *s = n->set;
-	struct nemesis_job *jobs = xcalloc(f->ntargets + 1, sizeof(*jobs));
-	struct nemesis_argv *args = xcalloc(f->ntargets + 1, sizeof(*args));
-	size_t i, nj = 0, *map = xcalloc(f->ntargets + 1, sizeof(*map));
+	struct nemesis_batch b = NEMESIS_BATCH_INIT;
+	size_t i;
 	int rc = 0;
 
 	if (s->db && (rc = db_resolve(s->db, err)))
-		goto out;
+		return rc;
 	for (i = 0; i < f->ntargets; i++) {
 		struct fault_target *tg = &f->targets[i];
+		struct nemesis_job *j;
 		const char *pf;
 
 		if (!s->nodes[tg->index].shares_kernel) {
@@ -108,25 +108,16 @@ static int clock_prepare(struct nemesis *n, struct fault *f,
 				"database member runs there");
 			continue;
 		}
-		nemesis_argv_push(&args[nj], pf);
-		jobs[nj].node = tg->index;
-		jobs[nj].script = faketime_probe;
-		jobs[nj].args = (const char *const *)args[nj].v;
-		jobs[nj].timeout_ms = 10000;
-		map[nj++] = i;
+		j = nemesis__batch_add(&b, tg->index, i, 10000);
+		sb_adds(&j->script, faketime_probe);
+		nemesis_argv_push(&j->args, pf);
 	}
-	nemesis__run_jobs(s->t, jobs, nj);
-	for (i = 0; i < nj; i++) {
-		struct fault_target *tg = &f->targets[map[i]];
-		const char *out = jobs[i].res.out.buf;
+	rc = nemesis__batch_run(s->t, &b, "faketime probe", -NS_EREMOTE,
+				err, "clock: ");
+	for (i = 0; !rc && i < b.n; i++) {
+		struct fault_target *tg = &f->targets[b.v[i].tag];
+		const char *out = b.v[i].res.out.buf;
 
-		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
-			sb_adds(err, "clock: ");
-			nemesis__job_error(s->t, &jobs[i], "faketime probe",
-					   err);
-			rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;
-			break;
-		}
 		if (out[0] == '/')
 			tg->clock_file = xstrndup(out, strcspn(out, "\n"));
 		else if (!strncmp(out, "down", 4))
@@ -138,13 +129,7 @@ static int clock_prepare(struct nemesis *n, struct fault *f,
 				"libfaketime (Go programs such as etcd ignore "
 				"it): clock faults are unsupported there");
 	}
-out:
-	nemesis__jobs_release(jobs, nj);
-	for (i = 0; i < nj; i++)
-		nemesis_argv_release(&args[i]);
-	free(jobs);
-	free(args);
-	free(map);
+	nemesis__batch_release(&b);
 	return rc;
 }
 
@@ -179,64 +164,50 @@ static int clock_start(struct nemesis *n, struct fault *f, struct sb *note,
 		       struct sb *err)
 {
 	struct nemesis_set *s = n->set;
-	struct nemesis_job *jobs = xcalloc(f->ntargets + 1, sizeof(*jobs));
-	struct nemesis_argv *args = xcalloc(f->ntargets + 1, sizeof(*args));
-	size_t i, nj = 0, *map = xcalloc(f->ntargets + 1, sizeof(*map));
-	int rc = 0;
+	struct nemesis_batch b = NEMESIS_BATCH_INIT;
+	size_t i;
+	int rc;
 
 	for (i = 0; i < f->ntargets; i++) {
 		struct fault_target *tg = &f->targets[i];
+		struct nemesis_job *j;
 		struct sb off = SB_INIT;
 
 		if (tg->unsupported)
 			continue;
+		j = nemesis__batch_add(&b, tg->index, i, 10000);
 		if (tg->clock_file) {
 			seconds(&off, tg->offset_ms);
-			nemesis_argv_push(&args[nj], tg->clock_file);
-			nemesis_argv_push(&args[nj], off.buf);
+			nemesis_argv_push(&j->args, tg->clock_file);
+			nemesis_argv_push(&j->args, off.buf);
 			if (f->period_ms) {
-				nemesis_argv_pushf(&args[nj], "%lld.%03lld",
+				nemesis_argv_pushf(&j->args, "%lld.%03lld",
 						   f->period_ms / 1000,
 						   f->period_ms % 1000);
-				nemesis_argv_push(&args[nj], f->id);
-				jobs[nj].script = faketime_strobe;
+				nemesis_argv_push(&j->args, f->id);
+				sb_adds(&j->script, faketime_strobe);
 			} else {
-				jobs[nj].script = faketime_bump;
+				sb_adds(&j->script, faketime_bump);
 			}
 		} else {
-			nemesis_argv_pushf(&args[nj], "%lld", tg->offset_ms);
-			nemesis_argv_pushf(&args[nj], "%s/%s.clock",
+			nemesis_argv_pushf(&j->args, "%lld", tg->offset_ms);
+			nemesis_argv_pushf(&j->args, "%s/%s.clock",
 					   tg->dir ? tg->dir : "/tmp",
 					   f->id);
-			jobs[nj].script = real_bump;
+			sb_adds(&j->script, real_bump);
 		}
 		sb_release(&off);
-		jobs[nj].node = tg->index;
-		jobs[nj].args = (const char *const *)args[nj].v;
-		jobs[nj].timeout_ms = 10000;
-		map[nj++] = i;
 	}
-	nemesis__run_jobs(s->t, jobs, nj);
-	for (i = 0; i < nj; i++) {
-		struct fault_target *tg = &f->targets[map[i]];
+	rc = nemesis__batch_run(s->t, &b, "clock", -NS_EREMOTE, err,
+				"fault '%s' (clock): ", f->id);
+	for (i = 0; i < b.n; i++) {
+		struct fault_target *tg = &f->targets[b.v[i].tag];
 
-		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
-			sb_addf(err, "fault '%s' (clock): ", f->id);
-			nemesis__job_error(s->t, &jobs[i], "clock", err);
-			sb_addc(err, '\n');
-			if (!rc)
-				rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;
-			continue;
-		}
-		if (tg->clock_file && f->period_ms)
-			tg->pid = strtol(jobs[i].res.out.buf, NULL, 10);
+		if (nemesis__job_ok(&b.v[i]) && tg->clock_file &&
+		    f->period_ms)
+			tg->pid = strtol(b.v[i].res.out.buf, NULL, 10);
 	}
-	nemesis__jobs_release(jobs, nj);
-	for (i = 0; i < nj; i++)
-		nemesis_argv_release(&args[i]);
-	free(jobs);
-	free(args);
-	free(map);
+	nemesis__batch_release(&b);
 	return rc;
 }
 

@@ -129,42 +129,37 @@ static int dbf_start(struct nemesis *n, struct fault *f, struct sb *note,
 		     struct sb *err)
 {
 	struct nemesis_set *s = n->set;
-	struct nemesis_job *jobs = xcalloc(f->ntargets + 1, sizeof(*jobs));
-	size_t i, nj = 0;
-	int rc = 0;
+	struct nemesis_batch b = NEMESIS_BATCH_INIT;
+	size_t i, k;
+	int rc;
 
 	for (i = 0; i < f->ntargets; i++) {
 		struct fault_target *tg = &f->targets[i];
+		struct nemesis_job *j;
 
 		if (tg->unsupported || !tg->db_apply)
 			continue;
-		jobs[nj].node = tg->index;
-		jobs[nj].script = tg->db_apply;
-		jobs[nj].args = (const char *const *)tg->db_args.v;
-		jobs[nj].timeout_ms = 20000;
-		nj++;
+		j = nemesis__batch_add(&b, tg->index, i, 20000);
+		sb_adds(&j->script, tg->db_apply);
+		for (k = 0; k < tg->db_args.n; k++)
+			nemesis_argv_push(&j->args, tg->db_args.v[k]);
 	}
-	nemesis__run_jobs(s->t, jobs, nj);
-	for (i = 0; i < nj; i++) {
-		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
-			sb_addf(err, "fault '%s' (%s): ", f->id,
-				f->type->name);
-			nemesis__job_error(s->t, &jobs[i], "apply", err);
-			sb_addc(err, '\n');
-			if (!rc)
-				rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;
-		} else if (jobs[i].res.err.len) {
+	rc = nemesis__batch_run(s->t, &b, "apply", -NS_EREMOTE, err,
+				"fault '%s' (%s): ", f->id, f->type->name);
+	for (i = 0; i < b.n; i++) {
+		const struct nemesis_job *j = &b.v[i];
+
+		if (nemesis__job_ok(j) && j->res.err.len) {
 			struct sb line = SB_INIT;
 
 			sb_addf(&line, "%s: %.*s", f->type->name,
-				(int)strcspn(jobs[i].res.err.buf, "\n"),
-				jobs[i].res.err.buf);
+				(int)strcspn(j->res.err.buf, "\n"),
+				j->res.err.buf);
 			nemesis__note_once(s, note, line.buf);
 			sb_release(&line);
 		}
 	}
-	nemesis__jobs_release(jobs, nj);
-	free(jobs);
+	nemesis__batch_release(&b);
 	return rc;
 }
 

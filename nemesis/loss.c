@@ -39,29 +39,27 @@ static const char netem_probe[] =
 static int loss_setup(struct nemesis *n, struct sb *err)
 {
 	struct nemesis_set *s = n->set;
-	struct nemesis_job *jobs = xcalloc(s->nnodes + 1, sizeof(*jobs));
+	struct nemesis_batch b = NEMESIS_BATCH_INIT;
 	struct loss_priv *p = xcalloc(1, sizeof(*p));
 	struct sb missing = SB_INIT;
 	size_t i;
-	int rc = 0;
 
 	sb_init(&p->netem_note, 0);
 	n->priv = p;
-	for (i = 0; i < s->nnodes; i++) {
+	for (i = 0; i < s->nnodes; i++)
 		if (!s->nodes[i].backend[0]) {
 			sb_addf(err, "%s: no working iptables (tried '%s'): "
 				"loss needs it", transport_node(s->t, i)->name,
 				s->opts.iptables);
-			rc = -NS_ESETUP;
-			goto out;
+			return -NS_ESETUP;
 		}
-		jobs[i].node = i;
-		jobs[i].script = netem_probe;
-		jobs[i].timeout_ms = 10000;
-	}
-	nemesis__run_jobs(s->t, jobs, s->nnodes);
 	for (i = 0; i < s->nnodes; i++)
-		if (jobs[i].rc || strncmp(jobs[i].res.out.buf, "yes", 3))
+		sb_adds(&nemesis__batch_add(&b, i, i, 10000)->script,
+			netem_probe);
+	nemesis__batch_run(s->t, &b, "netem probe", 0, NULL, "loss: ");
+	for (i = 0; i < b.n; i++)
+		if (!nemesis__job_ok(&b.v[i]) ||
+		    strncmp(b.v[i].res.out.buf, "yes", 3))
 			sb_addf(&missing, "%s%s", missing.len ? ", " : "",
 				transport_node(s->t, i)->name);
 	if (missing.len)
@@ -69,11 +67,9 @@ static int loss_setup(struct nemesis *n, struct sb *err)
 			"delay, duplicate and reorder are unsupported there; "
 			"packet loss uses iptables' statistic match",
 			missing.buf);
-out:
 	sb_release(&missing);
-	nemesis__jobs_release(jobs, s->nnodes);
-	free(jobs);
-	return rc;
+	nemesis__batch_release(&b);
+	return 0;
 }
 
 static int loss_plan(struct nemesis *n, struct fault *f, const char *shape,

@@ -105,22 +105,48 @@ void nemesis__shuffle(uint64_t *state, size_t *perm, size_t n);
 
 int64_t nemesis__now_ns(void);	/* CLOCK_REALTIME */
 
-/* One remote job: sh -c script sh args... on node. */
+/*
+ * A batch of remote jobs run all at once (one channel per job, no thread
+ * per job): each job is `sh -c SCRIPT sh ARGS...` on a node.  The fan-out
+ * every kind needs: nemesis__batch_add() per node or target, fill the
+ * job's script and args, nemesis__batch_run(), read the results (each job
+ * carries its caller's index in tag), nemesis__batch_release().
+ */
 struct nemesis_job {
-	size_t node;
-	const char *script;
-	const char *const *args;
+	size_t node;		/* index in the transport's node list */
+	size_t tag;		/* the caller's index (a target, a node) */
+	struct sb script;	/* the sh script (owned) */
+	struct nemesis_argv args;	/* its arguments $1... (owned) */
 	int timeout_ms;
 	struct transport_result res;
 	int rc;			/* transport rc */
-	struct sb err;
+	struct sb err;		/* transport error text */
 };
 
-/* Run jobs in parallel (one thread each); results stay in the jobs.
-   Returns the number of jobs whose transport call failed. */
-size_t nemesis__run_jobs(struct transport *t, struct nemesis_job *jobs,
-			 size_t n);
-void nemesis__jobs_release(struct nemesis_job *jobs, size_t n);
+struct nemesis_batch {
+	struct nemesis_job *v;
+	size_t n, alloc;
+};
+
+#define NEMESIS_BATCH_INIT { NULL, 0, 0 }
+
+/* A new job of b on node; the pointer is valid until the next add. */
+struct nemesis_job *nemesis__batch_add(struct nemesis_batch *b, size_t node,
+				       size_t tag, int timeout_ms);
+/*
+ * Run every job of b at once.  For each job that failed (transport error
+ * or a command that did not exit 0), when err is not NULL, append one
+ * line: the label (printf format), then "n2: 'WHAT' exited 1: ...".
+ * Returns 0 when all succeeded, else the first failed job's transport rc
+ * or code.
+ */
+int nemesis__batch_run(struct transport *t, struct nemesis_batch *b,
+		       const char *what, int code, struct sb *err,
+		       const char *label, ...)
+	__attribute__((format(printf, 6, 7)));
+/* 1 if job j ran and exited 0. */
+int nemesis__job_ok(const struct nemesis_job *j);
+void nemesis__batch_release(struct nemesis_batch *b);
 /* Append why job j failed ("n2: ... exited 1: ...") to err. */
 void nemesis__job_error(struct transport *t, const struct nemesis_job *j,
 			const char *what, struct sb *err);

@@ -112,54 +112,32 @@ int nemesis__ipt_prepare(struct nemesis_set *s, struct fault *f,
 int nemesis__ipt_apply(struct nemesis_set *s, struct fault *f,
 		       struct nemesis_argv *rules, struct sb *err)
 {
-	struct nemesis_job *jobs = xcalloc(f->ntargets + 1, sizeof(*jobs));
-	struct nemesis_argv *args = xcalloc(f->ntargets + 1, sizeof(*args));
-	struct sb *scripts = xcalloc(f->ntargets + 1, sizeof(*scripts));
-	size_t i, k, n = 0, *map = xcalloc(f->ntargets + 1, sizeof(*map));
-	int rc = 0;
+	struct nemesis_batch b = NEMESIS_BATCH_INIT;
+	size_t i, k;
+	int rc;
 
 	for (i = 0; i < f->ntargets; i++) {
 		struct fault_target *tg = &f->targets[i];
+		struct nemesis_job *j;
 
 		if (tg->unsupported)
 			continue;
 		/* one command: arm the dead-man switch, then the rules */
-		sb_init(&scripts[n], 0);
-		nemesis__deadman_prefix(s, f, i, &scripts[n], &args[n]);
-		sb_adds(&scripts[n], ipt_apply_script);
-		nemesis_argv_push(&args[n], tg->backend);
-		nemesis_argv_push(&args[n], tg->chain);
+		j = nemesis__batch_add(&b, tg->index, i, 15000);
+		nemesis__deadman_prefix(s, f, i, &j->script, &j->args);
+		sb_adds(&j->script, ipt_apply_script);
+		nemesis_argv_push(&j->args, tg->backend);
+		nemesis_argv_push(&j->args, tg->chain);
 		for (k = 0; k < rules[i].n; k++)
-			nemesis_argv_push(&args[n], rules[i].v[k]);
-		jobs[n].node = tg->index;
-		jobs[n].script = scripts[n].buf;
-		jobs[n].args = (const char *const *)args[n].v;
-		jobs[n].timeout_ms = 15000;
-		map[n++] = i;
+			nemesis_argv_push(&j->args, rules[i].v[k]);
 	}
-	nemesis__run_jobs(s->t, jobs, n);
-	for (i = 0; i < n; i++) {
-		nemesis__deadman_parse(&f->targets[map[i]],
-				       jobs[i].res.out.buf);
-		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
-			sb_addf(err, "fault '%s' (%s): ", f->id,
+	rc = nemesis__batch_run(s->t, &b, "iptables-restore", -NS_EREMOTE,
+				err, "fault '%s' (%s): ", f->id,
 				f->type->name);
-			nemesis__job_error(s->t, &jobs[i], "iptables-restore",
-					   err);
-			sb_addc(err, '\n');
-			if (!rc)
-				rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;
-		}
-	}
-	nemesis__jobs_release(jobs, n);
-	for (i = 0; i < n; i++) {
-		nemesis_argv_release(&args[i]);
-		sb_release(&scripts[i]);
-	}
-	free(jobs);
-	free(args);
-	free(scripts);
-	free(map);
+	for (i = 0; i < b.n; i++)
+		nemesis__deadman_parse(&f->targets[b.v[i].tag],
+				       b.v[i].res.out.buf);
+	nemesis__batch_release(&b);
 	return rc;
 }
 

@@ -310,54 +310,44 @@ static void local_boot_id(char *buf, size_t n)
 
 static int probe(struct nemesis_set *s, struct sb *err)
 {
-	struct nemesis_job *jobs = xcalloc(s->nnodes, sizeof(*jobs));
-	struct nemesis_argv *args = xcalloc(s->nnodes, sizeof(*args));
+	struct nemesis_batch b = NEMESIS_BATCH_INIT;
 	char boot[64];
 	size_t i;
-	int rc = 0;
+	int rc;
 
 	local_boot_id(boot, sizeof(boot));
 	for (i = 0; i < s->nnodes; i++) {
 		const struct node *nd = transport_node(s->t, i);
+		struct nemesis_job *j = nemesis__batch_add(&b, i, i, 15000);
 
-		nemesis_argv_push(&args[i], nd->dir ? nd->dir : "");
-		nemesis_argv_push(&args[i], s->opts.iptables);
-		jobs[i].node = i;
-		jobs[i].script = probe_script;
-		jobs[i].args = (const char *const *)args[i].v;
-		jobs[i].timeout_ms = 15000;
+		sb_adds(&j->script, probe_script);
+		nemesis_argv_push(&j->args, nd->dir ? nd->dir : "");
+		nemesis_argv_push(&j->args, s->opts.iptables);
 	}
-	nemesis__run_jobs(s->t, jobs, s->nnodes);
-	for (i = 0; i < s->nnodes; i++) {
+	rc = nemesis__batch_run(s->t, &b, "probe", -NS_ESETUP, err,
+				"nemesis set-up: ");
+	for (i = 0; i < b.n; i++) {
 		struct nemesis_node *nn = &s->nodes[i];
-		char *b, *id;
+		const char *out = b.v[i].res.out.buf;
+		char *bk, *id;
 
-		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
-			sb_adds(err, "nemesis set-up: ");
-			nemesis__job_error(s->t, &jobs[i], "probe", err);
-			sb_addc(err, '\n');
-			if (!rc)
-				rc = jobs[i].rc ? jobs[i].rc : -NS_ESETUP;
+		if (!nemesis__job_ok(&b.v[i]))
 			continue;
-		}
-		nn->dir = line_value(jobs[i].res.out.buf, "dir");
-		b = line_value(jobs[i].res.out.buf, "backend");
-		id = line_value(jobs[i].res.out.buf, "boot");
-		snprintf(nn->backend, sizeof(nn->backend), "%s", b ? b : "");
+		nn->dir = line_value(out, "dir");
+		bk = line_value(out, "backend");
+		id = line_value(out, "boot");
+		snprintf(nn->backend, sizeof(nn->backend), "%s",
+			 bk ? bk : "");
 		/* shared unless both boot ids are known and differ: a
 		   node's clock is only ever set when it surely is not
 		   the controller's */
 		nn->shares_kernel = !(id && id[0] && boot[0] &&
 				      strcmp(id, boot));
 		nn->probed = 1;
-		free(b);
+		free(bk);
 		free(id);
 	}
-	nemesis__jobs_release(jobs, s->nnodes);
-	for (i = 0; i < s->nnodes; i++)
-		nemesis_argv_release(&args[i]);
-	free(jobs);
-	free(args);
+	nemesis__batch_release(&b);
 	return rc;
 }
 
@@ -558,41 +548,22 @@ static struct nemesis *instance(struct nemesis_set *s,
 /* Undo every live target of f in parallel (the default stop). */
 static int undo_all(struct transport *t, struct fault *f, struct sb *err)
 {
-	struct nemesis_job *jobs = xcalloc(f->ntargets + 1, sizeof(*jobs));
-	struct nemesis_argv *args = xcalloc(f->ntargets + 1, sizeof(*args));
-	struct sb *scripts = xcalloc(f->ntargets + 1, sizeof(*scripts));
-	size_t i, n = 0;
-	int rc = 0;
+	struct nemesis_batch b = NEMESIS_BATCH_INIT;
+	size_t i;
+	int rc;
 
 	for (i = 0; i < f->ntargets; i++) {
+		struct nemesis_job *j;
+
 		if (f->targets[i].unsupported)
 			continue;
-		sb_init(&scripts[n], 0);
-		f->type->undo(f, i, &scripts[n], &args[n]);
-		jobs[n].node = f->targets[i].index;
-		jobs[n].script = scripts[n].buf;
-		jobs[n].args = (const char *const *)args[n].v;
-		jobs[n].timeout_ms = 15000;
-		n++;
+		j = nemesis__batch_add(&b, f->targets[i].index, i, 15000);
+		f->type->undo(f, i, &j->script, &j->args);
 	}
-	nemesis__run_jobs(t, jobs, n);
-	for (i = 0; i < n; i++)
-		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
-			sb_addf(err, "fault '%s' (%s): heal: ", f->id,
+	rc = nemesis__batch_run(t, &b, "undo", -NS_EREMOTE, err,
+				"fault '%s' (%s): heal: ", f->id,
 				f->type->name);
-			nemesis__job_error(t, &jobs[i], "undo", err);
-			sb_addc(err, '\n');
-			if (!rc)
-				rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;
-		}
-	nemesis__jobs_release(jobs, n);
-	for (i = 0; i < n; i++) {
-		sb_release(&scripts[i]);
-		nemesis_argv_release(&args[i]);
-	}
-	free(jobs);
-	free(args);
-	free(scripts);
+	nemesis__batch_release(&b);
 	return rc;
 }
 
@@ -795,28 +766,22 @@ int nemesis_stop(struct nemesis_set *s, struct fault *f, struct sb *err)
    effort; a stale lease only ever makes a switch fire sooner). */
 static void remove_leases(struct nemesis_set *s)
 {
-	struct nemesis_job *jobs = xcalloc(s->nnodes + 1, sizeof(*jobs));
-	struct nemesis_argv *args = xcalloc(s->nnodes + 1, sizeof(*args));
-	size_t i, n = 0;
+	struct nemesis_batch b = NEMESIS_BATCH_INIT;
+	size_t i;
 
 	for (i = 0; i < s->nnodes; i++) {
+		struct nemesis_job *j;
+
 		if (!s->nodes[i].dir || !s->nodes[i].leased)
 			continue;
-		nemesis_argv_pushf(&args[n], "%s/%s.lease", s->nodes[i].dir,
+		j = nemesis__batch_add(&b, i, i, 5000);
+		sb_adds(&j->script, "rm -f \"$1\"");
+		nemesis_argv_pushf(&j->args, "%s/%s.lease", s->nodes[i].dir,
 				   s->tag);
-		jobs[n].node = i;
-		jobs[n].script = "rm -f \"$1\"";
-		jobs[n].args = (const char *const *)args[n].v;
-		jobs[n].timeout_ms = 5000;
-		n++;
 		s->nodes[i].leased = 0;
 	}
-	nemesis__run_jobs(s->t, jobs, n);
-	nemesis__jobs_release(jobs, n);
-	for (i = 0; i < n; i++)
-		nemesis_argv_release(&args[i]);
-	free(jobs);
-	free(args);
+	nemesis__batch_run(s->t, &b, "rm", 0, NULL, "lease: ");
+	nemesis__batch_release(&b);
 }
 
 int nemesis_heal_all(struct nemesis_set *s, struct sb *err)
@@ -849,12 +814,11 @@ size_t nemesis_active(const struct nemesis_set *s)
 
 int nemesis_renew(struct nemesis_set *s, struct sb *err)
 {
-	struct nemesis_job *jobs;
-	struct nemesis_argv *args;
+	struct nemesis_batch b = NEMESIS_BATCH_INIT;
 	unsigned char *want;
 	struct fault *f;
-	size_t i, n = 0;
-	int rc = 0;
+	size_t i;
+	int rc;
 
 	pthread_mutex_lock(&s->lock);
 	want = xcalloc(s->nnodes + 1, 1);
@@ -864,39 +828,23 @@ int nemesis_renew(struct nemesis_set *s, struct sb *err)
 			if (f->deadman_s && !f->targets[i].unsupported &&
 			    f->targets[i].index < s->nnodes)
 				want[f->targets[i].index] = 1;
-	jobs = xcalloc(s->nnodes + 1, sizeof(*jobs));
-	args = xcalloc(s->nnodes + 1, sizeof(*args));
 	for (i = 0; i < s->nnodes; i++) {
+		struct nemesis_job *j;
+
 		if (!want[i] || !s->nodes[i].dir)
 			continue;
-		nemesis_argv_pushf(&args[n], "%s/%s.lease", s->nodes[i].dir,
+		j = nemesis__batch_add(&b, i, i, 5000);
+		sb_adds(&j->script, "echo \"$2\" > \"$1\"");
+		nemesis_argv_pushf(&j->args, "%s/%s.lease", s->nodes[i].dir,
 				   s->tag);
-		nemesis_argv_pushf(&args[n], "%lu", s->renewals);
-		jobs[n].node = i;
-		jobs[n].script = "echo \"$2\" > \"$1\"";
-		jobs[n].args = (const char *const *)args[n].v;
-		jobs[n].timeout_ms = 5000;
-		n++;
+		nemesis_argv_pushf(&j->args, "%lu", s->renewals);
 	}
-	nemesis__run_jobs(s->t, jobs, n);
-	for (i = 0; i < n; i++)
-		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
-			struct sb one = SB_INIT;
-
-			/* one line per node, starting with its name */
-			nemesis__job_error(s->t, &jobs[i], "renew", &one);
-			sb_addf(err, "%s%s\n", err->len &&
-				err->buf[err->len - 1] != '\n' ? "\n" : "",
-				one.buf);
-			sb_release(&one);
-			if (!rc)
-				rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;
-		}
-	nemesis__jobs_release(jobs, n);
-	for (i = 0; i < n; i++)
-		nemesis_argv_release(&args[i]);
-	free(jobs);
-	free(args);
+	if (err->len && err->buf[err->len - 1] != '\n')
+		sb_addc(err, '\n');
+	/* one line per node, starting with its name */
+	rc = nemesis__batch_run(s->t, &b, "renew", -NS_EREMOTE, err, "%s",
+				"");
+	nemesis__batch_release(&b);
 	free(want);
 	pthread_mutex_unlock(&s->lock);
 	return rc;

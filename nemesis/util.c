@@ -98,72 +98,115 @@ int64_t nemesis__now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* ===== Parallel jobs ===== */
+/* ===== Batches of remote jobs ===== */
 
-struct job_arg {
-	struct transport *t;
+struct nemesis_job *nemesis__batch_add(struct nemesis_batch *b, size_t node,
+				       size_t tag, int timeout_ms)
+{
 	struct nemesis_job *j;
-};
 
-static void *job_main(void *p)
-{
-	struct job_arg *a = p;
-	struct nemesis_job *j = a->j;
-
-	j->rc = transport_sh(a->t, j->node, j->script, j->args,
-			     j->timeout_ms, &j->res, &j->err);
-	return NULL;
+	ALLOC_GROW(b->v, b->n + 1, b->alloc);
+	j = &b->v[b->n++];
+	memset(j, 0, sizeof(*j));
+	j->node = node;
+	j->tag = tag;
+	j->timeout_ms = timeout_ms;
+	sb_init(&j->script, 0);
+	sb_init(&j->err, 0);
+	transport_result_init(&j->res);
+	return j;
 }
 
-size_t nemesis__run_jobs(struct transport *t, struct nemesis_job *jobs,
-			 size_t n)
+int nemesis__job_ok(const struct nemesis_job *j)
 {
-	struct job_arg *args;
-	pthread_t *th;
-	int *started;
-	size_t i, failed = 0;
-
-	for (i = 0; i < n; i++) {
-		transport_result_init(&jobs[i].res);
-		sb_init(&jobs[i].err, 0);
-		jobs[i].rc = 0;
-	}
-	if (n == 1) {
-		struct job_arg a = { t, &jobs[0] };
-
-		job_main(&a);
-		return jobs[0].rc != 0;
-	}
-	args = xcalloc(n, sizeof(*args));
-	th = xcalloc(n, sizeof(*th));
-	started = xcalloc(n, sizeof(*started));
-	for (i = 0; i < n; i++) {
-		args[i].t = t;
-		args[i].j = &jobs[i];
-		started[i] = !pthread_create(&th[i], NULL, job_main, &args[i]);
-		if (!started[i])
-			job_main(&args[i]);
-	}
-	for (i = 0; i < n; i++) {
-		if (started[i])
-			pthread_join(th[i], NULL);
-		if (jobs[i].rc)
-			failed++;
-	}
-	free(args);
-	free(th);
-	free(started);
-	return failed;
+	return !j->rc && transport_result_ok(&j->res);
 }
 
-void nemesis__jobs_release(struct nemesis_job *jobs, size_t n)
+int nemesis__batch_run(struct transport *t, struct nemesis_batch *b,
+		       const char *what, int code, struct sb *err,
+		       const char *label, ...)
+{
+	size_t *nodes, i, k, nwords = 0, w = 0;
+	const char *const **argvs;
+	const char **words;
+	struct transport_result *res;
+	struct sb *errs;
+	int *rcs, timeout_ms = 0, rc = 0;
+
+	if (!b->n)
+		return 0;
+	for (i = 0; i < b->n; i++)
+		nwords += b->v[i].args.n + 5;
+	nodes = xcalloc(b->n, sizeof(*nodes));
+	argvs = xcalloc(b->n, sizeof(*argvs));
+	words = xcalloc(nwords, sizeof(*words));
+	rcs = xcalloc(b->n, sizeof(*rcs));
+	res = xcalloc(b->n, sizeof(*res));
+	errs = xcalloc(b->n, sizeof(*errs));
+	for (i = 0; i < b->n; i++) {
+		struct nemesis_job *j = &b->v[i];
+
+		nodes[i] = j->node;
+		argvs[i] = &words[w];
+		words[w++] = "sh";
+		words[w++] = "-c";
+		words[w++] = j->script.buf;
+		words[w++] = "sh";
+		for (k = 0; k < j->args.n; k++)
+			words[w++] = j->args.v[k];
+		words[w++] = NULL;
+		/* one deadline for the batch: the longest asked for */
+		if (j->timeout_ms > timeout_ms)
+			timeout_ms = j->timeout_ms;
+		res[i] = j->res;
+		errs[i] = j->err;
+	}
+	transport_exec_each(t, nodes, b->n, argvs, timeout_ms, res, rcs,
+			    errs);
+	for (i = 0; i < b->n; i++) {
+		struct nemesis_job *j = &b->v[i];
+
+		j->res = res[i];
+		j->err = errs[i];
+		j->rc = rcs[i];
+		if (nemesis__job_ok(j))
+			continue;
+		if (!rc)
+			rc = j->rc ? j->rc : code;
+		if (err) {
+			va_list ap;
+
+			va_start(ap, label);
+			sb_vaddf(err, label, ap);
+			va_end(ap);
+			nemesis__job_error(t, j, what, err);
+			sb_addc(err, '\n');
+		}
+	}
+	free(nodes);
+	free(argvs);
+	free(words);
+	free(rcs);
+	free(res);
+	free(errs);
+	return rc;
+}
+
+void nemesis__batch_release(struct nemesis_batch *b)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		transport_result_release(&jobs[i].res);
-		sb_release(&jobs[i].err);
+	for (i = 0; i < b->n; i++) {
+		struct nemesis_job *j = &b->v[i];
+
+		sb_release(&j->script);
+		nemesis_argv_release(&j->args);
+		transport_result_release(&j->res);
+		sb_release(&j->err);
 	}
+	free(b->v);
+	b->v = NULL;
+	b->n = b->alloc = 0;
 }
 
 void nemesis__job_error(struct transport *t, const struct nemesis_job *j,
@@ -251,26 +294,16 @@ void nemesis__note_once(struct nemesis_set *s, struct sb *note,
 int nemesis__undo_target(struct transport *t, const struct fault *f,
 			 size_t i, struct sb *err)
 {
-	struct sb script = SB_INIT;
-	struct nemesis_argv args = { 0 };
-	struct nemesis_job job = { 0 };
-	int rc = 0;
+	struct nemesis_batch b = NEMESIS_BATCH_INIT;
+	struct nemesis_job *j;
+	int rc;
 
-	f->type->undo(f, i, &script, &args);
-	job.node = f->targets[i].index;
-	job.script = script.buf;
-	job.args = (const char *const *)args.v;
-	job.timeout_ms = 15000;
-	nemesis__run_jobs(t, &job, 1);
-	if (job.rc || !transport_result_ok(&job.res)) {
-		sb_addf(err, "fault '%s' (%s): heal: ", f->id,
-			f->type->name);
-		nemesis__job_error(t, &job, "undo", err);
-		rc = job.rc ? job.rc : -NS_EREMOTE;
-	}
-	nemesis__jobs_release(&job, 1);
-	sb_release(&script);
-	nemesis_argv_release(&args);
+	j = nemesis__batch_add(&b, f->targets[i].index, i, 15000);
+	f->type->undo(f, i, &j->script, &j->args);
+	rc = nemesis__batch_run(t, &b, "undo", -NS_EREMOTE, err,
+				"fault '%s' (%s): heal: ", f->id,
+				f->type->name);
+	nemesis__batch_release(&b);
 	return rc;
 }
 
@@ -373,53 +406,28 @@ void nemesis__deadman_parse(struct fault_target *tg, const char *out)
 int nemesis__deadman_arm(struct nemesis_set *s, struct fault *f,
 			 struct sb *err)
 {
-	struct nemesis_job *jobs;
-	struct nemesis_argv *args;
-	struct sb *scripts;
-	size_t i, n = 0, *map;
-	int rc = 0;
+	struct nemesis_batch b = NEMESIS_BATCH_INIT;
+	size_t i;
+	int rc;
 
 	if (!f->deadman_s)
 		return 0;
-	jobs = xcalloc(f->ntargets + 1, sizeof(*jobs));
-	args = xcalloc(f->ntargets + 1, sizeof(*args));
-	scripts = xcalloc(f->ntargets + 1, sizeof(*scripts));
-	map = xcalloc(f->ntargets + 1, sizeof(*map));
 	for (i = 0; i < f->ntargets; i++) {
 		struct fault_target *tg = &f->targets[i];
+		struct nemesis_job *j;
 
 		if (tg->unsupported || !tg->dir)
 			continue;
-		sb_init(&scripts[n], 0);
-		nemesis__deadman_prefix(s, f, i, &scripts[n], &args[n]);
-		jobs[n].node = tg->index;
-		jobs[n].script = scripts[n].buf;
-		jobs[n].args = (const char *const *)args[n].v;
-		jobs[n].timeout_ms = 10000;
-		map[n++] = i;
+		j = nemesis__batch_add(&b, tg->index, i, 10000);
+		nemesis__deadman_prefix(s, f, i, &j->script, &j->args);
 	}
-	nemesis__run_jobs(s->t, jobs, n);
-	for (i = 0; i < n; i++) {
-		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
-			sb_addf(err, "fault '%s': dead-man switch: ", f->id);
-			nemesis__job_error(s->t, &jobs[i], "arm", err);
-			sb_addc(err, '\n');
-			if (!rc)
-				rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;
-			continue;
-		}
-		nemesis__deadman_parse(&f->targets[map[i]],
-				       jobs[i].res.out.buf);
-	}
-	nemesis__jobs_release(jobs, n);
-	for (i = 0; i < n; i++) {
-		nemesis_argv_release(&args[i]);
-		sb_release(&scripts[i]);
-	}
-	free(jobs);
-	free(args);
-	free(scripts);
-	free(map);
+	rc = nemesis__batch_run(s->t, &b, "arm", -NS_EREMOTE, err,
+				"fault '%s': dead-man switch: ", f->id);
+	for (i = 0; i < b.n; i++)
+		if (nemesis__job_ok(&b.v[i]))
+			nemesis__deadman_parse(&f->targets[b.v[i].tag],
+					       b.v[i].res.out.buf);
+	nemesis__batch_release(&b);
 	return rc;
 }
 
@@ -444,48 +452,31 @@ int nemesis__deadman_disarm(struct transport *t, struct fault *f,
 	size_t taglen = strrchr(f->id, '-') ? (size_t)(strrchr(f->id, '-') -
 						       f->id) :
 		strlen(f->id);
-	struct nemesis_job *jobs;
-	struct nemesis_argv *args;
-	size_t i, n = 0;
-	int rc = 0;
+	struct nemesis_batch b = NEMESIS_BATCH_INIT;
+	size_t i;
+	int rc;
 
 	if (!f->deadman_s)
 		return 0;
-	jobs = xcalloc(f->ntargets, sizeof(*jobs));
-	args = xcalloc(f->ntargets, sizeof(*args));
 	for (i = 0; i < f->ntargets; i++) {
 		struct fault_target *tg = &f->targets[i];
+		struct nemesis_job *j;
 
 		if (tg->unsupported || !tg->dir)
 			continue;
-		nemesis_argv_push(&args[n], f->id);
-		nemesis_argv_push(&args[n], tg->dir);
-		nemesis_argv_pushf(&args[n], "%ld", tg->deadman_pid);
+		j = nemesis__batch_add(&b, tg->index, i, 10000);
+		sb_adds(&j->script, deadman_kill);
+		nemesis_argv_push(&j->args, f->id);
+		nemesis_argv_push(&j->args, tg->dir);
+		nemesis_argv_pushf(&j->args, "%ld", tg->deadman_pid);
 		if (drop_lease && drop_lease[i])
-			nemesis_argv_pushf(&args[n], "%s/%.*s.lease", tg->dir,
+			nemesis_argv_pushf(&j->args, "%s/%.*s.lease", tg->dir,
 					   (int)taglen, f->id);
 		else
-			nemesis_argv_push(&args[n], "");
-		jobs[n].node = tg->index;
-		jobs[n].script = deadman_kill;
-		jobs[n].args = (const char *const *)args[n].v;
-		jobs[n].timeout_ms = 10000;
-		n++;
+			nemesis_argv_push(&j->args, "");
 	}
-	nemesis__run_jobs(t, jobs, n);
-	for (i = 0; i < n; i++) {
-		if (jobs[i].rc || !transport_result_ok(&jobs[i].res)) {
-			sb_addf(err, "fault '%s': dead-man switch: ", f->id);
-			nemesis__job_error(t, &jobs[i], "disarm", err);
-			sb_addc(err, '\n');
-			if (!rc)
-				rc = jobs[i].rc ? jobs[i].rc : -NS_EREMOTE;
-		}
-	}
-	nemesis__jobs_release(jobs, n);
-	for (i = 0; i < n; i++)
-		nemesis_argv_release(&args[i]);
-	free(jobs);
-	free(args);
+	rc = nemesis__batch_run(t, &b, "disarm", -NS_EREMOTE, err,
+				"fault '%s': dead-man switch: ", f->id);
+	nemesis__batch_release(&b);
 	return rc;
 }
