@@ -137,17 +137,23 @@ int db_resolve(struct db *d, struct sb *err)
 	return 0;
 }
 
+/* st = the state letter of process $p ("" when it is gone), from
+   /proc/$p/stat: the field after the command name's ") ". */
+#define READ_STATE                                                        \
+	"l=; read -r l 2>/dev/null </proc/$p/stat; st=${l##*\") \"}; "      \
+	"st=${st%% *};"
+
 /*
  * The shell prelude every pid script shares: $1 pid file, $2 the member's
  * working directory.  Sets p (empty: no live member) and st (its state).
+ * Shell builtins but one grep: a loaded node starts processes slowly.
  */
 #define PID_PRELUDE                                                       \
-	"p=$(cat \"$1\" 2>/dev/null) || p=; "                             \
+	"p=; read -r p 2>/dev/null <\"$1\"; "                               \
 	"case \"$p\" in ''|*[!0-9]*) p=;; esac; "                         \
-	"if [ -n \"$p\" ] && ! tr '\\0' ' ' </proc/$p/cmdline 2>/dev/null"\
-	" | grep -qF -- \"$2\"; then p=; fi; "                            \
-	"st=; [ -z \"$p\" ] || st=$(sed -n 's/.*) \\(.\\).*/\\1/p' "      \
-	"/proc/$p/stat 2>/dev/null); "                                    \
+	"if [ -n \"$p\" ] && "                                             \
+	"! grep -qaF -- \"$2\" /proc/$p/cmdline 2>/dev/null; then p=; fi; "\
+	"st=; [ -z \"$p\" ] || { " READ_STATE " }; "                      \
 	"case \"$st\" in ''|Z|X) p=;; esac; "
 
 static int pid_script(struct db *d, size_t node, const char *what,
@@ -193,8 +199,7 @@ int db_proc_state(struct db *d, size_t node, long pid, char *state,
 		  struct sb *err)
 {
 	static const char script[] =
-		"sed -n 's/.*) \\(.\\).*/\\1/p' /proc/$1/stat 2>/dev/null; "
-		"exit 0";
+		"p=$1; " READ_STATE " echo \"$st\"; exit 0";
 	struct transport_result res;
 	char num[32];
 	const char *args[] = { num, NULL };
@@ -213,12 +218,13 @@ int db_proc_state(struct db *d, size_t node, long pid, char *state,
 	return rc;
 }
 
-/* Wait (up to 5 s) until the state matches the case pattern in `until`. */
+/* Wait (about 5 s at most) until the state matches the case pattern in
+   `until`: 100 checks at once (the signal is usually handled by then, and
+   a sleep costs a process), then every 10 ms. */
 #define WAIT_STATE(until)                                                 \
-	"i=0; while [ $i -lt 100 ]; do "                                  \
-	"st=$(sed -n 's/.*) \\(.\\).*/\\1/p' /proc/$p/stat 2>/dev/null); "\
-	"case \"$st\" in " until ") exit 0;; esac; "                      \
-	"sleep 0.05; i=$((i+1)); done; "                                  \
+	"i=0; while [ $i -lt 600 ]; do " READ_STATE " "                     \
+	"case \"$st\" in " until ") exit 0;; esac; "                        \
+	"[ $i -lt 100 ] || sleep 0.01; i=$((i+1)); done; "                \
 	"echo \"pid $p still in state $st\" >&2; exit 1"
 
 int db_def_kill(struct db *d, size_t node, struct sb *err)

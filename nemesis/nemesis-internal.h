@@ -170,7 +170,7 @@ void nemesis__note_once(struct nemesis_set *s, struct sb *note,
 			const char *line);
 
 /* Append one journal line (event "apply", "applied" or "healed"),
-   fsync'd. */
+   fsync'd but for "applied". */
 int nemesis__journal_append(const char *path, const char *event,
 			    const struct fault *f, struct sb *err);
 /* Undo every live target of f in parallel (the default stop). */

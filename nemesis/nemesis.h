@@ -17,7 +17,10 @@
  *   {"event":"apply","fault":{...}}    written and fsync'd BEFORE the
  *                                      fault touches any node;
  *   {"event":"applied","fault":{...}}  after: the same record plus what
- *                                      was learned (pids, skipped targets);
+ *                                      was learned (pids, skipped targets),
+ *                                      not fsync'd (the start does not
+ *                                      wait for the disk; heal needs only
+ *                                      "apply");
  *   {"event":"healed","id":"..."}      after every target was healed.
  * nemesis_stop() and `netsplit heal` (nemesis_heal_store()) both undo from
  * the record alone, so a fault survives neither a normal stop nor a

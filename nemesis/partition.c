@@ -11,7 +11,8 @@
  * there is no database or nobody knows a primary).
  *
  * Remote commands, on each node whose grudge row is not empty, in one
- * command after the dead-man switch's arming (util.c) (B is the
+ * command after the dead-man switch's arming (util.c), the ruleset in a
+ * here-document (no process but the restore) (B is the
  * backend probed for that node: iptables or iptables-legacy; CH is
  * NS-<fault id>; CTL is the controller's address as the node sees it,
  * from $SSH_CLIENT):
@@ -45,18 +46,21 @@ static const char *const shapes[] = {
 
 /* ===== iptables helpers (shared with loss.c) ===== */
 
+/* $3: the rule lines, "-A CH ..." each; a here-document feeds them to
+   the restore without a process of its own (dash). */
 static const char ipt_apply_script[] =
-	"b=$1 ch=$2; shift 2\n"
+	"b=$1 ch=$2 rules=$3 ret=\n"
 	"ctl=${SSH_CLIENT%% *}\n"
 	"case $ctl in *:*) ctl= ;; esac\n"
-	"{\n"
-	"  echo '*filter'\n"
-	"  echo \":$ch - [0:0]\"\n"
-	"  [ -n \"$ctl\" ] && echo \"-A $ch -s $ctl -j RETURN\"\n"
-	"  for r in \"$@\"; do echo \"-A $ch $r\"; done\n"
-	"  echo \"-I INPUT 1 -m comment --comment netsplit -j $ch\"\n"
-	"  echo COMMIT\n"
-	"} | \"$b-restore\" -w 5 --noflush\n";
+	"[ -n \"$ctl\" ] && ret=\"-A $ch -s $ctl -j RETURN\"\n"
+	"\"$b-restore\" -w 5 --noflush <<EOF\n"
+	"*filter\n"
+	":$ch - [0:0]\n"
+	"$ret\n"
+	"$rules\n"
+	"-I INPUT 1 -m comment --comment netsplit -j $ch\n"
+	"COMMIT\n"
+	"EOF\n";
 
 static const char ipt_undo_script[] =
 	"ch=$1; shift\n"
@@ -113,6 +117,7 @@ int nemesis__ipt_apply(struct nemesis_set *s, struct fault *f,
 		       struct nemesis_argv *rules, struct sb *err)
 {
 	struct nemesis_batch b = NEMESIS_BATCH_INIT;
+	struct sb lines = SB_INIT;
 	size_t i, k;
 	int rc;
 
@@ -129,8 +134,12 @@ int nemesis__ipt_apply(struct nemesis_set *s, struct fault *f,
 		nemesis_argv_push(&j->args, tg->backend);
 		nemesis_argv_push(&j->args, tg->chain);
 		for (k = 0; k < rules[i].n; k++)
-			nemesis_argv_push(&j->args, rules[i].v[k]);
+			sb_addf(&lines, "%s-A %s %s", k ? "\n" : "",
+				tg->chain, rules[i].v[k]);
+		nemesis_argv_push(&j->args, lines.buf);
+		sb_reset(&lines);
 	}
+	sb_release(&lines);
 	rc = nemesis__batch_run(s->t, &b, "iptables-restore", -NS_EREMOTE,
 				err, "fault '%s' (%s): ", f->id,
 				f->type->name);

@@ -6,7 +6,8 @@
  * Remote commands run here:
  *   dead-man arm (per target, detached; partition and loss send it in
  *   the same command as their rules):
- *     mkdir -p DIR; touch LEASE;
+ *     mkdir -p DIR (when missing); touch LEASE (an empty write: no
+ *     process);
  *     setsid sh -c LOOP netsplit-deadman LEASE PERIOD ID DIR UNDO PACKED
  *     LOOP writes DIR/ID.deadman (its pid), then measures the seconds
  *     (monotonic, /proc/uptime, never the wall clock: see deadman_loop)
@@ -352,7 +353,8 @@ const char *nemesis__deadman_loop(void)
 static const char deadman_arm[] =
 	"lease=$1 period=$2 id=$3 dir=$4 loop=$5 undo=$6 packed=$7; shift 7\n"
 	"if [ \"$period\" -gt 0 ]; then\n"
-	"  mkdir -p \"$dir\" && touch \"$lease\" || exit 1\n"
+	"  { [ -d \"$dir\" ] || mkdir -p \"$dir\"; } &&\n"
+	"    printf '' >\"$lease\" || exit 1\n"
 	"  setsid sh -c \"$loop\" netsplit-deadman \"$lease\" \"$period\" "
 	"\"$id\" \"$dir\" \"$undo\" \"$packed\" </dev/null >/dev/null 2>&1 &\n"
 	"  echo \"deadman=$!\"\n"
