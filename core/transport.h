@@ -98,6 +98,9 @@ size_t transport_nnodes(const struct transport *t);
 const struct node *transport_node(const struct transport *t, size_t i);
 /* 1 if node i has a live session. */
 int transport_connected(const struct transport *t, size_t i);
+/* Commands (exec, sh) submitted so far on all nodes: the benches count
+   remote round trips with it. */
+unsigned long transport_commands(const struct transport *t);
 
 /* Run argv on node i, waiting at most timeout_ms (0 = no deadline). */
 int transport_exec(struct transport *t, size_t node,

@@ -17,7 +17,7 @@
  * first (needed by kill, pause, clock, replica-lag) and tears it down at the end.
  * The journal goes to --run-dir, default STORE/nemesis/<timestamp>.
  * --bench prints the start latency (schedule -> in force on all targets)
- * median and max.  Exit 0, 3 usage/config, 4 harness error.
+ * median and max, and the remote commands each start ran per target.  Exit 0, 3 usage/config, 4 harness error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -117,6 +117,9 @@ struct drv {
 	double hold_s, gap_s;
 	double *lat;
 	size_t nlat;
+	struct transport *t;
+	double *cmds;		/* remote commands each start ran */
+	double *targets;	/* targets of each fault */
 };
 
 /* Start one fault; *f NULL when it was skipped. */
@@ -124,6 +127,7 @@ static int start_one(struct drv *d, struct nemesis_set *s,
 		     struct fault **f)
 {
 	struct sb note = SB_INIT, err = SB_INIT;
+	unsigned long c0 = transport_commands(d->t);
 	double t0 = ns_mono_s(), ms;
 	int rc;
 
@@ -134,8 +138,13 @@ static int start_one(struct drv *d, struct nemesis_set *s,
 	if (rc) {
 		errorf("%s", err.buf);
 	} else if (*f) {
+		json_t *desc = fault_describe(*f);
+
+		d->cmds[d->nlat] = (double)(transport_commands(d->t) - c0);
+		d->targets[d->nlat] = (double)json_array_size(
+			json_object_get(desc, "targets"));
 		d->lat[d->nlat++] = ms;
-		emit("start", fault_describe(*f), ms);
+		emit("start", desc, ms);
 	} else {
 		emit("skip", NULL, -1);
 	}
@@ -241,8 +250,20 @@ static void bench_floor(struct transport *t, int rounds)
 
 static void print_bench(const struct drv *d)
 {
+	double c = 0, n = 0;
+	size_t i;
+
 	print_stats("nemesis latency (schedule -> in force on all targets)",
 		    d->lat, d->nlat);
+	for (i = 0; i < d->nlat; i++) {
+		c += d->cmds[i];
+		n += d->targets[i];
+	}
+	if (d->nlat)
+		printf("remote commands per fault: %.1f, targets per fault: "
+		       "%.1f (round trips per target: %.2f)\n",
+		       c / (double)d->nlat, n / (double)d->nlat,
+		       n > 0 ? c / n : 0);
 }
 
 int cmd_nemesis(int argc, char **argv)
@@ -346,6 +367,8 @@ int cmd_nemesis(int argc, char **argv)
 		o.cycle = 1;
 	d.deadman_s = o.deadman_s;
 	d.lat = xcalloc((size_t)d.count + 1, sizeof(*d.lat));
+	d.cmds = xcalloc((size_t)d.count + 1, sizeof(*d.cmds));
+	d.targets = xcalloc((size_t)d.count + 1, sizeof(*d.targets));
 	if (run_dir) {
 		sb_adds(&dir, run_dir);
 	} else {
@@ -383,6 +406,7 @@ int cmd_nemesis(int argc, char **argv)
 		if ((rc = db_setup(db, &err)))
 			goto fail;
 	}
+	d.t = t;
 	if ((rc = nemesis_set_new(&s, &o, t, db, dir.buf, &err)))
 		goto fail;
 	fprintf(stderr, "netsplit: journal %s/nemesis.journal\n", dir.buf);
@@ -419,5 +443,7 @@ out:
 	sb_release(&err);
 	sb_release(&dir);
 	free(d.lat);
+	free(d.cmds);
+	free(d.targets);
 	return status;
 }
