@@ -6,15 +6,24 @@
  *
  * The etcd member is started here on 127.0.0.1 (ports 23790-23899 picked
  * from the pid, data under /dev/shm when it exists so the disk does not
- * dominate), killed by its pid at the end.  Rounds alternate bare /
- * controller (7 pairs, SECONDS per round, the order flipping each
- * pair) so load from elsewhere on the
- * machine hits both alike; the overhead is the median of the per-pair
- * throughput ratios.
+ * dominate), killed by its pid at the end.  Rounds run bare, workload
+ * client alone and controller back to back (ROUNDS rounds of SECONDS
+ * each, the order rotating every round) so load from elsewhere on the
+ * machine hits all alike.
  *
- *   build/bench-run [SECONDS] [CONCURRENCY]     (default 2 s, 5 threads)
+ * Two figures, each the median of per-round ratios with its spread:
+ *   - throughput: controller ops/s against bare ops/s.  On a shared,
+ *     loaded machine this swings with what else runs;
+ *   - CPU per op, client and etcd together (this process's CPU clock,
+ *     etcd's from /proc/PID/task/N/schedstat): what one op costs the
+ *     machine, which waiting does not inflate.  When CPU is the limit,
+ *     throughput drops by this ratio; it is the figure to trust when the
+ *     load average is above the core count.
+ *
+ *   build/bench-run [SECONDS] [CONCURRENCY]     (default 1 s, 5 threads)
  */
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -34,10 +43,10 @@
 #include "workloads/etcd-internal.h"
 #include "workloads/workload.h"
 
-#define ROUNDS 7
+#define ROUNDS 11
 
 static char endpoint[64];
-static double seconds = 2;
+static double seconds = 1;
 static long conc = 5;
 static atomic_int stop_bare;
 
@@ -50,8 +59,42 @@ static double cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* CPU microseconds per op of the last run of each kind. */
+/* CPU microseconds per op of the last run of each kind: this process
+   (the client side) and etcd. */
 static double cpu_us_bare, cpu_us_plain, cpu_us_ctl;
+static double etcd_us_bare, etcd_us_plain, etcd_us_ctl;
+static pid_t etcd_pid;
+
+/* CPU seconds etcd used so far: the sum over its threads. */
+static double etcd_cpu_s(void)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	double total = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)etcd_pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char f[384];
+		FILE *fp;
+		unsigned long long ns;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(f, sizeof(f), "%s/%s/schedstat", path, e->d_name);
+		fp = fopen(f, "r");
+		if (!fp)
+			continue;
+		if (fscanf(fp, "%llu", &ns) == 1)
+			total += (double)ns / 1e9;
+		fclose(fp);
+	}
+	closedir(d);
+	return total;
+}
 
 static size_t sink(char *p, size_t s, size_t n, void *arg)
 {
@@ -144,7 +187,7 @@ static double run_bare(void)
 {
 	struct bare *b = xcalloc((size_t)conc, sizeof(*b));
 	unsigned long ops = 0;
-	double t0 = ns_mono_s(), c0 = cpu_s(), t;
+	double t0 = ns_mono_s(), c0 = cpu_s(), e0 = etcd_cpu_s(), t;
 	long i;
 
 	atomic_store(&stop_bare, 0);
@@ -160,6 +203,7 @@ static double run_bare(void)
 	}
 	t = ns_mono_s() - t0;
 	cpu_us_bare = ops ? (cpu_s() - c0) * 1e6 / (double)ops : 0;
+	etcd_us_bare = ops ? (etcd_cpu_s() - e0) * 1e6 / (double)ops : 0;
 	free(b);
 	return (double)ops / t;
 }
@@ -207,7 +251,7 @@ static double run_plain(struct workload *w, int round)
 	struct plain *p = xcalloc((size_t)conc, sizeof(*p));
 	struct sb err = SB_INIT;
 	unsigned long ops = 0;
-	double t0 = ns_mono_s(), c0 = cpu_s(), t;
+	double t0 = ns_mono_s(), c0 = cpu_s(), e0 = etcd_cpu_s(), t;
 	long i;
 
 	atomic_store(&stop_bare, 0);
@@ -229,19 +273,21 @@ static double run_plain(struct workload *w, int round)
 	}
 	t = ns_mono_s() - t0;
 	cpu_us_plain = ops ? (cpu_s() - c0) * 1e6 / (double)ops : 0;
+	etcd_us_plain = ops ? (etcd_cpu_s() - e0) * 1e6 / (double)ops : 0;
 	free(p);
 	sb_release(&err);
 	return (double)ops / t;
 }
 
-static double run_controller(const char *dir, int round, double *plain)
+static double run_controller(const char *dir, int round, double *plain,
+			     int plain_after)
 {
 	struct config c;
 	struct db d;
 	struct run r;
 	struct run_clients *cl = NULL;
 	struct sb err = SB_INIT, sub = SB_INIT;
-	double t0, t, c0;
+	double t0, t, c0, e0;
 	unsigned long ops;
 
 	config_init(&c);
@@ -270,10 +316,11 @@ static double run_controller(const char *dir, int round, double *plain)
 		fprintf(stderr, "bench-run: %s\n", err.buf);
 		exit(4);
 	}
-	t0 = ns_mono_s();
-	*plain = run_plain(r.wl, round);
+	if (!plain_after)
+		*plain = run_plain(r.wl, round);
 	t0 = ns_mono_s();
 	c0 = cpu_s();
+	e0 = etcd_cpu_s();
 	if (run_clients_start(&r, &cl, &err)) {
 		fprintf(stderr, "bench-run: %s\n", err.buf);
 		exit(4);
@@ -283,6 +330,9 @@ static double run_controller(const char *dir, int round, double *plain)
 	t = ns_mono_s() - t0;
 	ops = atomic_load(&r.ok) + atomic_load(&r.fail);
 	cpu_us_ctl = ops ? (cpu_s() - c0) * 1e6 / (double)ops : 0;
+	etcd_us_ctl = ops ? (etcd_cpu_s() - e0) * 1e6 / (double)ops : 0;
+	if (plain_after)
+		*plain = run_plain(r.wl, round);
 	run_clients_free(cl);
 	run_record_close(&r, &err);
 	workload_free(r.wl);
@@ -427,6 +477,32 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Median, lowest and highest of v[ROUNDS] (sorts v). */
+static void median3(double *v, double *med, double *lo, double *hi)
+{
+	qsort(v, ROUNDS, sizeof(*v), cmp_double);
+	*med = v[ROUNDS / 2];
+	*lo = v[0];
+	*hi = v[ROUNDS - 1];
+}
+
+static void load_avg(char *buf, size_t n)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	snprintf(buf, n, "?");
+	if (f && fgets(buf, (int)n, f)) {
+		char *p = buf;
+		int spaces = 0;
+
+		for (; *p && spaces < 3; p++)
+			if (*p == ' ' && ++spaces == 3)
+				*p = '\0';
+	}
+	if (f)
+		fclose(f);
+}
+
 int main(int argc, char **argv)
 {
 	char tmpl[] = "/dev/shm/ns-bench-run.XXXXXX", tmpl2[] =
@@ -434,7 +510,9 @@ int main(int argc, char **argv)
 	char *dir = mkdtemp(tmpl);
 	double bare[ROUNDS], ctl[ROUNDS], plain[ROUNDS], ratio[ROUNDS],
 	       ratio_rec[ROUNDS], overhead, rec, cb[ROUNDS], cp[ROUNDS],
-	       cc[ROUNDS];
+	       cc[ROUNDS], cpu_ratio[ROUNDS], cpu_rec[ROUNDS], m[3], lo, hi,
+	       c_start, c_end, rec_cpu_us = 0;
+	char la0[32], la1[32];
 	char cmd[600];
 	pid_t pid;
 	int i, rc = 0;
@@ -454,68 +532,94 @@ int main(int argc, char **argv)
 		return 4;
 	}
 	{
-		double w1, c1, w5, c5;
+		double w1, c1, w5;
 
 		bench_recording(dir, 1, &w1, &c1);
-		bench_recording(dir, conc, &w5, &c5);
+		bench_recording(dir, conc, &w5, &rec_cpu_us);
 		printf("recording alone (200000 ops, invoke + completion "
 		       "into memory and history.jsonl): 1 thread %.2f us/op "
 		       "(%.2f us CPU), %ld threads %.2f us/op (%.2f us CPU)\n",
-		       w1, c1, conc, w5, c5);
+		       w1, c1, conc, w5, rec_cpu_us);
 		fflush(stdout);
 	}
 	curl_global_init(CURL_GLOBAL_ALL);
 	pid = start_etcd(dir, 23790 + (int)(getpid() % 50) * 2);
+	etcd_pid = pid;
 	if (pid < 0) {
 		rc = 4;
 		goto out;
 	}
+	load_avg(la0, sizeof(la0));
+	c_start = cpu_s();
 	for (i = 0; i < ROUNDS; i++) {
-		/* Alternate which goes first, so a trend in the machine's
-		   load does not favour one side. */
-		if (i % 2) {
-			ctl[i] = run_controller(dir, i, &plain[i]);
+		/* Rotate the order, so a trend in the machine's load does
+		   not favour one side. */
+		switch (i % 3) {
+		case 0:
 			bare[i] = run_bare();
-		} else {
+			ctl[i] = run_controller(dir, i, &plain[i], 0);
+			break;
+		case 1:
+			ctl[i] = run_controller(dir, i, &plain[i], 1);
 			bare[i] = run_bare();
-			ctl[i] = run_controller(dir, i, &plain[i]);
+			break;
+		default:
+			ctl[i] = run_controller(dir, i, &plain[i], 0);
+			bare[i] = run_bare();
 		}
 		ratio[i] = ctl[i] / bare[i];
 		ratio_rec[i] = ctl[i] / plain[i];
-		cb[i] = cpu_us_bare;
-		cp[i] = cpu_us_plain;
-		cc[i] = cpu_us_ctl;
-		printf("round %d: ops/s (CPU us/op): bare libcurl %.0f (%.0f), "
-		       "workload client %.0f (%.0f), controller %.0f (%.0f)\n",
-		       i + 1, bare[i], cb[i], plain[i], cp[i], ctl[i], cc[i]);
+		cb[i] = cpu_us_bare + etcd_us_bare;
+		cp[i] = cpu_us_plain + etcd_us_plain;
+		cc[i] = cpu_us_ctl + etcd_us_ctl;
+		cpu_ratio[i] = cc[i] / cb[i];
+		cpu_rec[i] = (cpu_us_ctl - cpu_us_plain) / cb[i];
+		printf("round %2d: ops/s (CPU us/op client+etcd): bare libcurl "
+		       "%.0f (%.0f+%.0f), workload client %.0f (%.0f+%.0f), "
+		       "controller %.0f (%.0f+%.0f)\n", i + 1, bare[i],
+		       cpu_us_bare, etcd_us_bare, plain[i], cpu_us_plain,
+		       etcd_us_plain, ctl[i], cpu_us_ctl, etcd_us_ctl);
 		fflush(stdout);
 	}
+	c_end = cpu_s();
+	load_avg(la1, sizeof(la1));
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	qsort(bare, ROUNDS, sizeof(double), cmp_double);
-	qsort(ctl, ROUNDS, sizeof(double), cmp_double);
-	qsort(plain, ROUNDS, sizeof(double), cmp_double);
-	qsort(ratio, ROUNDS, sizeof(double), cmp_double);
-	qsort(ratio_rec, ROUNDS, sizeof(double), cmp_double);
-	qsort(cb, ROUNDS, sizeof(double), cmp_double);
-	qsort(cp, ROUNDS, sizeof(double), cmp_double);
-	qsort(cc, ROUNDS, sizeof(double), cmp_double);
-	overhead = 100.0 * (1.0 - ratio[ROUNDS / 2]);
-	rec = 100.0 * (1.0 - ratio_rec[ROUNDS / 2]);
-	printf("etcd (one member, data on %s), %ld threads, %g s rounds\n",
-	       strncmp(dir, "/dev/shm", 8) ? "disk" : "tmpfs", conc,
-	       seconds);
-	printf("median: bare libcurl %.0f ops/s, workload client %.0f ops/s, "
-	       "controller %.0f ops/s\n", bare[ROUNDS / 2],
-	       plain[ROUNDS / 2], ctl[ROUNDS / 2]);
-	printf("controller vs bare libcurl: %.1f%% fewer ops/s (target <= "
-	       "5%%)\n", overhead);
-	printf("recording alone (controller vs workload client): %.1f%% "
-	       "(median of per-round ratios)\n", rec);
-	printf("client-side CPU per op (median, steadier than ops/s on a "
-	       "loaded machine): bare %.0f us, workload client %.0f us, "
-	       "controller %.0f us\n", cb[ROUNDS / 2], cp[ROUNDS / 2],
-	       cc[ROUNDS / 2]);
+	printf("etcd (one member, data on %s), %ld threads, %d rounds of "
+	       "%g s; load average %s before, %s after; this bench used "
+	       "%.1f s CPU\n", strncmp(dir, "/dev/shm", 8) ? "disk" : "tmpfs",
+	       conc, ROUNDS, seconds, la0, la1, c_end - c_start);
+	median3(bare, &m[0], &lo, &hi);
+	median3(plain, &m[1], &lo, &hi);
+	median3(ctl, &m[2], &lo, &hi);
+	printf("median ops/s: bare libcurl %.0f, workload client %.0f, "
+	       "controller %.0f\n", m[0], m[1], m[2]);
+	median3(ratio, &overhead, &lo, &hi);
+	printf("throughput, controller vs bare libcurl: %.1f%% fewer ops/s "
+	       "(rounds: %.1f%% .. %.1f%%)\n", 100 * (1 - overhead),
+	       100 * (1 - hi), 100 * (1 - lo));
+	median3(ratio_rec, &rec, &lo, &hi);
+	printf("throughput, recording alone (controller vs workload "
+	       "client): %.1f%% (rounds: %.1f%% .. %.1f%%)\n",
+	       100 * (1 - rec), 100 * (1 - hi), 100 * (1 - lo));
+	median3(cb, &m[0], &lo, &hi);
+	median3(cp, &m[1], &lo, &hi);
+	median3(cc, &m[2], &lo, &hi);
+	printf("CPU per op, client + etcd (median): bare %.0f us, workload "
+	       "client %.0f us, controller %.0f us\n", m[0], m[1], m[2]);
+	median3(cpu_ratio, &overhead, &lo, &hi);
+	printf("CPU overhead, controller vs bare libcurl: %+.1f%% "
+	       "(rounds: %+.1f%% .. %+.1f%%; target <= 5%%)\n",
+	       100 * (overhead - 1), 100 * (lo - 1), 100 * (hi - 1));
+	printf("recording CPU per op (the steady figure above, %ld threads) "
+	       "over bare's CPU per op: %.1f%% (the throughput cost when "
+	       "CPU is the limit; target <= 5%%)\n", conc,
+	       100 * rec_cpu_us / m[0]);
+	median3(cpu_rec, &rec, &lo, &hi);
+	printf("CPU overhead of recording alone (controller - workload "
+	       "client, client side, over bare's total): %+.1f%% "
+	       "(rounds: %+.1f%% .. %+.1f%%)\n", 100 * rec, 100 * lo,
+	       100 * hi);
 out:
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
