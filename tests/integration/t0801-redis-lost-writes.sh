@@ -9,7 +9,8 @@
 # the failover (a Sentinel's +switch-master away from n1, a replica's
 # MASTER MODE enabled) and the old primary resyncing from the new one;
 # results.json lists lost elements, and each is re-checked against
-# history.jsonl: an ok add of it exists and no final read lists it; the
+# history.jsonl: an ok add of it exists and no final read lists it, each
+# anomaly's ops are that element's add and its ok completion; the
 # lost count equals the acknowledged adds the final read lacks, counted
 # here from the history alone.  The fault is healed and nothing is left
 # on the nodes.
@@ -96,6 +97,24 @@ lost_writes() {
 		"$(comm -12 "$run/t-lost" "$run/t-read" | wc -l)"
 	check_eq "$mode: lost = acknowledged adds the final read lacks" \
 		"$lost" "$(comm -23 "$run/t-acked" "$run/t-read" | wc -l)"
+	# Each "lost" anomaly cites its add: the history's event at that
+	# index adds that element, and its completion is an ok.
+	jq '[.checkers[] | select(.checker == "set") | .anomalies[] |
+		select(.kind == "lost") | {i: .ops[0].index,
+		c: .ops[0].complete.index, e: .detail.element}]' "$r" \
+		>"$run/t-anom.json"
+	local nanom
+	nanom=$(jq length "$run/t-anom.json")
+	if [ "${nanom:-0}" -gt 0 ]; then pass "$mode: lost anomalies with evidence ($nanom)"
+	else fail "$mode: lost anomalies with evidence" "none"; fi
+	check_eq "$mode: each anomaly's ops are the element's ok add" 0 \
+		"$(jq -n -r --slurpfile h "$h" --slurpfile a "$run/t-anom.json" '
+		($h | map({key: (.index | tostring), value: .}) | from_entries) as $m
+		| [$a[0][] | select($m[(.i | tostring)].f != "add" or
+			$m[(.i | tostring)].value != .e or
+			$m[(.c | tostring)].type != "ok" or
+			$m[(.c | tostring)].value != .e)] | length')"
+
 	# They were acknowledged while n1 was cut off (or after the heal,
 	# before it was demoted): none before the partition began.
 	check_eq "$mode: no lost add acknowledged before the partition" 0 \
