@@ -35,7 +35,10 @@
  * -> id hash map) and ok reads; reads are grouped by key in invoke order
  * (a counting sort) and a segment tree over their completion positions
  * answers "the read in this range that completed first" in O(log r).
- * Then every listed element is visited once, in its key's read order,
+ * Then every listed element is visited once, in its key's read order
+ * (found by comparing it with the same position of the key's previous
+ * read, which usually lists the same elements: a hash lookup only when
+ * they differ),
  * keeping per element: the last read listing it, the read listing it
  * that completed first (the best R1), and the best R2 candidate so far.
  * R2 candidates are the reads between two consecutive reads listing the
@@ -485,23 +488,64 @@ static void visit(struct setchk *c, uint32_t id, uint32_t g)
 	e->last = g;
 }
 
+/* Whether two list elements are the same value (integers inline). */
+static int same_elem(const struct history *h, const struct hist_value *a,
+		     const struct hist_value *b)
+{
+	if (a->kind != b->kind)
+		return 0;
+	if (a->kind == HV_INT)
+		return a->u.i == b->u.i;
+	return hist_value_eq(h, a, b);
+}
+
+/*
+ * Visit every listed element, reads grouped by key.  Successive reads of
+ * a key mostly list the same elements in the same order (a set read
+ * again), so element j of a read is first compared with element j of the
+ * key's previous read, whose id is known: a sequential compare instead of
+ * a hash lookup per listed element.
+ */
 static void scan_reads(struct setchk *c)
 {
 	const struct history *h = c->h;
-	size_t g;
+	uint32_t *prev = NULL, *cur = NULL, *t, prev_key = NONE;
+	const struct hist_value *pv = NULL;
+	size_t g, n, prev_n = 0, prev_alloc = 0, cur_alloc = 0;
 
 	for (g = 0; g < c->nrd; g++) {
 		const struct read *r = &c->rd[g];
 		const struct hist_value *v = &h->ev[r->cmp].value;
 		uint32_t key = c->keys[r->key].key, j;
 
+		if (r->key != prev_key) {
+			prev_key = r->key;
+			prev_n = 0;
+		}
+		ALLOC_GROW(cur, (size_t)v->n + 1, cur_alloc);
 		for (j = 0; j < v->n; j++) {
-			uint32_t id = elem_id(c, key, r->key,
-					      hist_list_elem(h, v, j));
+			const struct hist_value *x = hist_list_elem(h, v, j);
+			uint32_t id;
 
+			if (j < prev_n &&
+			    same_elem(h, x, hist_list_elem(h, pv, j)))
+				id = prev[j];
+			else
+				id = elem_id(c, key, r->key, x);
+			cur[j] = id;
 			visit(c, id, (uint32_t)g);
 		}
+		t = prev;
+		prev = cur;
+		cur = t;
+		n = prev_alloc;
+		prev_alloc = cur_alloc;
+		cur_alloc = n;
+		prev_n = v->n;
+		pv = v;
 	}
+	free(prev);
+	free(cur);
 }
 
 /*
@@ -710,6 +754,11 @@ static int set_check(const struct history *h, const struct checker_opts *o,
 	c.h = h;
 	c.v = v;
 	checker__valmap_init(&c.elems_map, h->n / 2);
+	/* At most one element an add op: sized once, no copy while the
+	 * adds are collected (growing cost a third of the time). */
+	checker__valmap_reserve(&c.elems_map, h->n / 2 + 1);
+	c.el = xmalloc((h->n / 2 + 1) * sizeof(*c.el));
+	c.el_alloc = h->n / 2 + 1;
 	checker__keymap_init(&c.keys_map);
 	checker__faults_build(&c.faults, h);
 	c.l_lost = json_array();
