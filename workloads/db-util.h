@@ -1,8 +1,8 @@
 /*
  * db-util.h - small pieces the database plug-ins share (etcd-db.c,
- * postgres-db.c): the config's name for messages, whether a host is an
- * IPv4 address, per-node file paths, and freeing a per-node string
- * vector.  Module-internal to workloads/ (prefix db__).
+ * postgres-db.c, redis-db.c): the config's name for messages, whether a
+ * host is an IPv4 address, per-node file paths, and freeing a per-node
+ * string vector.  Module-internal to workloads/ (prefix db__).
  *
  * Ownership: db__path_in() returns a new string (the caller frees it);
  * db__strv_free() frees the vector and its n strings (NULL is fine).

@@ -53,6 +53,8 @@
 #include "alloc.h"
 #include "db.h"
 #include "err.h"
+#include "os.h"
+#include "workloads/db-util.h"
 #include "workloads/redis-internal.h"
 
 struct redis {
@@ -66,20 +68,6 @@ struct redis {
 	char **pidfiles, **sent_pidfiles, **logs, **sent_logs;
 	char **endpoints;		/* "host:port" per node */
 };
-
-static const char *cfgname(const struct config *c)
-{
-	return c->path ? c->path : "config";
-}
-
-static int is_ipv4(const char *h)
-{
-	unsigned a, b, cc, dd;
-	char rest;
-
-	return sscanf(h, "%u.%u.%u.%u%c", &a, &b, &cc, &dd, &rest) == 4 &&
-		a < 256 && b < 256 && cc < 256 && dd < 256;
-}
 
 /* A name Sentinel can take as one config word. */
 static int word_ok(const char *s)
@@ -116,7 +104,7 @@ static int redis_init(struct db *d, struct sb *err)
 			rc = cfg_get_int(c, o, "db", key, &r->field, err);\
 		if (!rc && (r->field < (lo) || r->field > (hi))) {        \
 			sb_addf(err, "%s: 'db.%s': must be %lld..%lld",   \
-				cfgname(c), key, (long long)(lo),         \
+				db__cfgname(c), key, (long long)(lo),         \
 				(long long)(hi));                         \
 			rc = -NS_ECONFIG;                                 \
 		}                                                         \
@@ -133,7 +121,7 @@ static int redis_init(struct db *d, struct sb *err)
 				    &r->health_timeout_s, err);
 	if (!rc && r->health_timeout_s <= 0) {
 		sb_addf(err, "%s: 'db.health_timeout_s': must be positive",
-			cfgname(c));
+			db__cfgname(c));
 		rc = -NS_ECONFIG;
 	}
 	if (!rc)
@@ -143,24 +131,24 @@ static int redis_init(struct db *d, struct sb *err)
 				 err);
 	if (!rc && !word_ok(r->master_name)) {
 		sb_addf(err, "%s: 'db.master_name': must be one word",
-			cfgname(c));
+			db__cfgname(c));
 		rc = -NS_ECONFIG;
 	}
 	if (!rc && r->port == r->sentinel_port) {
 		sb_addf(err, "%s: 'db.sentinel_port': must differ from "
-			"'db.port'", cfgname(c));
+			"'db.port'", db__cfgname(c));
 		rc = -NS_ECONFIG;
 	}
 	if (!rc && c->nnodes && (size_t)r->quorum > c->nnodes) {
 		sb_addf(err, "%s: 'db.quorum': %lld is more than the %zu "
-			"Sentinels", cfgname(c), r->quorum, c->nnodes);
+			"Sentinels", db__cfgname(c), r->quorum, c->nnodes);
 		rc = -NS_ECONFIG;
 	}
 	for (i = 0; !rc && i < c->nnodes; i++)
-		if (!is_ipv4(c->nodes[i].host)) {
+		if (!db__is_ipv4(c->nodes[i].host)) {
 			sb_addf(err, "%s: 'nodes[%zu].host': the redis plug-in "
 				"needs an IPv4 address, not '%s' (Sentinel "
-				"runs with resolve-hostnames no)", cfgname(c),
+				"runs with resolve-hostnames no)", db__cfgname(c),
 				i, c->nodes[i].host);
 			rc = -NS_ECONFIG;
 		}
@@ -170,7 +158,7 @@ static int redis_init(struct db *d, struct sb *err)
 
 		if (!json_is_array(r->extra)) {
 			sb_addf(err, "%s: 'db.extra_config': expected an "
-				"array of strings", cfgname(c));
+				"array of strings", db__cfgname(c));
 			rc = -NS_ECONFIG;
 		}
 		json_array_foreach(r->extra, i, v) {
@@ -178,7 +166,7 @@ static int redis_init(struct db *d, struct sb *err)
 				    strpbrk(json_string_value(v), "\r\n"))) {
 				sb_addf(err, "%s: 'db.extra_config[%zu]': "
 					"expected a string of one line",
-					cfgname(c), i);
+					db__cfgname(c), i);
 				rc = -NS_ECONFIG;
 			}
 		}
@@ -200,17 +188,6 @@ static int redis_init(struct db *d, struct sb *err)
 	return 0;
 }
 
-static void free_strv(char **v, size_t n)
-{
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static void redis_release(struct db *d)
 {
 	struct redis *r = d->priv;
@@ -218,21 +195,13 @@ static void redis_release(struct db *d)
 
 	if (!r)
 		return;
-	free_strv(r->endpoints, n);
-	free_strv(r->pidfiles, n);
-	free_strv(r->sent_pidfiles, n);
-	free_strv(r->logs, n);
-	free_strv(r->sent_logs, n);
+	db__strv_free(r->endpoints, n);
+	db__strv_free(r->pidfiles, n);
+	db__strv_free(r->sent_pidfiles, n);
+	db__strv_free(r->logs, n);
+	db__strv_free(r->sent_logs, n);
 	free(r);
 	d->priv = NULL;
-}
-
-static char *path_in(const char *dir, const char *name)
-{
-	struct sb s = SB_INIT;
-
-	sb_addf(&s, "%s/%s", dir, name);
-	return sb_detach(&s, NULL);
 }
 
 static int resolve(struct db *d, struct sb *err)
@@ -248,10 +217,10 @@ static int resolve(struct db *d, struct sb *err)
 	r->logs = xcalloc(n, sizeof(char *));
 	r->sent_logs = xcalloc(n, sizeof(char *));
 	for (i = 0; i < n; i++) {
-		r->pidfiles[i] = path_in(d->dirs[i], "redis.pid");
-		r->sent_pidfiles[i] = path_in(d->dirs[i], "sentinel.pid");
-		r->logs[i] = path_in(d->dirs[i], "redis.log");
-		r->sent_logs[i] = path_in(d->dirs[i], "sentinel.log");
+		r->pidfiles[i] = db__path_in(d->dirs[i], "redis.pid");
+		r->sent_pidfiles[i] = db__path_in(d->dirs[i], "sentinel.pid");
+		r->logs[i] = db__path_in(d->dirs[i], "redis.log");
+		r->sent_logs[i] = db__path_in(d->dirs[i], "sentinel.log");
 	}
 	return 0;
 }
@@ -509,14 +478,6 @@ static void log_tail(struct db *d, size_t node, struct sb *err)
 	transport_result_release(&res);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Server of node ready: the primary counts every replica, a replica's
    link is up.  why says what is missing. */
 static int server_ready(struct db *d, size_t node, struct sb *why)
@@ -609,7 +570,7 @@ static int wait_healthy(struct db *d, struct sb *err)
 {
 	struct redis *r = d->priv;
 	size_t n = d->cfg->nnodes, i, bad = 0;
-	double deadline = now_s() + r->health_timeout_s, next_alive = 0;
+	double deadline = ns_mono_s() + r->health_timeout_s, next_alive = 0;
 	int *ok = xcalloc(2 * n, sizeof(int));
 	struct sb why = SB_INIT, last = SB_INIT;
 	int rc = 0;
@@ -633,7 +594,7 @@ static int wait_healthy(struct db *d, struct sb *err)
 		if (!left)
 			break;
 		/* A member that died will never be ready: say so now. */
-		if (now_s() >= next_alive) {
+		if (ns_mono_s() >= next_alive) {
 			for (i = 0; i < n && !rc; i++) {
 				long pid = 0;
 				int alive = 1;
@@ -653,9 +614,9 @@ static int wait_healthy(struct db *d, struct sb *err)
 			}
 			if (rc)
 				break;
-			next_alive = now_s() + 1;
+			next_alive = ns_mono_s() + 1;
 		}
-		if (now_s() >= deadline) {
+		if (ns_mono_s() >= deadline) {
 			size_t node = bad % n;
 
 			sb_addf(err, "redis %s on '%s' not ready after %g s: "

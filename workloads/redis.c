@@ -45,6 +45,7 @@
 
 #include "alloc.h"
 #include "err.h"
+#include "os.h"
 #include "workloads/redis-internal.h"
 #include "workloads/workload.h"
 
@@ -346,14 +347,6 @@ static void do_add(struct workload_client *c, struct workload_op *op)
 	freeReplyObject(r);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * Has the cluster converged on the primary a majority of the Sentinels
  * name?  1 with host set; 0 with host set to the best guess ("" when no
@@ -435,13 +428,13 @@ static json_t *element_json(const char *s, size_t n)
 
 static void do_read(struct workload_client *c, struct workload_op *op)
 {
-	double deadline = now_s() + (op->final ? c->s->final_wait_s : 0);
+	double deadline = ns_mono_s() + (op->final ? c->s->final_wait_s : 0);
 	char host[64];
 	redisReply *r;
 	size_t i;
 
 	for (;;) {
-		if (converged(c, host, sizeof(host)) || now_s() >= deadline)
+		if (converged(c, host, sizeof(host)) || ns_mono_s() >= deadline)
 			break;
 		usleep(250000);
 	}
