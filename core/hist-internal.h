@@ -8,7 +8,8 @@
  * pairs them: hist-read.c then splits Jepsen `[key value]` tuples
  * (foreign formats only) and calls hist_pair().
  *
- * The EDN value parser is shared by the EDN and jepsen.log readers.
+ * The EDN value parser is shared by the EDN and jepsen.log readers;
+ * hist__event_init() and hist__src_consumed() (hist-src.c) by all three.
  *
  * Ownership: a struct hist__src borrows its buffer; readers borrow the
  * source and append to the history they are given.

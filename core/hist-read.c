@@ -34,30 +34,6 @@
 #include "alloc.h"
 #include "err.h"
 
-#define DROP_CHUNK ((size_t)16 << 20)	/* give back pages every 16 MB */
-
-void hist__event_init(struct hist_event *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->pair = -1;
-	e->value.kind = HV_NIL;
-}
-
-void hist__src_consumed(struct hist__src *src, size_t off)
-{
-	long pg = sysconf(_SC_PAGESIZE);
-	size_t upto;
-
-	if (!src->mapped || off < src->dropped + DROP_CHUNK)
-		return;
-	upto = off & ~((size_t)pg - 1);
-	if (upto <= src->dropped)
-		return;
-	madvise((char *)src->buf + src->dropped, upto - src->dropped,
-		MADV_DONTNEED);
-	src->dropped = upto;
-}
-
 int hist_format_parse(const char *name)
 {
 	if (!strcmp(name, "json") || !strcmp(name, "jsonl"))
