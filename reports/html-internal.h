@@ -1,6 +1,8 @@
 /*
  * html-internal.h - pieces of report.html shared between html.c (header,
- * anomalies, faults, graphs) and timeline.c (the timeline and its data).
+ * anomalies, faults, graphs) and timeline.c (the timeline and its data);
+ * html-values.c has what both write (times, values, fault colours), so
+ * html.c uses timeline.c and both use html-values.c, never the reverse.
  *
  * Every function appends already-escaped HTML to out: values from the
  * history or the config are escaped inside, never by the caller.
@@ -16,6 +18,8 @@
 /* Anomalies listed in detail (the rest are counted). */
 #define REPORT_HTML_MAX_ANOMALIES 200
 
+/* ===== html-values.c ===== */
+
 /* Seconds since the history's start, "12.345". */
 void report__secs(const struct report_run *r, int64_t t, struct sb *out);
 /* An event's value as text (strings bare, the rest JSON), HTML-escaped. */
@@ -27,6 +31,8 @@ void report__value_text(const struct report_run *r, size_t pos,
 			struct sb *out);
 /* CSS colour of fault kind k (stable per kind within one report). */
 const char *report__fault_colour(const struct report_run *r, size_t fault);
+
+/* ===== timeline.c ===== */
 
 /*
  * The timeline section.  anom_of_op[i] is, for client op i (index into

@@ -82,6 +82,9 @@ struct report_run {
 int report_run_load(struct report_run *r, const char *dir, struct sb *err);
 void report_run_release(struct report_run *r);
 
+/* A history value as text: strings bare, the rest JSON (not escaped). */
+void report_value_text(const struct history *h, const struct hist_value *v,
+		       struct sb *out);
 /* Field of run.json as text ("" if absent); numbers and lists formatted. */
 void report_run_field(const struct report_run *r, const char *name,
 		      struct sb *out);

@@ -74,7 +74,7 @@ static int load_json(const char *path, json_t **out, struct sb *err)
 
 /* ===== Fault windows ===== */
 
-static const char *fault_kind(const char *f, const char *verb)
+static const char *event_fault_kind(const char *f, const char *verb)
 {
 	size_t n = strlen(verb);
 
@@ -87,7 +87,7 @@ static const char *fault_kind(const char *f, const char *verb)
 	return NULL;
 }
 
-static void value_text(const struct history *h, const struct hist_value *v,
+void report_value_text(const struct history *h, const struct hist_value *v,
 		       struct sb *out)
 {
 	if (v->kind == HV_STR)
@@ -111,7 +111,7 @@ static void derive_faults(struct report_run *r)
 		if (e->pair >= 0 && (size_t)e->pair < i)
 			continue;	/* completion of a start or stop */
 		f = hist_str(h, e->f);
-		kind = fault_kind(f, "start");
+		kind = event_fault_kind(f, "start");
 		if (kind) {
 			struct report_fault *ft;
 			struct sb d = SB_INIT;
@@ -135,7 +135,7 @@ static void derive_faults(struct report_run *r)
 			if (v->kind == HV_NIL && e->pair >= 0)
 				v = &h->ev[e->pair].value;
 			if (v->kind != HV_NIL)
-				value_text(h, v, &d);
+				report_value_text(h, v, &d);
 			ALLOC_GROW(r->faults, r->nfaults + 1, alloc);
 			ft = &r->faults[r->nfaults++];
 			memset(ft, 0, sizeof(*ft));
@@ -146,7 +146,7 @@ static void derive_faults(struct report_run *r)
 			ft->start_pos = i;
 			continue;
 		}
-		kind = fault_kind(f, "stop");
+		kind = event_fault_kind(f, "stop");
 		if (!kind)
 			continue;
 		end = e->pair >= 0 ? h->ev[e->pair].time : e->time;

@@ -1,0 +1,74 @@
+/*
+ * html-values.c - what html.c and timeline.c both write into report.html:
+ * times as seconds since the history's start, an event's value as text
+ * or HTML, and one colour per fault kind.
+ */
+#include "html-internal.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static const char *const fault_palette[] = {
+	"rgba(128,128,128,.22)", "rgba(214,69,65,.20)",
+	"rgba(142,68,173,.20)", "rgba(22,160,133,.22)",
+	"rgba(212,172,13,.25)", "rgba(44,62,80,.20)",
+};
+
+void report__secs(const struct report_run *r, int64_t t, struct sb *out)
+{
+	sb_addf(out, "%.3f", (double)(t - r->t0) / 1e9);
+}
+
+#define REPORT_VALUE_MAX 64	/* list elements shown in full */
+
+void report__value_text(const struct report_run *r, size_t pos,
+			struct sb *out)
+{
+	const struct history *h = &r->hist;
+	const struct hist_value *v = &h->ev[pos].value;
+
+	if (v->kind == HV_LIST && v->n > REPORT_VALUE_MAX) {
+		/* A whole-set read: its first elements and its size (every
+		   anomaly citing it would repeat all of it). */
+		struct hist_value head = *v;
+
+		head.n = REPORT_VALUE_MAX;
+		hist_value_json(h, &head, out);
+		sb_addf(out, " and %" PRIu32 " more (%" PRIu32 " elements)",
+			v->n - REPORT_VALUE_MAX, v->n);
+	} else {
+		report_value_text(h, v, out);
+	}
+}
+
+void report__value_html(const struct report_run *r, size_t pos,
+			struct sb *out)
+{
+	struct sb t = SB_INIT;
+
+	report__value_text(r, pos, &t);
+	report_html_escape(out, t.buf);
+	sb_release(&t);
+}
+
+const char *report__fault_colour(const struct report_run *r, size_t fault)
+{
+	size_t i, k = 0;
+
+	/* the kind's rank among kinds in order of first appearance */
+	for (i = 0; i < fault; i++) {
+		size_t j;
+
+		for (j = 0; j < i; j++)
+			if (!strcmp(r->faults[j].kind, r->faults[i].kind))
+				break;
+		if (j == i && strcmp(r->faults[i].kind,
+				     r->faults[fault].kind))
+			k++;
+		else if (j == i)
+			return fault_palette[k % (sizeof(fault_palette) /
+					       sizeof(fault_palette[0]))];
+	}
+	return fault_palette[k % (sizeof(fault_palette) /
+				  sizeof(fault_palette[0]))];
+}
