@@ -178,6 +178,21 @@ check_contains "status: n1 still reachable" "reachable" \
 # A process of a test still running inside n1 is removed too.
 on_node n1 sleep 300 </dev/null >/dev/null 2>&1 &
 sleeper=$!
+# So are the /dev/shm files of one that loaded libfaketime (its own pid's).
+ftlib=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+on_node n1 sh -c 'echo $$ >"$1"; exec env LD_PRELOAD="$2" FAKETIME=+0 \
+	sleep 300' sh "$CLUSTER_DIR/nodes/n1/faked.pid" "$ftlib" </dev/null \
+	>/dev/null 2>&1 &
+faked=""
+for _ in $(seq 100); do
+	faked=$(cat "$CLUSTER_DIR/nodes/n1/faked.pid" 2>/dev/null)
+	[ -n "$faked" ] && [ -e "/dev/shm/faketime_shm_$faked" ] && break
+	nap 0.02
+done
+ftfiles="/dev/shm/faketime_shm_$faked /dev/shm/sem.faketime_sem_$faked"
+check "libfaketime process in n1 made its /dev/shm files" \
+	test -n "$faked" -a -e "/dev/shm/faketime_shm_$faked"
+at_exit rm -f $ftfiles
 t0=$EPOCHREALTIME
 out=$(cluster_down 2>&1)
 rc=$?
@@ -193,6 +208,8 @@ if kill -0 "$sleeper" 2>/dev/null && [ "$(ps -o stat= -p "$sleeper" |
 else
 	pass "down: kills processes started in a node's namespace"
 fi
+left=$(ls $ftfiles 2>/dev/null | xargs)
+check_eq "down: the libfaketime process's /dev/shm files are gone" "" "$left"
 out=$("$NS_CLUSTER" down --dir "$CLUSTER_DIR" 2>&1)
 check_eq "down again: exit 0 (idempotent)" 0 "$?"
 "$NS_CLUSTER" status --dir "$CLUSTER_DIR" >/dev/null 2>&1
