@@ -78,6 +78,15 @@ static double multiplier(void)
 	return v > 0 ? v : 1.0;
 }
 
+static void remove_tmpdir(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "runner: could not remove %s\n", tmpdir);
+}
+
 /* Run one test in a child; returns 0 pass, 1 fail, with why filled in. */
 static int run_one(const struct test_entry *t, char *why, size_t whylen)
 {
@@ -96,6 +105,7 @@ static int run_one(const struct test_entry *t, char *why, size_t whylen)
 	pid = fork();
 	if (pid < 0) {
 		snprintf(why, whylen, "fork: %s", strerror(errno));
+		remove_tmpdir();
 		return 1;
 	}
 	if (pid == 0) {
@@ -116,25 +126,18 @@ static int run_one(const struct test_entry *t, char *why, size_t whylen)
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			snprintf(why, whylen, "timed out after %u s", limit);
-			goto cleanup_fail;
+			remove_tmpdir();
+			return 1;
 		}
 		usleep(2000);
 	}
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "runner: could not remove %s\n", tmpdir);
-	}
+	remove_tmpdir();
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFSIGNALED(status))
 		snprintf(why, whylen, "killed by signal %d", WTERMSIG(status));
 	else
 		snprintf(why, whylen, "exit %d", WEXITSTATUS(status));
-	return 1;
-cleanup_fail:
 	return 1;
 }
 
