@@ -52,7 +52,7 @@ int hist__read_edn(struct history *h, struct hist__src *src,
 int hist__read_log(struct history *h, struct hist__src *src,
 		   struct sb *warn, struct sb *err);
 
-/* ===== EDN values (hist-edn.c) ===== */
+/* ===== EDN values (hist-edn-value.c) ===== */
 struct hist__edn {
 	struct history *h;
 	const char *name;	/* for messages */
@@ -67,6 +67,15 @@ struct hist__edn {
 	int op_has_index;
 };
 
+/* Append "NAME:LINE: message" to r->err; returns -NS_EINPUT. */
+int hist__edn_fail(struct hist__edn *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The same for input that ends inside `what`; sets r->eof. */
+int hist__edn_fail_eof(struct hist__edn *r, const char *what);
+/* Does c end a symbol-like token (whitespace, a delimiter, NUL)? */
+int hist__edn_is_term(char c);
+/* Length of the symbol-like token at r->p. */
+size_t hist__edn_token_len(const struct hist__edn *r);
 /* Skip whitespace, commas, ; comments and #_ discarded forms. */
 int hist__edn_skip(struct hist__edn *r);
 /*
