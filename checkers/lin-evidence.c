@@ -249,7 +249,8 @@ void checker__lin_evidence(const struct lin_evidence *ev, struct verdict *v)
 		lin[r->best[i]] = 1;
 	/* The pending ok op that completed first could not be placed. */
 	for (i = 0; i < p->n_ok; i++)
-		if (!lin[i] && (x == SIZE_MAX || p->ops[i].ret < p->ops[x].ret))
+		if (!lin[i] &&
+		    (x == SIZE_MAX || p->ops[i].ret < p->ops[x].ret))
 			x = i;
 	/* The state it could see: cut the prefix at its first ok op that
 	   may also go after x (not completed before x was invoked), replay
@@ -317,7 +318,8 @@ void checker__lin_evidence(const struct lin_evidence *ev, struct verdict *v)
 		const struct lin_op *o = &p->ops[x];
 		uint32_t need = o->a;
 
-		if ((o->kind == LIN_READ || o->kind == LIN_CAS) && !reach[need])
+		if ((o->kind == LIN_READ || o->kind == LIN_CAS) &&
+		    !reach[need])
 			blocked_alone = 1;
 	}
 

@@ -243,15 +243,16 @@ static void check_group(struct ctx *c, struct group *g)
 		} else if (o.kind == LIN_WRITE) {
 			const struct hist_value *v = &inv->value;
 
-			if (v->kind == HV_NIL && cmp && cmp->value.kind != HV_NIL)
+			if (v->kind == HV_NIL && cmp &&
+			    cmp->value.kind != HV_NIL)
 				v = &cmp->value;
 			o.a = vtab_id(&g->vt, v);
 		} else {
 			const struct hist_value *v = &inv->value;
 
 			if (v->kind != HV_LIST || v->n != 2) {
-				group_fail(g, h, pos, "cas value is not a list "
-					   "[expected, new]");
+				group_fail(g, h, pos, "cas value is not a "
+					   "list [expected, new]");
 				break;
 			}
 			o.a = vtab_id(&g->vt, hist_list_elem(h, v, 0));
@@ -606,11 +607,12 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 				c.cas_allowed ? "cas-register" : "register");
 		} else if (nbad) {
 			sb_addf(&v->summary, "not linearizable: %zu of %zu "
-				"key%s (%s%s)", nbad, c.ng, c.ng == 1 ? "" : "s",
-				bad.buf, nbad > 5 ? ", ..." : "");
+				"key%s (%s%s)", nbad, c.ng,
+				c.ng == 1 ? "" : "s", bad.buf,
+				nbad > 5 ? ", ..." : "");
 			if (nunk)
-				sb_addf(&v->summary, "; %zu undecided (budget)",
-					nunk);
+				sb_addf(&v->summary,
+					"; %zu undecided (budget)", nunk);
 		} else if (nunk) {
 			v->kind = VERDICT_UNKNOWN;
 			budget_summary(&c, v, nunk, budget_kind, unk_key);
