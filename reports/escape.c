@@ -12,27 +12,78 @@
 
 #include <string.h>
 
-void report_html_escapen(struct sb *out, const char *s, size_t n)
+/*
+ * Append s[0..n) to out with every byte that rep() maps replaced by its
+ * text (rep returns NULL for a byte that stays).  Inlined with each
+ * format's map, so the call through rep costs nothing.
+ */
+static inline void escape_with(struct sb *out, const char *s, size_t n,
+			       const char *(*rep)(unsigned char c))
 {
 	size_t i, start = 0;
 
 	for (i = 0; i < n; i++) {
-		const char *rep;
+		const char *r = rep((unsigned char)s[i]);
 
-		switch (s[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		case '\0': rep = "&#xFFFD;"; break;
-		default: continue;
-		}
+		if (!r)
+			continue;
 		sb_add(out, s + start, i - start);
-		sb_adds(out, rep);
+		sb_adds(out, r);
 		start = i + 1;
 	}
 	sb_add(out, s + start, n - start);
+}
+
+static const char *html_rep(unsigned char c)
+{
+	switch (c) {
+	case '&': return "&amp;";
+	case '<': return "&lt;";
+	case '>': return "&gt;";
+	case '"': return "&quot;";
+	case '\'': return "&#39;";
+	case '\0': return "&#xFFFD;";
+	default: return NULL;
+	}
+}
+
+static const char *xml_rep(unsigned char c)
+{
+	switch (c) {
+	case '&': return "&amp;";
+	case '<': return "&lt;";
+	case '>': return "&gt;";
+	case '"': return "&quot;";
+	case '\'': return "&apos;";
+	case '\t': return "&#9;";
+	case '\n': return "&#10;";
+	case '\r': return "&#13;";
+	default: return c >= 0x20 ? NULL : "?";	/* not allowed in XML 1.0 */
+	}
+}
+
+static const char *md_rep(unsigned char c)
+{
+	switch (c) {
+	case '|': return "\\|";
+	case '\\': return "\\\\";
+	case '`': return "\\`";
+	case '*': return "\\*";
+	case '_': return "\\_";
+	case '[': return "\\[";
+	case ']': return "\\]";
+	case '\n': return " ";
+	case '\r': return " ";
+	case '&': return "&amp;";
+	case '<': return "&lt;";
+	case '>': return "&gt;";
+	default: return NULL;
+	}
+}
+
+void report_html_escapen(struct sb *out, const char *s, size_t n)
+{
+	escape_with(out, s, n, html_rep);
 }
 
 void report_html_escape(struct sb *out, const char *s)
@@ -72,60 +123,12 @@ void report_json_script_escape(struct sb *out, const char *json)
 
 void report_xml_escape(struct sb *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i, start = 0;
-
-	for (i = 0; p[i]; i++) {
-		const char *rep;
-
-		switch (p[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&apos;"; break;
-		case '\t': rep = "&#9;"; break;
-		case '\n': rep = "&#10;"; break;
-		case '\r': rep = "&#13;"; break;
-		default:
-			if (p[i] >= 0x20)
-				continue;
-			rep = "?";	/* not allowed in XML 1.0 at all */
-		}
-		sb_add(out, s + start, i - start);
-		sb_adds(out, rep);
-		start = i + 1;
-	}
-	sb_add(out, s + start, i - start);
+	escape_with(out, s, strlen(s), xml_rep);
 }
 
 void report_md_escape(struct sb *out, const char *s)
 {
-	size_t i, start = 0;
-
-	for (i = 0; s[i]; i++) {
-		const char *rep;
-
-		switch (s[i]) {
-		case '|': rep = "\\|"; break;
-		case '\\': rep = "\\\\"; break;
-		case '`': rep = "\\`"; break;
-		case '*': rep = "\\*"; break;
-		case '_': rep = "\\_"; break;
-		case '[': rep = "\\["; break;
-		case ']': rep = "\\]"; break;
-		case '\n': rep = " "; break;
-		case '\r': rep = " "; break;
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		default: continue;
-		}
-		sb_add(out, s + start, i - start);
-		sb_adds(out, rep);
-		start = i + 1;
-	}
-	sb_add(out, s + start, i - start);
+	escape_with(out, s, strlen(s), md_rep);
 }
 
 void report_base64(struct sb *out, const void *data, size_t n)
