@@ -17,9 +17,11 @@
  *    unsupported and no window is recorded for it.
  *      bump:   printf '%+.3f' OFFSET > FILE.tmp && mv FILE.tmp FILE
  *      strobe: a detached loop (setsid) writing +OFFSET and +0 to FILE
- *              in turn every period; its pid is recorded.
+ *              in turn every period, each through FILE.s and a rename
+ *              (libfaketime never reads half a value); its pid is
+ *              recorded.
  *      undo:   kill the strobe loop (only if its command line names the
- *              fault id), then write +0 to FILE.
+ *              fault id), remove FILE.s, then write +0 to FILE.
  * 2. A node with its own kernel (a real machine; needs root there).
  *      bump:   date -s @(now + OFFSET) and DIR/ID.clock holding OFFSET;
  *      undo:   if DIR/ID.clock exists: date -s @(now - OFFSET), remove it
@@ -139,8 +141,11 @@ static const char faketime_bump[] =
 
 static const char faketime_strobe[] =
 	"f=$1 off=$2 period=$3 id=$4\n"
-	"setsid sh -c 'while :; do printf \"%s\\n\" \"$1\" > \"$3\";"
-	" sleep \"$2\"; printf \"+0\\n\" > \"$3\"; sleep \"$2\"; done'"
+	"setsid sh -c 'while :; do"
+	" printf \"%s\\n\" \"$1\" > \"$3.s\" && mv \"$3.s\" \"$3\";"
+	" sleep \"$2\";"
+	" printf \"+0\\n\" > \"$3.s\" && mv \"$3.s\" \"$3\";"
+	" sleep \"$2\"; done'"
 	" netsplit-strobe \"$off\" \"$period\" \"$f\" \"$id\""
 	" </dev/null >/dev/null 2>&1 &\n"
 	"echo $!\n";
@@ -222,6 +227,7 @@ static void clock_undo(const struct fault *f, size_t i, struct sb *script,
 			"if [ \"$pid\" -gt 0 ] 2>/dev/null && "
 			"tr '\\0' ' ' < /proc/$pid/cmdline 2>/dev/null | "
 			"grep -qF \" $id\"; then kill \"$pid\"; fi\n"
+			"rm -f \"$f.s\"\n"
 			"printf '+0\\n' > \"$f.tmp\" && mv \"$f.tmp\" \"$f\"\n");
 		nemesis_argv_push(args, tg->clock_file);
 		nemesis_argv_pushf(args, "%ld", tg->pid);
