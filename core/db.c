@@ -267,6 +267,65 @@ int db_def_resume(struct db *d, size_t node, struct sb *err)
 	return rc;
 }
 
+int db_signal(struct db *d, size_t node, int pause, const char *prefix,
+	      const char *const prefix_args[], long *pid,
+	      struct transport_result *res, struct sb *err)
+{
+	const char *pf, **args;
+	struct sb script = SB_INIT;
+	const char *p;
+	size_t n = 0, i;
+	int rc;
+
+	*pid = 0;
+	if ((rc = need_transport(d, err)) || (rc = db_resolve(d, err)))
+		return rc;
+	if (pause ? d->type->pause : d->type->kill) {
+		/* the plug-in's own: three commands */
+		if (prefix && (rc = run_sh(d, node, "prefix", prefix,
+					   prefix_args, res, err)))
+			return rc;
+		if ((rc = db_pid(d, node, pid, err)) || !*pid)
+			return rc;
+		return pause ? db_pause(d, node, err) : db_kill(d, node, err);
+	}
+	while (prefix && prefix_args && prefix_args[n])
+		n++;
+	args = xcalloc(n + 3, sizeof(*args));
+	for (i = 0; i < n; i++)
+		args[i] = prefix_args[i];
+	pf = db_pidfile(d, node);
+	args[n] = pf;
+	args[n + 1] = d->dirs[node];
+	if (prefix)
+		sb_adds(&script, prefix);
+	sb_adds(&script, PID_PRELUDE "[ -n \"$p\" ] || "
+		"{ echo pid=0; exit 0; }; ");
+	if (pause)
+		sb_adds(&script, "kill -STOP \"$p\" || exit 1; "
+			"echo \"pid=$p\"; " WAIT_STATE("T|t"));
+	else
+		sb_adds(&script, "kill -9 \"$p\" || exit 1; "
+			"echo \"pid=$p\"; " WAIT_STATE("''|Z|X"));
+	rc = run_sh(d, node, pause ? "kill -STOP" : "kill -9", script.buf,
+		    args, res, err);
+	for (p = res->out.buf; p && *p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (!strncmp(p, "pid=", 4))
+			*pid = strtol(p + 4, NULL, 10);
+	}
+	sb_release(&script);
+	free(args);
+	return rc;
+}
+
+const char db_resume_script[] =
+	"[ \"${1:-0}\" -gt 0 ] 2>/dev/null && p=$1 || { shift; "
+	PID_PRELUDE "}; "
+	"[ -n \"$p\" ] || exit 0; " READ_STATE " "
+	"case \"$st\" in T|t) kill -CONT \"$p\";; esac; exit 0";
+
 int db_kill(struct db *d, size_t node, struct sb *err)
 {
 	return d->type->kill ? d->type->kill(d, node, err) :

@@ -195,6 +195,26 @@ int db_fault_script(struct db *d, const char *kind, size_t node,
 		    struct db_fault_script *out, struct sb *why);
 void db_fault_script_release(struct db_fault_script *s);
 
+/*
+ * Kill (-9, waiting until gone: pause = 0) or pause (SIGSTOP, waiting for
+ * state T: pause = 1) node i's member in one remote command, and say
+ * which pid that was: *pid, 0 when no member was running (nothing is
+ * signalled; not an error).  prefix (may be NULL) is a script run first
+ * in the same command, taking prefix_args and shifting them away; what it
+ * prints is in res->out.  A plug-in with its own kill or pause costs
+ * three commands (prefix, db_pid(), db_kill()/db_pause()).
+ */
+int db_signal(struct db *d, size_t node, int pause, const char *prefix,
+	      const char *const prefix_args[], long *pid,
+	      struct transport_result *res, struct sb *err);
+/*
+ * The script resuming the member pid $1 if it is paused (state T); when
+ * $1 is 0 or empty, the pid comes from the pid file $2 (checked against
+ * the member's directory $3).  For undo steps recorded before the pid is
+ * known.
+ */
+extern const char db_resume_script[];
+
 /* ===== Defaults (from the pid file) ===== */
 int db_def_kill(struct db *d, size_t node, struct sb *err);
 int db_def_pause(struct db *d, size_t node, struct sb *err);

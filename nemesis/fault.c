@@ -31,6 +31,8 @@ void nemesis__target_release(struct fault_target *tg)
 		free(tg->drops[k]);
 	free(tg->drops);
 	free(tg->clock_file);
+	free(tg->pidfile);
+	free(tg->member_dir);
 	free(tg->dir);
 	free(tg->unsupported);
 	free(tg->db_apply);
@@ -113,6 +115,8 @@ json_t *fault_to_json(const struct fault *f)
 		set_int(t, "new_pid", tg->new_pid);
 		set_int(t, "offset_ms", tg->offset_ms);
 		set_str(t, "clock_file", tg->clock_file);
+		set_str(t, "pidfile", tg->pidfile);
+		set_str(t, "member_dir", tg->member_dir);
 		set_str(t, "dir", tg->dir);
 		set_int(t, "deadman_pid", tg->deadman_pid);
 		set_str(t, "unsupported", tg->unsupported);
@@ -213,6 +217,8 @@ int fault_from_json(struct fault **fp, json_t *j, struct sb *err)
 		tg->new_pid = (long)get_int(t, "new_pid");
 		tg->offset_ms = get_int(t, "offset_ms");
 		tg->clock_file = dup_or_null(get_str(t, "clock_file"));
+		tg->pidfile = dup_or_null(get_str(t, "pidfile"));
+		tg->member_dir = dup_or_null(get_str(t, "member_dir"));
 		tg->dir = dup_or_null(get_str(t, "dir"));
 		tg->deadman_pid = (long)get_int(t, "deadman_pid");
 		tg->unsupported = dup_or_null(get_str(t, "unsupported"));

@@ -24,7 +24,10 @@ struct fault_target {
 	size_t ndrops;
 	char backend[24];	/* iptables binary used; "" when none */
 	char chain[NEMESIS_CHAIN_MAX];	/* chain holding the rules */
-	long pid;		/* kill/pause: the member's pid before */
+	long pid;		/* kill/pause: the member's pid before (0
+				   until its start command said) */
+	char *pidfile;		/* kill/pause: the member's pid file and */
+	char *member_dir;	/* working dir (undo finds the pid there) */
 	long new_pid;		/* kill: its pid after the restart */
 	long long offset_ms;	/* clock: offset applied */
 	char *clock_file;	/* clock: libfaketime file; NULL: real clock */

@@ -6,21 +6,27 @@
  * random node, with a note, when nobody knows one), all.
  *
  * Remote commands (by the database plug-in; the defaults in db.h work
- * from the member's pid file):
- *   prepare: db_pid() - read the pid file, check the process lives; the
- *     pid is journaled before anything is done.  A target whose member
- *     is not running is skipped (noted).
- *   kill  start: db_kill() = kill -9 PID, wait until gone (zombie = gone).
+ * from the member's pid file), one per target and fault:
+ *   prepare: no command; the member's pid file and directory are
+ *     journaled (the undo finds the pid there until the start says it).
+ *   kill  start: db_signal() = read the pid file, kill -9 PID, wait
+ *                until gone (zombie = gone), print the pid (journaled in
+ *                "applied").  A target whose member was not running is
+ *                skipped (noted).
  *         stop:  db_start() (rejoin the cluster), then db_pid() for the
  *                new pid.  No dead-man switch and no undo script: only
  *                the database plug-in can restart a member; the record
  *                names it ("db"), and `netsplit heal` restarts each
  *                killed member that is not running with it (or fails,
  *                naming the member, and leaves the fault unhealed).
- *   pause start: db_pause() = kill -STOP PID, wait until state T.
+ *   pause start: db_signal() with the dead-man switch's arming first
+ *                (util.c), then read the pid file, kill -STOP PID, wait
+ *                until state T, print the pid.
  *         stop:  db_resume() = kill -CONT PID.
- *         undo (dead-man switch, `netsplit heal`): kill -CONT PID, the
- *                journaled pid, only if /proc/PID/stat still says T.
+ *         undo (dead-man switch, `netsplit heal`): db_resume_script =
+ *                kill -CONT PID (the journaled pid, else the one the pid
+ *                file names), only if /proc/PID/stat still says T.
+ * A plug-in with its own kill or pause costs three commands (db.h).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -69,6 +75,9 @@ enum op { OP_PID, OP_KILL, OP_PAUSE, OP_RESUME, OP_START };
 
 struct call {
 	struct db *db;
+	struct nemesis_set *s;
+	struct fault *f;
+	size_t ti;			/* index of tg in f */
 	struct fault_target *tg;
 	enum op op;
 	int rc;
@@ -76,6 +85,29 @@ struct call {
 	pthread_t th;
 	int started;
 };
+
+/*
+ * Kill or pause the member in one command: the dead-man switch's arming
+ * (pause), reading the pid, the signal and the wait for its effect.
+ */
+static void signal_member(struct call *c)
+{
+	struct sb pre = SB_INIT;
+	struct nemesis_argv pargs = { 0 };
+	struct transport_result res;
+
+	transport_result_init(&res);
+	if (c->f->deadman_s)
+		nemesis__deadman_prefix(c->s, c->f, c->ti, &pre, &pargs);
+	c->rc = db_signal(c->db, c->tg->index, c->op == OP_PAUSE,
+			  pre.len ? pre.buf : NULL,
+			  (const char *const *)pargs.v, &c->tg->pid, &res,
+			  &c->err);
+	nemesis__deadman_parse(c->tg, res.out.buf);
+	transport_result_release(&res);
+	nemesis_argv_release(&pargs);
+	sb_release(&pre);
+}
 
 static void *call_main(void *p)
 {
@@ -87,10 +119,8 @@ static void *call_main(void *p)
 		c->rc = db_pid(c->db, i, &c->tg->pid, &c->err);
 		break;
 	case OP_KILL:
-		c->rc = db_kill(c->db, i, &c->err);
-		break;
 	case OP_PAUSE:
-		c->rc = db_pause(c->db, i, &c->err);
+		signal_member(c);
 		break;
 	case OP_RESUME:
 		c->rc = db_resume(c->db, i, &c->err);
@@ -118,6 +148,9 @@ static int each_target(struct nemesis_set *s, struct fault *f, enum op op,
 		if (f->targets[i].unsupported)
 			continue;
 		c->db = s->db;
+		c->s = s;
+		c->f = f;
+		c->ti = i;
 		c->tg = &f->targets[i];
 		c->op = op;
 		sb_init(&c->err, 0);
@@ -176,19 +209,50 @@ static int process_prepare(struct nemesis *n, struct fault *f,
 		}
 		sb_release(&perr);
 	}
-	if ((rc = each_target(s, f, OP_PID, err)))
+	/* the pid comes with the start; until then the undo finds the
+	   member by its pid file */
+	if ((rc = db_resolve(s->db, err)))
 		return rc;
-	for (i = 0; i < f->ntargets; i++)
-		if (!f->targets[i].pid)
-			nemesis__target_unsupported(&f->targets[i],
-						    "member not running");
+	for (i = 0; i < f->ntargets; i++) {
+		struct fault_target *tg = &f->targets[i];
+		const char *pf = db_pidfile(s->db, tg->index);
+
+		free(tg->pidfile);
+		free(tg->member_dir);
+		tg->pidfile = xstrdup(pf ? pf : "");
+		tg->member_dir = xstrdup(s->db->dirs[tg->index]);
+	}
 	return 0;
+}
+
+/* Targets whose member was not running: noted; a kill skips them. */
+static void not_running(struct nemesis_set *s, struct fault *f,
+			struct sb *note)
+{
+	size_t i;
+
+	for (i = 0; i < f->ntargets; i++) {
+		struct fault_target *tg = &f->targets[i];
+		struct sb line = SB_INIT;
+
+		if (tg->unsupported || tg->pid)
+			continue;
+		sb_addf(&line, "%s: %s: member not running", f->type->name,
+			tg->node);
+		nemesis__note_once(s, note, line.buf);
+		sb_release(&line);
+		if (f->type == &nemesis_kill)
+			nemesis__target_unsupported(tg, "member not running");
+	}
 }
 
 static int kill_start(struct nemesis *n, struct fault *f, struct sb *note,
 		      struct sb *err)
 {
-	return each_target(n->set, f, OP_KILL, err);
+	int rc = each_target(n->set, f, OP_KILL, err);
+
+	not_running(n->set, f, note);
+	return rc;
 }
 
 static int kill_stop(struct nemesis *n, struct fault *f, struct sb *err)
@@ -199,7 +263,10 @@ static int kill_stop(struct nemesis *n, struct fault *f, struct sb *err)
 static int pause_start(struct nemesis *n, struct fault *f,
 		       struct sb *note, struct sb *err)
 {
-	return each_target(n->set, f, OP_PAUSE, err);
+	int rc = each_target(n->set, f, OP_PAUSE, err);
+
+	not_running(n->set, f, note);
+	return rc;
 }
 
 static int pause_stop(struct nemesis *n, struct fault *f, struct sb *err)
@@ -216,13 +283,12 @@ static void kill_undo(const struct fault *f, size_t i, struct sb *script,
 static void pause_undo(const struct fault *f, size_t i, struct sb *script,
 		       struct nemesis_argv *args)
 {
-	sb_adds(script,
-		"pid=$1\n"
-		"st=$(sed 's/.*) //' /proc/$pid/stat 2>/dev/null | "
-		"cut -c1)\n"
-		"[ \"$st\" = T ] || exit 0\n"
-		"kill -CONT \"$pid\"\n");
-	nemesis_argv_pushf(args, "%ld", f->targets[i].pid);
+	const struct fault_target *tg = &f->targets[i];
+
+	sb_adds(script, db_resume_script);
+	nemesis_argv_pushf(args, "%ld", tg->pid);
+	nemesis_argv_push(args, tg->pidfile ? tg->pidfile : "");
+	nemesis_argv_push(args, tg->member_dir ? tg->member_dir : "");
 }
 
 const struct nemesis_type nemesis_kill = {
@@ -242,6 +308,7 @@ const struct nemesis_type nemesis_pause = {
 	.needs_db = 1,
 	.plan = process_plan,
 	.prepare = process_prepare,
+	.arms_deadman = 1,
 	.start = pause_start,
 	.stop = pause_stop,
 	.undo = pause_undo,

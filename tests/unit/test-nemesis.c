@@ -236,6 +236,8 @@ static struct fault *sample_fault(const char *id)
 	snprintf(tg->chain, sizeof(tg->chain), "NS-%s", id);
 	tg->dir = xstrdup("/var/lib/ns/netsplit-nemesis");
 	tg->deadman_pid = 4242;
+	tg->pidfile = xstrdup("/var/lib/ns/fake/pid");
+	tg->member_dir = xstrdup("/var/lib/ns/fake");
 	tg = nemesis__add_target(f, 4, "n5", "10.0.0.5");
 	nemesis__target_unsupported(tg, "no reason at all");
 	return f;
@@ -260,6 +262,9 @@ TEST(fault_record_round_trips)
 	CHECK_EQ_INT(g->targets[0].ndrops, 2);
 	CHECK_EQ_STR(g->targets[0].drops[1], "n5");
 	CHECK_EQ_INT(g->targets[0].deadman_pid, 4242);
+	CHECK_EQ_STR(g->targets[0].pidfile, "/var/lib/ns/fake/pid");
+	CHECK_EQ_STR(g->targets[0].member_dir, "/var/lib/ns/fake");
+	CHECK(g->targets[1].pidfile == NULL);
 	CHECK_EQ_INT(g->targets[1].index, 4);
 	CHECK_EQ_STR(g->targets[1].unsupported, "no reason at all");
 	j2 = fault_to_json(g);
