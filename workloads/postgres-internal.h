@@ -28,5 +28,8 @@ size_t pg__nreplicas(const struct db *d);
 size_t pg__replica(const struct db *d, size_t k);
 /* The primary's node index (0). */
 size_t pg__primary(const struct db *d);
+/* Whether a server notice reports a commit that stopped waiting for
+   synchronous replication (postgres.c notes it in the write's error). */
+int pg__sync_cancel_notice(const char *msg);
 
 #endif

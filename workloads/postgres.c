@@ -38,6 +38,11 @@
  * a shutdown (class 08, 57P) is info (it may have committed); any other
  * server error, including 25006 (read-only transaction: not a primary),
  * is fail; so is a connection that could not be opened (nothing sent).
+ * A write whose commit stopped waiting for synchronous replication
+ * (statement_timeout during the wait under remote_apply: PostgreSQL
+ * commits locally, warns and reports success) is ok, with the error
+ * "canceling wait for synchronous replication" (from a libpq notice
+ * processor) so that a later replica read missing it can be told apart.
  * PostgreSQL turns a cancelled wait for synchronous replication into a
  * WARNING after the local commit: such a write is ok (it committed), and
  * reads from a replica may then miss it - which the checkers report.
@@ -79,7 +84,30 @@ struct pgconn {
 	PGconn *conn;
 	char *conninfo;
 	const char *node;	/* node name, for errors */
+	int sync_cancelled;	/* the last statement's commit did not wait
+				   for synchronous replication */
 };
+
+#define SYNC_CANCEL_NOTE "canceling wait for synchronous replication"
+
+/*
+ * Whether a server notice says a commit stopped waiting for synchronous
+ * replication (statement_timeout or a cancel): PostgreSQL then commits
+ * locally, warns, and reports success.
+ */
+int pg__sync_cancel_notice(const char *msg)
+{
+	return msg && strstr(msg, SYNC_CANCEL_NOTE) != NULL;
+}
+
+/* libpq notice processor of every connection: notes such a commit. */
+static void pg_notice(void *arg, const char *msg)
+{
+	struct pgconn *pc = arg;
+
+	if (pg__sync_cancel_notice(msg))
+		pc->sync_cancelled = 1;
+}
 
 struct workload_client {
 	struct workload *w;
@@ -220,8 +248,10 @@ static int pg_connect(struct pgconn *pc, char *why, size_t n)
 	if (pc->conn)
 		PQfinish(pc->conn);
 	pc->conn = PQconnectdb(pc->conninfo);
-	if (PQstatus(pc->conn) == CONNECTION_OK)
+	if (PQstatus(pc->conn) == CONNECTION_OK) {
+		PQsetNoticeProcessor(pc->conn, pg_notice, pc);
 		return 0;
+	}
 	snprintf(why, n, "cannot connect to '%s': %s", pc->node,
 		 PQerrorMessage(pc->conn));
 	PQfinish(pc->conn);
@@ -511,6 +541,7 @@ static void do_write(struct workload_client *c, struct workload_op *op)
 
 	snprintf(val, sizeof(val), "%" JSON_INTEGER_FORMAT,
 		 json_integer_value(op->value));
+	c->prim.sync_cancelled = 0;
 	res = exec_wait(&c->prim, sql, 2, params,
 			c->s->statement_timeout_ms + 2000, &how, why,
 			sizeof(why));
@@ -524,6 +555,8 @@ static void do_write(struct workload_client *c, struct workload_op *op)
 		op->type = HIST_OK;
 		op->version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		op->has_version = 1;
+		if (c->prim.sync_cancelled)
+			set_error(op, SYNC_CANCEL_NOTE);
 		PQclear(res);
 		return;
 	}

@@ -16,7 +16,8 @@ at_exit "$NS" heal --config "$CLUSTER_CONFIG"
 cfg=$CLUSTER_DIR/pg.json
 jq '.db = {"type": "postgres", "synchronous_commit": "remote_apply",
 	"settings": {"fsync": false}}
-    | .workload = {"type": "session"}' "$CLUSTER_CONFIG" >"$cfg"
+    | .workload = {"type": "session", "statement_timeout_ms": 10000}' \
+	"$CLUSTER_CONFIG" >"$cfg"
 
 # Config errors come before any node is touched.
 jq '.db.bogus_key = 1' "$cfg" >"$CLUSTER_DIR/bad.json"

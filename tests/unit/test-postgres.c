@@ -269,3 +269,20 @@ TEST_T(session_client_without_a_primary_names_it, 15)
 	config_release(&c);
 	sb_release(&err);
 }
+
+/* The notice PostgreSQL sends when statement_timeout cuts the wait for
+   synchronous replication (the commit stays, locally only). */
+TEST(session_write_notes_a_cancelled_sync_wait)
+{
+	CHECK(pg__sync_cancel_notice(
+		"WARNING:  canceling wait for synchronous replication due "
+		"to user request\nDETAIL:  The transaction has already "
+		"committed locally, but might not have been replicated to "
+		"the standby.\n"));
+	CHECK(pg__sync_cancel_notice(
+		"WARNING:  canceling wait for synchronous replication and "
+		"terminating connection due to administrator command\n"));
+	CHECK(!pg__sync_cancel_notice("NOTICE:  relation exists, "
+				      "skipping\n"));
+	CHECK(!pg__sync_cancel_notice(NULL));
+}
