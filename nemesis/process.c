@@ -13,8 +13,11 @@
  *                until gone (zombie = gone), print the pid (journaled in
  *                "applied").  A target whose member was not running is
  *                skipped (noted).
- *         stop:  db_start() (rejoin the cluster), then db_pid() for the
- *                new pid.  No dead-man switch and no undo script: only
+ *         stop:  db_pid() first: a target whose member runs (an earlier
+ *                try restarted it, or it was never killed) is left
+ *                alone; else db_start() (rejoin the cluster), then
+ *                db_pid() for the new pid (none: an error).  No
+ *                dead-man switch and no undo script: only
  *                the database plug-in can restart a member; the record
  *                names it ("db"), and `netsplit heal` restarts each
  *                killed member that is not running with it (or fails,
@@ -126,9 +129,18 @@ static void *call_main(void *p)
 		c->rc = db_resume(c->db, i, &c->err);
 		break;
 	case OP_START:
-		c->rc = db_start(c->db, i, &c->err);
-		if (!c->rc)
+		/* Idempotent: a member that runs (restarted by an earlier
+		   try, or never killed) is left alone. */
+		c->rc = db_pid(c->db, i, &c->tg->new_pid, &c->err);
+		if (!c->rc && c->tg->new_pid <= 0)
+			c->rc = db_start(c->db, i, &c->err);
+		if (!c->rc && c->tg->new_pid <= 0)
 			c->rc = db_pid(c->db, i, &c->tg->new_pid, &c->err);
+		if (!c->rc && c->tg->new_pid <= 0) {
+			sb_addf(&c->err, "%s: member started but its pid "
+				"file names no live process", c->tg->node);
+			c->rc = -NS_EREMOTE;
+		}
 		break;
 	}
 	return NULL;

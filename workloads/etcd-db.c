@@ -217,6 +217,11 @@ static int start_member(struct db *d, size_t node, int existing,
 	static const char script[] =
 		"d=$1; pf=$2; log=$3; shift 3; "
 		"mkdir -p \"$d\" || exit 1; cd \"$d\" || exit 1; "
+		"p=$(cat \"$pf\" 2>/dev/null) || p=; "
+		"case \"$p\" in ''|*[!0-9]*) p=;; esac; "
+		"if [ -n \"$p\" ] && tr '\\0' ' ' </proc/$p/cmdline "
+		"2>/dev/null | grep -qF -- \"$d\"; then "
+		"echo \"member already running (pid $p)\" >&2; exit 1; fi; "
 		"rm -f \"$pf\"; "
 		"setsid sh -c 'echo $$ >\"$0\"; exec \"$@\"' \"$pf\" \"$@\" "
 		">>\"$log\" 2>&1 </dev/null & "

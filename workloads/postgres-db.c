@@ -380,6 +380,11 @@ static const char init_replica_script[] =
 
 static const char start_script[] =
 	PRELUDE NEED_BIN
+	"p=$(cat \"$d/postgres.pid\" 2>/dev/null) || p=; "
+	"case \"$p\" in ''|*[!0-9]*) p=;; esac; "
+	"if [ -n \"$p\" ] && tr '\\0' ' ' </proc/$p/cmdline 2>/dev/null "
+	"| grep -qF -- \"$d\"; then "
+	"echo \"postgres already running (pid $p)\" >&2; exit 1; fi; "
 	"rm -f \"$d/postgres.pid\"; "
 	"as_pg \"$b/pg_ctl\" -D \"$d/data\" -l \"$d/postgres.log\" -w "
 	"-t 30 start </dev/null >/dev/null 2>&1 || " FAIL_LOG("pg_ctl start")
