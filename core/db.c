@@ -99,7 +99,7 @@ int db_resolve(struct db *d, struct sb *err)
 	int rc = 0;
 
 	if (d->dirs)
-		return 0;
+		return d->type->paths ? d->type->paths(d, err) : 0;
 	rc = need_transport(d, err);
 	if (rc)
 		return rc;
@@ -134,7 +134,7 @@ int db_resolve(struct db *d, struct sb *err)
 		return rc;
 	}
 	d->dirs = dirs;
-	return 0;
+	return d->type->paths ? d->type->paths(d, err) : 0;
 }
 
 /* st = the state letter of process $p ("" when it is gone), from
@@ -170,6 +170,11 @@ static int pid_script(struct db *d, size_t node, const char *what,
 	if (rc)
 		return rc;
 	pf = db_pidfile(d, node);
+	if (!pf) {
+		sb_addf(err, "%s: %s: no pid file known",
+			d->cfg->nodes[node].name, d->type->name);
+		return -NS_EINTERNAL;
+	}
 	{
 		const char *args[] = { pf, d->dirs[node], NULL };
 

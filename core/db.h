@@ -100,6 +100,12 @@ struct db_type {
 	 */
 	int (*primaries)(struct db *d, size_t *out, size_t max, size_t *n,
 			 struct sb *err);
+	/*
+	 * Optional: derive the plug-in's per-node paths (pid file, logs)
+	 * from d->dirs; db_resolve() calls it each time, so it must be
+	 * idempotent (and must not call db_resolve()).
+	 */
+	int (*paths)(struct db *d, struct sb *err);
 	/* Absolute pid file path of node i's member (after db_resolve). */
 	const char *(*pidfile)(struct db *d, size_t node);
 	/* Log files of node i (absolute paths), at most max; their count. */
@@ -140,7 +146,9 @@ void db_free(struct db *d);	/* NULL is fine */
 /*
  * Resolve each node's working directory (node.dir, else the remote
  * $HOME, plus "/<type name>") into d->dirs with one remote command per
- * node; idempotent.  Setup implementations call it first.
+ * node, then type->paths (so db_pidfile() and the logs are known to a
+ * caller that never ran the plug-in's set-up, e.g. `netsplit heal`);
+ * idempotent.  Setup implementations call it first.
  */
 int db_resolve(struct db *d, struct sb *err);
 

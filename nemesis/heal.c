@@ -182,6 +182,11 @@ static int restart_member(struct scan *sc, const struct fault *f, size_t i,
 		rc = db_start(d, tg->index, &why);
 	if (!rc && pid <= 0)
 		rc = db_pid(d, tg->index, &pid, &why);
+	if (!rc && pid <= 0) {
+		sb_adds(&why, "started, but its pid file names no live "
+			"process");
+		rc = -NS_EREMOTE;
+	}
 	if (rc) {
 		sb_addf(err, "fault '%s' (kill): %s: the member it killed "
 			"(pid %ld) was not restarted: %s", f->id, tg->node,

@@ -160,14 +160,14 @@ static void etcd_release(struct db *d)
 	d->priv = NULL;
 }
 
-static int resolve(struct db *d, struct sb *err)
+/* db_type.paths: the pid file and log paths from d->dirs (idempotent). */
+static int paths(struct db *d, struct sb *err)
 {
 	struct etcd *e = d->priv;
 	size_t i, n = d->cfg->nnodes;
-	int rc = db_resolve(d, err);
 
-	if (rc || e->pidfiles)
-		return rc;
+	if (e->pidfiles)
+		return 0;
 	e->pidfiles = xcalloc(n, sizeof(char *));
 	e->logs = xcalloc(n, sizeof(char *));
 	for (i = 0; i < n; i++) {
@@ -175,6 +175,12 @@ static int resolve(struct db *d, struct sb *err)
 		e->logs[i] = db__path_in(d->dirs[i], "etcd.log");
 	}
 	return 0;
+}
+
+/* The working directories, then paths() (through db_resolve()). */
+static int resolve(struct db *d, struct sb *err)
+{
+	return db_resolve(d, err);
 }
 
 static const char *etcd_pidfile(struct db *d, size_t node)
@@ -569,6 +575,7 @@ const struct db_type db_etcd = {
 	.teardown = etcd_teardown,
 	.start = etcd_start,
 	.primaries = etcd_primaries,
+	.paths = paths,
 	.pidfile = etcd_pidfile,
 	.logs = etcd_logs,
 	.endpoint = etcd_endpoint,

@@ -271,14 +271,14 @@ static void pg_release(struct db *d)
 	d->priv = NULL;
 }
 
-static int resolve(struct db *d, struct sb *err)
+/* db_type.paths: the pid file and log paths from d->dirs (idempotent). */
+static int paths(struct db *d, struct sb *err)
 {
 	struct pg *p = d->priv;
 	size_t i, n = d->cfg->nnodes;
-	int rc = db_resolve(d, err);
 
-	if (rc || p->pidfiles)
-		return rc;
+	if (p->pidfiles)
+		return 0;
 	p->pidfiles = xcalloc(n, sizeof(char *));
 	p->logs = xcalloc(n, sizeof(char *));
 	for (i = 0; i < n; i++) {
@@ -286,6 +286,12 @@ static int resolve(struct db *d, struct sb *err)
 		p->logs[i] = db__path_in(d->dirs[i], "postgres.log");
 	}
 	return 0;
+}
+
+/* The working directories, then paths() (through db_resolve()). */
+static int resolve(struct db *d, struct sb *err)
+{
+	return db_resolve(d, err);
 }
 
 static const char *pg_pidfile(struct db *d, size_t node)
@@ -820,6 +826,7 @@ const struct db_type db_postgres = {
 	.teardown = pg_teardown,
 	.start = pg_start,
 	.primaries = pg_primaries,
+	.paths = paths,
 	.pidfile = pg_pidfile,
 	.logs = pg_logs,
 	.endpoint = pg_endpoint,

@@ -204,14 +204,14 @@ static void redis_release(struct db *d)
 	d->priv = NULL;
 }
 
-static int resolve(struct db *d, struct sb *err)
+/* db_type.paths: the pid file and log paths from d->dirs (idempotent). */
+static int paths(struct db *d, struct sb *err)
 {
 	struct redis *r = d->priv;
 	size_t i, n = d->cfg->nnodes;
-	int rc = db_resolve(d, err);
 
-	if (rc || r->pidfiles)
-		return rc;
+	if (r->pidfiles)
+		return 0;
 	r->pidfiles = xcalloc(n, sizeof(char *));
 	r->sent_pidfiles = xcalloc(n, sizeof(char *));
 	r->logs = xcalloc(n, sizeof(char *));
@@ -223,6 +223,12 @@ static int resolve(struct db *d, struct sb *err)
 		r->sent_logs[i] = db__path_in(d->dirs[i], "sentinel.log");
 	}
 	return 0;
+}
+
+/* The working directories, then paths() (through db_resolve()). */
+static int resolve(struct db *d, struct sb *err)
+{
+	return db_resolve(d, err);
 }
 
 static const char *redis_pidfile(struct db *d, size_t node)
@@ -747,6 +753,7 @@ const struct db_type db_redis = {
 	.teardown = redis_teardown,
 	.start = redis_start,
 	.primaries = redis_primaries,
+	.paths = paths,
 	.pidfile = redis_pidfile,
 	.logs = redis_logs,
 	.endpoint = redis_endpoint,

@@ -286,3 +286,22 @@ TEST(session_write_notes_a_cancelled_sync_wait)
 				      "skipping\n"));
 	CHECK(!pg__sync_cancel_notice(NULL));
 }
+
+/* `netsplit heal` opens a db and asks for a member's pid without the
+   plug-in's set-up: db_resolve() alone must make the pid file known. */
+TEST(db_resolve_makes_the_pid_file_known)
+{
+	struct config c;
+	struct db *d = NULL;
+	struct sb err = SB_INIT;
+
+	CHECK_EQ_INT(pg_new("{" NODES3 ",\"db\":{\"type\":\"postgres\"}}",
+			    &c, &d, &err), 0);
+	fake_dirs(d);
+	CHECK_EQ_INT(db_resolve(d, &err), 0);
+	CHECK(db_pidfile(d, 1) != NULL);
+	CHECK_EQ_STR(db_pidfile(d, 1), "/srv/n2/postgres/postgres.pid");
+	db_free(d);
+	config_release(&c);
+	sb_release(&err);
+}
