@@ -87,10 +87,14 @@ void transport_result_error(const struct transport_result *r,
 			    const char *node, const char *const argv[],
 			    struct sb *err)
 {
+	/* One word that needs quotes (a label such as "pg_ctl start") comes
+	   back already quoted: no second pair around it. */
+	int quoted = argv[0] && !argv[1] && needs_quotes(argv[0]);
+
 	ssh__msg_start(err);
-	sb_addf(err, "%s: '", node);
+	sb_addf(err, "%s: %s", node, quoted ? "" : "'");
 	ssh__add_shown(err, argv);
-	sb_adds(err, "' ");
+	sb_adds(err, quoted ? " " : "' ");
 	if (r->timed_out)
 		sb_adds(err, "timed out");
 	else if (r->signal[0])

@@ -62,3 +62,21 @@ TEST(transport_result_error_quotes_and_cuts)
 	transport_result_release(&r);
 	sb_release(&err);
 }
+
+TEST(transport_result_error_one_label_quoted_once)
+{
+	struct transport_result r;
+	struct sb err = SB_INIT;
+	const char *label[] = { "pg_ctl start", NULL };
+	const char *word[] = { "true", NULL };
+
+	transport_result_init(&r);
+	r.exit_status = 1;
+	transport_result_error(&r, "n1", label, &err);
+	CHECK_EQ_STR(err.buf, "n1: 'pg_ctl start' exited 1");
+	sb_reset(&err);
+	transport_result_error(&r, "n2", word, &err);
+	CHECK_EQ_STR(err.buf, "n2: 'true' exited 1");
+	transport_result_release(&r);
+	sb_release(&err);
+}
