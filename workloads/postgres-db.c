@@ -784,7 +784,9 @@ static const char lag_undo[] =
 	"[ -S \"$d/run/.s.PGSQL.$port\" ] || exit 0; "
 	"r=$(q 'SELECT pg_is_in_recovery()' 2>&1) || { case $r in "
 	"*'No such file'*|*'Connection refused'*|*'shutting down'*|"
-	"*'starting up'*) exit 0;; esac; echo \"$r\" >&2; exit 1; }; "
+	"*'starting up'*|*'not yet accepting connections'*|"
+	"*'recovery is in progress'*) exit 0;; esac; "
+	"echo \"$r\" >&2; exit 1; }; "
 	"[ \"$r\" = t ] || exit 0; "
 	"q 'SELECT pg_wal_replay_resume()' >/dev/null";
 
