@@ -747,7 +747,21 @@ int nemesis_start_next(struct nemesis_set *s, struct fault **fp,
 		}
 		goto out;
 	}
-	journal_write(s, "applied", f, err);
+	{
+		struct sb jerr = SB_INIT;
+
+		/* The fault is in force and journaled ("apply"): a lost
+		   "applied" line is worth a warning, not a failed start. */
+		if (journal_write(s, "applied", f, &jerr)) {
+			struct sb line = SB_INIT;
+
+			sb_addf(&line, "warning: fault '%s': %s", f->id,
+				jerr.buf);
+			nemesis__note_once(s, note, line.buf);
+			sb_release(&line);
+		}
+		sb_release(&jerr);
+	}
 	*fp = f;
 out:
 	sb_release(&herr);
