@@ -115,6 +115,7 @@ struct workload_client {
 	struct pgconn prim, rep;
 	struct workload_rng rng;
 	size_t worker, member, group;
+	size_t prim_i, rep_i;	/* node indexes of the primary, replica */
 	uint64_t keyj, slot, per_key, counter;
 };
 
@@ -439,6 +440,8 @@ static int sess_client_open(struct workload *w, size_t worker, size_t node,
 	c->prim.node = w->cfg->nodes[prim].name;
 	c->rep.conninfo = conninfo(s, db_endpoint(w->db, rep), worker);
 	c->rep.node = w->cfg->nodes[rep].name;
+	c->prim_i = prim;
+	c->rep_i = rep;
 	workload_rng_seed(&c->rng, seed, worker);
 	c->member = worker % (size_t)s->threads_per_key;
 	c->group = worker / (size_t)s->threads_per_key;
@@ -468,11 +471,14 @@ static void sess_next(struct workload_client *c, struct workload_op *op)
 	    s->mix[0]) {
 		op->f = "read";
 		op->value = json_null();
+		op->node = c->rep_i;
 	} else {
 		op->f = "write";
+		op->node = c->prim_i;
 		op->value = json_integer((json_int_t)(
 			c->worker + c->w->concurrency * c->counter++ + 1));
 	}
+	op->node_set = 1;	/* the node the op goes to, not the home */
 	c->slot++;
 }
 

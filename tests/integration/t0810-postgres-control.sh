@@ -62,6 +62,12 @@ if [ "${seen:-0}" -ge 200 ]; then pass "replica reads returned rows ($seen)"
 else fail "replica reads returned rows" "only '$seen'"; fi
 check "every op carries its session" \
 	jq -e -s 'all(.[] | select(.process != "nemesis"); .session != null)' "$h"
+# Each op names the node it went to: writes the primary (n1), reads the
+# replica (n2), whatever the worker's home node.
+check "writes name the primary, reads the replica" \
+	jq -e -s '[.[] | select(.process != "nemesis" and .type == "ok")] |
+	(map(select(.f == "write") | .node) | unique == ["n1"]) and
+	(map(select(.f == "read") | .node) | unique == ["n2"])' "$h"
 check "ok writes carry a version" \
 	jq -e -s '[.[] | select(.type == "ok" and .f == "write")] |
 		length > 100 and all(.version >= 1)' "$h"
