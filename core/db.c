@@ -7,8 +7,14 @@
  *   resolve  mkdir -p DIR/TYPE; cd; pwd         (nothing to undo)
  *   pid      cat PIDFILE; state from /proc/PID/stat
  *   kill     kill -9 PID, then wait until /proc/PID is gone or a zombie
- *   pause    kill -STOP PID, then wait for state T   (undone by resume)
- *   resume   kill -CONT PID, then wait until not T
+ *   pause    kill -STOP PID, then its children (pkill -STOP -P PID), then
+ *            wait for state T                        (undone by resume)
+ *   resume   kill -CONT PID's children, then PID, then wait until not T
+ * Children too: a server that forks a process per connection (PostgreSQL's
+ * backends, its WAL sender) would otherwise go on answering on the
+ * connections it already has while its parent is "paused".  The parent
+ * stops first, so it forks nobody new meanwhile; the children resume
+ * first, so the parent never finds one of its own stopped.
  * A pid is only signalled if its command line names the member's working
  * directory, so a stale pid file can never hit an unrelated process.
  */
@@ -21,6 +27,10 @@
 #include "err.h"
 
 #define DB_CMD_TIMEOUT_MS 15000
+
+/* Stop / continue the direct children of $p (no children: nothing). */
+#define STOP_CHILDREN "pkill -STOP -P \"$p\" 2>/dev/null; "
+#define CONT_CHILDREN "pkill -CONT -P \"$p\" 2>/dev/null; "
 
 int db_new(struct db **dp, const struct db_type *type,
 	   const struct config *c, struct sb *err)
@@ -253,7 +263,8 @@ int db_def_pause(struct db *d, size_t node, struct sb *err)
 	transport_result_init(&res);
 	rc = pid_script(d, node, "kill -STOP",
 			"[ -n \"$p\" ] || { echo 'not running' >&2; exit 1; }; "
-			"kill -STOP \"$p\" || exit 1; " WAIT_STATE("T|t"),
+			"kill -STOP \"$p\" || exit 1; " STOP_CHILDREN
+			WAIT_STATE("T|t"),
 			&res, err);
 	transport_result_release(&res);
 	return rc;
@@ -266,7 +277,7 @@ int db_def_resume(struct db *d, size_t node, struct sb *err)
 
 	transport_result_init(&res);
 	rc = pid_script(d, node, "kill -CONT", "[ -n \"$p\" ] || exit 0; "
-			"kill -CONT \"$p\" || exit 1; "
+			CONT_CHILDREN "kill -CONT \"$p\" || exit 1; "
 			WAIT_STATE("R|S|D|I|''|Z|X"), &res, err);
 	transport_result_release(&res);
 	return rc;
@@ -308,7 +319,7 @@ int db_signal(struct db *d, size_t node, int pause, const char *prefix,
 		"{ echo pid=0; exit 0; }; ");
 	if (pause)
 		sb_adds(&script, "kill -STOP \"$p\" || exit 1; "
-			"echo \"pid=$p\"; " WAIT_STATE("T|t"));
+			STOP_CHILDREN "echo \"pid=$p\"; " WAIT_STATE("T|t"));
 	else
 		sb_adds(&script, "kill -9 \"$p\" || exit 1; "
 			"echo \"pid=$p\"; " WAIT_STATE("''|Z|X"));
@@ -329,7 +340,7 @@ const char db_resume_script[] =
 	"[ \"${1:-0}\" -gt 0 ] 2>/dev/null && p=$1 || { shift; "
 	PID_PRELUDE "}; "
 	"[ -n \"$p\" ] || exit 0; " READ_STATE " "
-	"case \"$st\" in T|t) kill -CONT \"$p\";; esac; exit 0";
+	CONT_CHILDREN "case \"$st\" in T|t) kill -CONT \"$p\";; esac; exit 0";
 
 int db_kill(struct db *d, size_t node, struct sb *err)
 {

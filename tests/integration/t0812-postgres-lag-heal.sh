@@ -5,6 +5,8 @@
 # n3's switch is killed first, so n3 stays paused until `netsplit heal`
 # resumes it from the journal alone.  Each replica reports its state
 # through pg_get_wal_replay_pause_state() on its own socket.
+# Then a pause of the primary stops the postmaster and every child it
+# forked (backends, WAL senders), and its stop resumes them all.
 . "$(dirname "$0")/lib.sh"
 
 cluster_up 3
@@ -74,3 +76,41 @@ check_eq "n2 still not paused (undo is idempotent)" "not paused" \
 	"$(replay n2)"
 check "journal: healed" grep -q '"event":"healed"' "$j"
 check_eq "no dead-man switch left" 0 "$(switches)"
+
+# --- pause: the primary's whole process family, not only the postmaster ---
+out2=$CLUSTER_DIR/nem2.out
+pmpid() { head -n 1 "$CLUSTER_DIR/nodes/n1/postgres/data/postmaster.pid" 2>/dev/null; }
+# children of PID on n1 in state T, and in all
+kids() {
+	local k st t=0 all=0
+	for k in $(on_node n1 pgrep -P "$1"); do
+		st=$(nem_state n1 "$k")
+		[ -n "$st" ] || continue
+		all=$((all + 1))
+		[ "$st" = T ] && t=$((t + 1))
+	done
+	echo "$t/$all"
+}
+# (a second pause, 30 s later, keeps the driver and so the database alive
+# while the first one's end is checked)
+nem_start "$out2" --config "$cfg" --db postgres --faults pause-leader \
+	--count 2 --hold 5 --gap 30
+nem_wait "$out2" start 1 90 || die_test "pause-leader starts" \
+	"$(tail -n 5 "$out2.err" | tr '\n' ' ')"
+pm=$(pmpid)
+check_eq "pause: the postmaster (pid $pm) in state T" T "$(nem_state n1 "$pm")"
+k=$(kids "$pm")
+if [ "${k#*/}" -gt 0 ] && [ "${k%/*}" = "${k#*/}" ]; then
+	pass "pause: every child of the postmaster stopped ($k)"
+else
+	fail "pause: every child of the postmaster stopped" "$k in state T"
+fi
+nem_wait "$out2" stop 1 30 || die_test "pause stops" "no stop event"
+st=$(nem_state n1 "$pm")
+case $st in
+T | Z | '') fail "pause over: the postmaster runs" "state '$st'" ;;
+*) pass "pause over: the postmaster runs ($st)" ;;
+esac
+k=$(kids "$pm")
+check_eq "pause over: no child of the postmaster stopped" 0 "${k%/*}"
+nem_stop
