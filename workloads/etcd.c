@@ -163,17 +163,6 @@ static int get_i64(json_t *o, const char *key, int64_t *out)
 	return 0;
 }
 
-static void set_error(struct workload_op *op, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void set_error(struct workload_op *op, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(op->error, sizeof(op->error), fmt, ap);
-	va_end(ap);
-}
-
 /* Errors etcd gives before it proposes anything: nothing happened. */
 static int definite_refusal(long http, const char *msg)
 {
@@ -218,7 +207,7 @@ static void answer_ok(struct workload_op *op, json_t *doc)
 			op->out = NULL;
 			op->type = HIST_FAIL;
 			op->has_version = 0;
-			set_error(op, "bad base64 value in answer");
+			workload_op_errorf(op, "bad base64 value in answer");
 		} else {
 			op->out = etcd__value_json(val.buf, val.len);
 		}
@@ -228,7 +217,7 @@ static void answer_ok(struct workload_op *op, json_t *doc)
 	if (!strcmp(op->f, "cas") &&
 	    !json_is_true(json_object_get(doc, "succeeded"))) {
 		op->type = HIST_FAIL;
-		set_error(op, "compare failed");
+		workload_op_errorf(op, "compare failed");
 		return;
 	}
 	op->type = HIST_OK;
@@ -251,7 +240,7 @@ void etcd__answer(struct workload_op *op, const struct etcd__reply *r)
 		/* No answer: a read changed nothing; a write that left may
 		   have. */
 		op->type = (is_read || !r->sent) ? HIST_FAIL : HIST_INFO;
-		set_error(op, "%s%s", r->failure && r->failure[0] ?
+		workload_op_errorf(op, "%s%s", r->failure && r->failure[0] ?
 			  r->failure : "no answer",
 			  r->sent ? "" : " (not sent)");
 		return;
@@ -272,7 +261,7 @@ void etcd__answer(struct workload_op *op, const struct etcd__reply *r)
 	}
 	if (r->http == 200)
 		msg = "unreadable answer";
-	set_error(op, "http %ld: %s", r->http, msg);
+	workload_op_errorf(op, "http %ld: %s", r->http, msg);
 	op->type = (is_read || definite_refusal(r->http, msg)) ?
 		HIST_FAIL : HIST_INFO;
 	json_decref(doc);

@@ -119,24 +119,6 @@ struct workload_client {
 	uint64_t keyj, slot, per_key, counter;
 };
 
-static void set_error(struct workload_op *op, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void set_error(struct workload_op *op, const char *fmt, ...)
-{
-	va_list ap;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(op->error, sizeof(op->error), fmt, ap);
-	va_end(ap);
-	n = strlen(op->error);
-	while (n && (op->error[n - 1] == '\n' || op->error[n - 1] == ' '))
-		op->error[--n] = '\0';
-	for (n = 0; op->error[n]; n++)
-		if (op->error[n] == '\n')
-			op->error[n] = ' ';
-}
-
 /* ===== Config ===== */
 
 static const char *const sess_keys[] = {
@@ -510,13 +492,13 @@ static void do_read(struct workload_client *c, struct workload_op *op)
 	op->type = HIST_FAIL;
 	if (!res) {
 		op->unreachable = how == NOT_SENT;
-		set_error(op, "%s", why);
+		workload_op_errorf(op, "%s", why);
 		return;
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-		set_error(op, "%s: %s", st ? st : "error",
+		workload_op_errorf(op, "%s: %s", st ? st : "error",
 			  PQresultErrorMessage(res));
 	} else if (PQntuples(res) == 0) {
 		op->type = HIST_OK;
@@ -554,7 +536,7 @@ static void do_write(struct workload_client *c, struct workload_op *op)
 	if (!res) {
 		op->type = how == SENT ? HIST_INFO : HIST_FAIL;
 		op->unreachable = how == NOT_SENT;
-		set_error(op, "%s", why);
+		workload_op_errorf(op, "%s", why);
 		return;
 	}
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
@@ -562,14 +544,14 @@ static void do_write(struct workload_client *c, struct workload_op *op)
 		op->version = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		op->has_version = 1;
 		if (c->prim.sync_cancelled)
-			set_error(op, SYNC_CANCEL_NOTE);
+			workload_op_errorf(op, SYNC_CANCEL_NOTE);
 		PQclear(res);
 		return;
 	}
 	st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	/* No SQLSTATE: libpq's own error (the connection broke). */
 	op->type = !st || write_unknown(st) ? HIST_INFO : HIST_FAIL;
-	set_error(op, "%s: %s", st ? st : "connection",
+	workload_op_errorf(op, "%s: %s", st ? st : "connection",
 		  PQresultErrorMessage(res));
 	PQclear(res);
 }

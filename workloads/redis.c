@@ -222,17 +222,6 @@ static int set_final(struct workload_client *c, struct workload_op *op)
 	return 1;
 }
 
-static void set_error(struct workload_op *op, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void set_error(struct workload_op *op, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(op->error, sizeof(op->error), fmt, ap);
-	va_end(ap);
-}
-
 /*
  * The primary as a Sentinel names it: the worker's Sentinel first (the
  * one it is connected to), then every other node's.  0 with host set, or
@@ -286,7 +275,7 @@ static int connect_data(struct workload_client *c, const char *host,
 	if (!c->data) {
 		op->type = HIST_FAIL;
 		op->unreachable = 1;
-		set_error(op, "%s (not sent)", why.buf);
+		workload_op_errorf(op, "%s (not sent)", why.buf);
 		sb_release(&why);
 		return -1;
 	}
@@ -313,7 +302,7 @@ static void do_add(struct workload_client *c, struct workload_op *op)
 	} else if (ask_sentinel(c, host, sizeof(host), &why)) {
 		op->type = HIST_FAIL;
 		op->unreachable = 1;
-		set_error(op, "no primary known: %s", why.buf);
+		workload_op_errorf(op, "no primary known: %s", why.buf);
 		sb_release(&why);
 		return;
 	}
@@ -328,7 +317,7 @@ static void do_add(struct workload_client *c, struct workload_op *op)
 			 (long long)json_integer_value(op->value));
 	if (!r) {
 		op->type = HIST_INFO;
-		set_error(op, "%s: %s", host, c->data->errstr[0] ?
+		workload_op_errorf(op, "%s: %s", host, c->data->errstr[0] ?
 			  c->data->errstr : "no answer");
 		drop_data(c);
 		return;
@@ -337,11 +326,11 @@ static void do_add(struct workload_client *c, struct workload_op *op)
 		op->type = HIST_OK;
 	} else if (r->type == REDIS_REPLY_ERROR) {
 		op->type = HIST_FAIL;
-		set_error(op, "%s: %s", host, r->str);
+		workload_op_errorf(op, "%s: %s", host, r->str);
 		c->pin[0] = '\0';
 	} else {
 		op->type = HIST_INFO;
-		set_error(op, "%s: unexpected answer type %d", host,
+		workload_op_errorf(op, "%s: unexpected answer type %d", host,
 			  r->type);
 	}
 	freeReplyObject(r);
@@ -440,7 +429,7 @@ static void do_read(struct workload_client *c, struct workload_op *op)
 	}
 	if (!host[0]) {
 		op->type = HIST_FAIL;
-		set_error(op, "no primary known (no Sentinel majority)");
+		workload_op_errorf(op, "no primary known (no Sentinel majority)");
 		return;
 	}
 	if (connect_data(c, host, op))
@@ -448,7 +437,7 @@ static void do_read(struct workload_client *c, struct workload_op *op)
 	r = redisCommand(c->data, "SMEMBERS %s", c->s->key);
 	if (!r || r->type != REDIS_REPLY_ARRAY) {
 		op->type = HIST_FAIL;
-		set_error(op, "%s: %s", host, !r ? (c->data->errstr[0] ?
+		workload_op_errorf(op, "%s: %s", host, !r ? (c->data->errstr[0] ?
 			  c->data->errstr : "no answer") :
 			  r->type == REDIS_REPLY_ERROR ? r->str :
 			  "unexpected answer");

@@ -4,6 +4,8 @@
  */
 #include "workload.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -20,6 +22,22 @@ void workload_op_release(struct workload_op *op)
 	json_decref(op->value);
 	json_decref(op->out);
 	workload_op_init(op);
+}
+
+void workload_op_errorf(struct workload_op *op, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(op->error, sizeof(op->error), fmt, ap);
+	va_end(ap);
+	n = strlen(op->error);
+	while (n && (op->error[n - 1] == '\n' || op->error[n - 1] == ' '))
+		op->error[--n] = '\0';
+	for (n = 0; op->error[n]; n++)
+		if (op->error[n] == '\n')
+			op->error[n] = ' ';
 }
 
 int workload_new(struct workload **wp, const struct workload_type *type,

@@ -63,6 +63,10 @@ struct workload_op {
 
 void workload_op_init(struct workload_op *op);
 void workload_op_release(struct workload_op *op);	/* back to init */
+/* Write op->error from a printf format: cut to fit, one line (trailing
+   newlines and spaces dropped, inner newlines made spaces). */
+void workload_op_errorf(struct workload_op *op, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 struct workload_type {
 	const char *name;	/* "register" */

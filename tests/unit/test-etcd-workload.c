@@ -502,3 +502,18 @@ TEST(register_write_lost_after_reuse_retry_is_info)
 	sb_release(&err);
 	curl_global_cleanup();
 }
+
+TEST(workload_op_errorf_one_line_cut_to_fit)
+{
+	struct workload_op op;
+	char big[400];
+
+	workload_op_init(&op);
+	workload_op_errorf(&op, "%s: %d\nsecond line \n\n", "n1", 7);
+	CHECK_EQ_STR(op.error, "n1: 7 second line");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	workload_op_errorf(&op, "%s", big);
+	CHECK_EQ_INT(strlen(op.error), sizeof(op.error) - 1);
+	workload_op_release(&op);
+}
