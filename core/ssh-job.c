@@ -397,6 +397,33 @@ int ssh__free_orphans(struct ssh_sess *s)
 	return freed;
 }
 
+/*
+ * Write buf[*off..len) on j's channel (JS_SEND: the command; JS_WRITE: a
+ * block of the file), advancing *off and setting *progress as bytes go.
+ * Returns 1 when all of it is sent, 0 when the channel would block, -1
+ * when the write failed (the job failed and is to be freed).
+ */
+static int chan_write(struct tnode *tn, struct job *j, const char *buf,
+		      size_t len, size_t *off, int *progress)
+{
+	while (*off < len) {
+		ssize_t n = libssh2_channel_write(j->ch, buf + *off,
+						  len - *off);
+
+		if (n == LIBSSH2_ERROR_EAGAIN)
+			return 0;
+		if (n < 0) {
+			job_error(tn, j, (int)n, "write");
+			j->state = JS_FREE;
+			return -1;
+		}
+		j->started = 1;
+		*off += (size_t)n;
+		*progress = 1;
+	}
+	return 1;
+}
+
 /* One step of job j; returns 1 if it progressed. */
 int ssh__job_step(struct tnode *tn, struct job *j)
 {
@@ -472,23 +499,12 @@ int ssh__job_step(struct tnode *tn, struct job *j)
 		j->state = JS_SEND;
 		return 1;
 	case JS_SEND:
-		while (j->cmd[j->cmd_off]) {
-			ssize_t n = libssh2_channel_write(j->ch,
-						j->cmd + j->cmd_off,
-						strlen(j->cmd + j->cmd_off));
-
-			if (n == LIBSSH2_ERROR_EAGAIN)
-				return progress;
-			if (n < 0) {
-				job_error(tn, j, (int)n, "write");
-				j->state = JS_FREE;
-				return 1;
-			}
-			j->started = 1;
-			j->cmd_off += (size_t)n;
-			progress = 1;
-		}
-		j->state = JS_READ;
+		rc = chan_write(tn, j, j->cmd, strlen(j->cmd), &j->cmd_off,
+				&progress);
+		if (!rc)
+			return progress;
+		if (rc > 0)
+			j->state = JS_READ;
 		return 1;
 	case JS_READ:
 		rc = drain(j, &eof);
@@ -521,10 +537,10 @@ int ssh__job_step(struct tnode *tn, struct job *j)
 		return progress | rc;
 	case JS_WRITE:
 		for (;;) {
-			ssize_t n;
-
 			if (j->buf_off == j->buf_len) {
-				n = read(j->fd, j->buf, sizeof(j->buf));
+				ssize_t n = read(j->fd, j->buf,
+						 sizeof(j->buf));
+
 				if (n < 0) {
 					job_fail(j, -NS_EIO, tn->node->name,
 						 j->what, strerror(errno));
@@ -538,18 +554,10 @@ int ssh__job_step(struct tnode *tn, struct job *j)
 				j->buf_len = (size_t)n;
 				j->buf_off = 0;
 			}
-			n = libssh2_channel_write(j->ch, j->buf + j->buf_off,
-						  j->buf_len - j->buf_off);
-			if (n == LIBSSH2_ERROR_EAGAIN)
-				return progress;
-			if (n < 0) {
-				job_error(tn, j, (int)n, "write");
-				j->state = JS_FREE;
-				return 1;
-			}
-			j->started = 1;
-			j->buf_off += (size_t)n;
-			progress = 1;
+			rc = chan_write(tn, j, j->buf, j->buf_len,
+					&j->buf_off, &progress);
+			if (rc <= 0)
+				return rc ? 1 : progress;
 		}
 	case JS_SEND_EOF:
 		rc = libssh2_channel_send_eof(j->ch);
