@@ -4,11 +4,18 @@
  * key, the primary/replica layout, which nodes can take replica-lag and
  * the scripts they get, the fault record's round trip through the
  * journal form (what `netsplit heal` and the dead-man switch undo from),
- * and a client whose primary refuses connections (set-up error naming
- * the node).
+ * a client whose primary refuses connections (set-up error naming the
+ * node), and the replica-lag undo script run here against a stand-in
+ * psql (what a starting replica answers is nothing to undo).
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "config.h"
@@ -304,4 +311,173 @@ TEST(db_resolve_makes_the_pid_file_known)
 	db_free(d);
 	config_release(&c);
 	sb_release(&err);
+}
+
+/* ===== The replica-lag undo script, run here with a stand-in psql ===== */
+
+static void write_exec(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	CHECK(fp != NULL);
+	fputs(text, fp);
+	fclose(fp);
+	CHECK(!chmod(path, 0755));
+}
+
+/*
+ * Run `sh -c script sh args...` here with PATH led by bin and
+ * PSQL_ERR=psql_err (NULL: unset), stderr into errfile; its exit status
+ * (-1 when it did not exit).
+ */
+static int run_local(const char *script, char *const *args, const char *bin,
+		     const char *psql_err, const char *errfile)
+{
+	char path[4096];
+	int status = 0;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s:%s", bin, getenv("PATH"));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		const char *argv[DB_FAULT_MAX_ARGS + 5];
+		size_t n = 0, i;
+		int fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		setenv("PATH", path, 1);
+		if (psql_err)
+			setenv("PSQL_ERR", psql_err, 1);
+		else
+			unsetenv("PSQL_ERR");
+		argv[n++] = "sh";
+		argv[n++] = "-c";
+		argv[n++] = script;
+		argv[n++] = "sh";
+		for (i = 0; args[i]; i++)
+			argv[n++] = args[i];
+		argv[n] = NULL;
+		execv("/bin/sh", (char *const *)argv);
+		_exit(127);
+	}
+	CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int file_has(const char *path, const char *needle)
+{
+	char buf[4096];
+	size_t n;
+	FILE *fp = fopen(path, "r");
+
+	if (!fp)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+#define PSQL_FAILED                                                       \
+	"psql: error: connection to server on socket "                    \
+	"\"/srv/n2/postgres/run/.s.PGSQL.5432\" failed: "
+
+/*
+ * The undo the dead-man switch and `netsplit heal` run on a replica, with
+ * the plug-in's own script and arguments: the replica's socket exists, and
+ * psql (a stand-in in db.bindir; runuser a pass-through) answers as a
+ * replica does while it starts (the database system is not yet accepting
+ * connections: it has not reached a consistent state, so no replay pause
+ * can be in force).  That is nothing to undo: exit 0, no resume sent.  A
+ * replica in recovery gets pg_wal_replay_resume(); other errors fail the
+ * undo with psql's message.
+ */
+TEST(replica_lag_undo_on_a_starting_replica_has_nothing_to_undo)
+{
+	static const struct {
+		const char *err;	/* psql's stderr; NULL: it answers */
+		int exit;		/* the undo's exit status */
+		int resumes;		/* pg_wal_replay_resume() sent */
+	} cases[] = {
+		{ PSQL_FAILED "FATAL:  the database system is not yet accepting "
+		  "connections\nDETAIL:  Consistent recovery state has not "
+		  "been yet reached.", 0, 0 },
+		{ "ERROR:  recovery is in progress\nHINT:  WAL control "
+		  "functions cannot be executed during recovery.", 0, 0 },
+		{ PSQL_FAILED "FATAL:  the database system is starting up", 0,
+		  0 },
+		{ NULL, 0, 1 },
+		{ PSQL_FAILED "FATAL:  role \"postgres\" does not exist", 1, 0 },
+	};
+	const char *tmp = test_tmpdir();
+	char bin[512], pgbin[512], dir[512], sock[600], calls[600];
+	char errfile[600], prog[700], text[1024];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct db_fault_script fs;
+	struct config c;
+	struct db *d = NULL;
+	struct sb err = SB_INIT, why = SB_INIT;
+	size_t i;
+	int fd;
+
+	snprintf(bin, sizeof(bin), "%s/bin", tmp);
+	snprintf(pgbin, sizeof(pgbin), "%s/pgbin", tmp);
+	snprintf(dir, sizeof(dir), "%s/n2", tmp);
+	snprintf(calls, sizeof(calls), "%s/calls", tmp);
+	snprintf(errfile, sizeof(errfile), "%s/stderr", tmp);
+	snprintf(sock, sizeof(sock), "%s/run", dir);
+	CHECK(!mkdir(bin, 0755) && !mkdir(pgbin, 0755) && !mkdir(dir, 0755) &&
+	      !mkdir(sock, 0755));
+	snprintf(sock, sizeof(sock), "%s/run/.s.PGSQL.5432", dir);
+	CHECK(strlen(sock) < sizeof(sa.sun_path));
+	strcpy(sa.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(fd >= 0);
+	CHECK(!bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
+	close(fd);
+	/* runuser -u postgres -- CMD...: run CMD as we are */
+	snprintf(prog, sizeof(prog), "%s/runuser", bin);
+	write_exec(prog, "#!/bin/sh\nshift 3\nexec \"$@\"\n");
+	snprintf(prog, sizeof(prog), "%s/psql", pgbin);
+	snprintf(text, sizeof(text),
+		 "#!/bin/sh\n"
+		 "for a; do sql=$a; done\n"
+		 "echo \"$sql\" >> '%s'\n"
+		 "[ -n \"$PSQL_ERR\" ] && { echo \"$PSQL_ERR\" >&2; exit 2; }\n"
+		 "case $sql in *pg_is_in_recovery*) echo t;; esac\n", calls);
+	write_exec(prog, text);
+
+	snprintf(text, sizeof(text), "{" NODES3 ",\"db\":{\"type\":"
+		 "\"postgres\",\"bindir\":\"%s\"}}", pgbin);
+	CHECK_EQ_INT(pg_new(text, &c, &d, &err), 0);
+	fake_dirs(d);
+	free(d->dirs[1]);
+	d->dirs[1] = xstrdup(dir);
+	CHECK_EQ_INT(db_fault_script(d, "replica-lag", 1, &fs, &why), 0);
+	CHECK_EQ_STR(fs.args[0], pgbin);
+	CHECK_EQ_STR(fs.args[1], dir);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc;
+
+		unlink(calls);
+		rc = run_local(fs.undo, fs.args, bin, cases[i].err, errfile);
+		if (rc != cases[i].exit)
+			test_fail_(__FILE__, __LINE__, "case %zu: undo exited "
+				   "%d, want %d (psql said: %s)", i, rc,
+				   cases[i].exit, cases[i].err ? cases[i].err :
+				   "t");
+		/* it asked, whatever the answer */
+		CHECK(file_has(calls, "pg_is_in_recovery()"));
+		CHECK_EQ_INT(file_has(calls, "pg_wal_replay_resume()"),
+			     cases[i].resumes);
+		if (cases[i].exit)
+			CHECK(file_has(errfile, "does not exist"));
+	}
+	db_fault_script_release(&fs);
+	db_free(d);
+	config_release(&c);
+	sb_release(&err);
+	sb_release(&why);
 }
