@@ -10,8 +10,10 @@
  * Each error code maps to one process exit code (ns_exit_code()), so the
  * CLI's exit status follows from the first error that stopped it.
  * NS_EIO is an input file that cannot be read (the user's: exit 3);
- * NS_EWRITE is a file the harness itself cannot write (run directory,
- * history, journal, reports: exit 4).
+ * NS_EREAD is a local file the harness itself cannot read (a file the
+ * transport uploads: exit 4); NS_EWRITE is a file the harness itself
+ * cannot write (run directory, history, journal, reports, a file the
+ * transport downloads: exit 4).
  *
  * Ownership: nothing here allocates; ns_strerror() and ns_errname()
  * return static strings the caller must not free.  The message of an
@@ -35,6 +37,7 @@ enum ns_exit {
 	XX(ECONFIG,    NS_EXIT_USAGE,   "configuration error")             \
 	XX(EINPUT,     NS_EXIT_USAGE,   "bad input")                       \
 	XX(EIO,        NS_EXIT_USAGE,   "i/o error")                       \
+	XX(EREAD,      NS_EXIT_HARNESS, "read failed")                     \
 	XX(EWRITE,     NS_EXIT_HARNESS, "write failed")                    \
 	XX(EBUDGET,    NS_EXIT_UNKNOWN, "budget exhausted")                \
 	XX(ECONNECT,   NS_EXIT_HARNESS, "cannot connect")                  \

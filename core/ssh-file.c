@@ -52,7 +52,7 @@ int transport_upload(struct transport *t, size_t node, const char *local,
 			local, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return -NS_EIO;
+		return -NS_EREAD;
 	}
 	transport_result_init(&res);
 	sb_addf(&shown, "upload %s to %s", local, remote);
@@ -86,7 +86,7 @@ int transport_download(struct transport *t, size_t node, const char *remote,
 		ssh__msg_start(err);
 		sb_addf(err, "%s: download to '%s': %s",
 			t->nodes[node].node->name, local, strerror(errno));
-		return -NS_EIO;
+		return -NS_EWRITE;
 	}
 	transport_result_init(&res);
 	sb_addf(&shown, "download %s to %s", remote, local);
@@ -107,7 +107,7 @@ int transport_download(struct transport *t, size_t node, const char *remote,
 		ssh__msg_start(err);
 		sb_addf(err, "%s: download to '%s': %s",
 			t->nodes[node].node->name, local, strerror(errno));
-		rc = -NS_EIO;
+		rc = -NS_EWRITE;
 	}
 	sb_release(&shown);
 	sb_release(&path);

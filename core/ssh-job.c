@@ -510,8 +510,8 @@ int ssh__job_step(struct tnode *tn, struct job *j)
 		rc = drain(j, &eof);
 		if (rc < 0) {
 			if (rc == LIBSSH2_ERROR_FILE)
-				job_fail(j, -NS_EIO, tn->node->name, j->what,
-					 strerror(errno));
+				job_fail(j, -NS_EWRITE, tn->node->name,
+					 j->what, strerror(errno));
 			else
 				job_error(tn, j, rc, "read");
 			j->state = JS_FREE;
@@ -542,7 +542,7 @@ int ssh__job_step(struct tnode *tn, struct job *j)
 						 sizeof(j->buf));
 
 				if (n < 0) {
-					job_fail(j, -NS_EIO, tn->node->name,
+					job_fail(j, -NS_EREAD, tn->node->name,
 						 j->what, strerror(errno));
 					j->state = JS_FREE;
 					return 1;

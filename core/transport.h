@@ -130,6 +130,13 @@ int transport_exec_each(struct transport *t, const size_t *nodes, size_t n,
 			struct transport_result *res, int *rc,
 			struct sb *errs);
 
+/*
+ * Copy a local file to node i (scp; mode's permission bits), or a file of
+ * node i to a local file (created or truncated, 0644).  The local file is
+ * the harness's own: one it cannot read is -NS_EREAD, one it cannot
+ * write -NS_EWRITE (both harness errors, exit 4, naming the node and the
+ * file); transport failures are as for commands.
+ */
 int transport_upload(struct transport *t, size_t node, const char *local,
 		     const char *remote, int mode, struct sb *err);
 int transport_download(struct transport *t, size_t node, const char *remote,

@@ -12,8 +12,9 @@
  *   down NODE REMOTE LOCAL          download
  *   cap BYTES                       output cap for later execs
  *
- * Answers: "rc=R exit=E sig=S to=T olen=N elen=N otr=X etr=Y out=OUT
- * msg=MSG" (OUT: stdout, escaped, at most 512 bytes; MSG: the error or
+ * Answers: "rc=R code=C exit=E sig=S to=T olen=N elen=N otr=X etr=Y
+ * out=OUT msg=MSG" (C: the exit code rc stands for, ns_exit_code(); OUT:
+ * stdout, escaped, at most 512 bytes; MSG: the error or
  * transport_result_error() text, escaped), "par ok=K of=N ms=MS" or
  * "many ok=K of=N".  Exit 0 at end of input; 3 on a config error, 4 when
  * the transport cannot open.
@@ -83,9 +84,10 @@ static long node_index(const char *name)
 static void answer(int rc, const struct transport_result *r,
 		   const struct sb *msg)
 {
-	printf("rc=%d exit=%d sig=%s to=%d olen=%zu elen=%zu otr=%d etr=%d "
-	       "out=", rc, r->exit_status, r->signal, r->timed_out,
-	       r->out.len, r->err.len, r->out.truncated, r->err.truncated);
+	printf("rc=%d code=%d exit=%d sig=%s to=%d olen=%zu elen=%zu otr=%d "
+	       "etr=%d out=", rc, ns_exit_code(rc), r->exit_status, r->signal,
+	       r->timed_out, r->out.len, r->err.len, r->out.truncated,
+	       r->err.truncated);
 	put_escaped(r->out.buf, r->out.len < 512 ? r->out.len : 512);
 	fputs(" msg=", stdout);
 	put_escaped(msg->buf, msg->len);

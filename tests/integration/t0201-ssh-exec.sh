@@ -7,7 +7,9 @@
 # at once (intact below the cap, truncated and flagged above it); a
 # hostile argument arrives literally; deadlines (the session stays
 # usable); 20 concurrent commands on one node (sshd's MaxSessions is 10);
-# upload then download returns identical bytes.
+# upload then download returns identical bytes; a local file the
+# transport cannot read (upload) or write (download) is a harness error
+# (exit 4), not an input error.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ssh-lib.sh"
 
@@ -172,6 +174,26 @@ check_contains "download of a missing file: error naming the node" "n1: " \
 	"$(field rc "$DRV") $(field msg "$DRV")"
 drv "exec	n1	5000	true"
 check_eq "session usable after a failed download" 0 "$(field exit "$DRV")"
+
+# Local file errors: open fails, or the file opens and its read or write
+# fails mid-transfer.
+src=$CLUSTER_DIR/nodes/n1/data/up.bin
+drv "down	n1	$src	$T/no-such-dir/x.bin"
+check_eq "download into a missing local dir: exit 4" 4 "$(field code "$DRV")"
+check_contains "download into a missing local dir: names the file" \
+	"$T/no-such-dir/x.bin" "$(field msg "$DRV")"
+drv "down	n1	$src	/dev/full"
+check_eq "download, local write fails: exit 4" 4 "$(field code "$DRV")"
+check_contains "download, local write fails: says why" \
+	"No space left on device" "$(field msg "$DRV")"
+drv "up	n1	$T/does-not-exist	data/x.bin"
+check_eq "upload of a missing local file: exit 4" 4 "$(field code "$DRV")"
+drv "up	n1	$T	data/x.bin"
+check_eq "upload, local read fails: exit 4" 4 "$(field code "$DRV")"
+check_contains "upload, local read fails: says why" "Is a directory" \
+	"$(field msg "$DRV")"
+drv "exec	n1	5000	true"
+check_eq "session usable after local file errors" 0 "$(field exit "$DRV")"
 
 # More channels than sshd's MaxSessions (10) on one session: the refused
 # ones wait for a slot instead of failing.

@@ -35,6 +35,8 @@ TEST(exit_write_failure_is_harness_error)
 	CHECK(rc < 0);
 	CHECK_EQ_INT(ns_exit_code(rc), NS_EXIT_HARNESS);
 	CHECK_EQ_INT(ns_exit_code(-NS_EWRITE), NS_EXIT_HARNESS);
+	/* a file the harness reads for itself (an upload) is its own */
+	CHECK_EQ_INT(ns_exit_code(-NS_EREAD), NS_EXIT_HARNESS);
 	/* reading the user's input stays an input error */
 	CHECK_EQ_INT(ns_exit_code(-NS_EIO), NS_EXIT_USAGE);
 	hist_release(&h);
