@@ -15,6 +15,8 @@
  * that went: every start has its stop.  Likewise a stop that fails (the
  * fault is still in force): its invoke is recorded, its info only after
  * heal-all, so the window ends when the fault did.
+ * What a start notes about a fault it applied (targets skipped, a leader
+ * chosen at random, a lost "applied" journal line) becomes run warnings.
  * Lease renewals that fail are warnings naming the node (run_warn);
  * RENEW_FAILS_MAX of them in a row fail the run as a harness error
  * before the lease can expire (after deadman_s, 3 renewal periods): a
@@ -74,6 +76,26 @@ static void note_applied(struct run *r, json_t *desc, const char *kind)
 	pthread_mutex_lock(&r->lock);
 	json_array_append_new(r->faults, e);
 	pthread_mutex_unlock(&r->lock);
+}
+
+/*
+ * What the start of a fault in force noted (targets skipped, a leader
+ * chosen at random, a journal line lost): run warnings, one per line
+ * (without a "warning: " of its own: every run warning is one).
+ */
+static void warn_notes(struct run *r, const struct sb *note)
+{
+	const char *p = note->buf, *nl;
+
+	for (; *p; p = nl + !!*nl) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		if (!strncmp(p, "warning: ", 9) && p + 9 <= nl)
+			p += 9;
+		if (nl > p)
+			run_warn(r, "nemesis: %.*s", (int)(nl - p), p);
+	}
 }
 
 static int stop_current(struct run_schedule *s)
@@ -176,6 +198,7 @@ static int start_next(struct run_schedule *s)
 
 		run_record_nemesis(r, HIST_INFO, fname, now, NULL);
 		note_applied(r, now, kind);
+		warn_notes(r, &note);
 		json_decref(now);
 		s->cur = f;
 		snprintf(s->cur_f, sizeof(s->cur_f), "%s", fault_kind(f));

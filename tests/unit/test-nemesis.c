@@ -18,6 +18,7 @@
 #include "config.h"
 #include "err.h"
 #include "nemesis/nemesis-internal.h"
+#include "nemesis-stand-in.h"
 
 static void identity(size_t *perm, size_t n)
 {
@@ -380,80 +381,6 @@ TEST(heal_of_an_empty_store_is_a_no_op)
 /* ===== nemesis_start_next() around a stand-in fault kind ===== */
 
 /*
- * A fault kind for these tests alone: one target (node 0), no remote
- * command.  Its start fills the disk under the journal: the journal path
- * becomes a link to /dev/full (writes fail with ENOSPC), the journal so
- * far kept beside it as JOURNAL.kept.  Its stop counts the heals.
- */
-static int stand_in_stops;
-
-static int stand_in_plan(struct nemesis *n, struct fault *f,
-			 const char *shape, uint64_t *rng, struct sb *err)
-{
-	nemesis__add_target(f, 0, "n1", "127.0.0.1");
-	return 0;
-}
-
-static int stand_in_start(struct nemesis *n, struct fault *f,
-			  struct sb *note, struct sb *err)
-{
-	char kept[4096];
-
-	snprintf(kept, sizeof(kept), "%s.kept", n->set->journal);
-	if (rename(n->set->journal, kept) ||
-	    symlink("/dev/full", n->set->journal)) {
-		sb_addf(err, "%s: %s", n->set->journal, strerror(errno));
-		return -NS_EWRITE;
-	}
-	return 0;
-}
-
-static int stand_in_stop(struct nemesis *n, struct fault *f,
-			 struct sb *err)
-{
-	stand_in_stops++;
-	return 0;
-}
-
-static const struct nemesis_type stand_in_full_disk = {
-	.name = "full-disk",
-	.plan = stand_in_plan,
-	.start = stand_in_start,
-	.stop = stand_in_stop,
-};
-
-/*
- * A set of one kind over one node, as nemesis_set_new() leaves it but
- * without a transport (the stand-in runs no remote command) and without
- * dead-man switches; its journal is DIR/nemesis.journal.
- */
-static struct nemesis_set *stand_in_set(const struct nemesis_type *type,
-					const char *dir)
-{
-	struct nemesis_set *s = xcalloc(1, sizeof(*s));
-
-	pthread_mutex_init(&s->lock, NULL);
-	nemesis_opts_init(&s->opts);
-	s->opts.deadman_s = 0;
-	s->run_dir = xstrdup(dir);
-	s->journal = xmalloc(strlen(dir) + sizeof("/nemesis.journal"));
-	sprintf(s->journal, "%s/nemesis.journal", dir);
-	snprintf(s->tag, sizeof(s->tag), "0123abcd");
-	sb_init(&s->said, 0);
-	s->nnodes = 1;
-	s->nodes = xcalloc(1, sizeof(*s->nodes));
-	s->kinds = xcalloc(1, sizeof(*s->kinds));
-	s->kinds[0].type = type;
-	s->kinds[0].set = s;
-	s->nkinds = 1;
-	s->entries = xcalloc(1, sizeof(*s->entries));
-	s->entries[0].n = &s->kinds[0];
-	s->entries[0].shape = "one";
-	s->nentries = 1;
-	return s;
-}
-
-/*
  * The fault is journaled ("apply", fsync'd) and in force when its
  * "applied" line cannot be written (disk full): the start succeeds, the
  * fault is in force and owned by the set, the lost line is a warning in
@@ -492,7 +419,7 @@ TEST(start_survives_a_lost_applied_line_with_a_warning)
 	CHECK_EQ_INT(napplied, 0);
 
 	/* room again: the stop heals it and journals "healed" */
-	CHECK(!unlink(journal) && !rename(kept, journal));
+	CHECK_EQ_INT(stand_in_restore(s), 0);
 	CHECK_EQ_INT(nemesis_stop(s, f, &err), 0);
 	CHECK_EQ_INT(stand_in_stops, 1);
 	CHECK_EQ_INT(nemesis_active(s), 0);
