@@ -30,6 +30,11 @@
  * value, so it can only be a write (or there is none); removing the
  * indeterminate operation leaves every later state unchanged.
  *
+ * Nothing to judge.  Only an `ok` read or cas can contradict the model
+ * (writes alone, failed ops and indeterminate ops always linearize), so a
+ * history without one is "unknown", never "valid": a run whose every op
+ * failed, or that recorded only invokes, proved nothing.
+ *
  * Budgets.  opts->timeout_s bounds the wall time of the whole check and
  * opts->mem_limit (default 1 GiB) the search structures of all keys
  * together; when either is hit the undecided keys make the verdict
@@ -138,6 +143,10 @@ struct group {
 	int err;			/* -NS_E* */
 	char *errmsg;
 	size_t ops_total, ops_checked, pruned;
+	size_t n_fail, n_info;		/* failed, indeterminate ops */
+	size_t n_nil_reads;		/* ok reads of nil left out */
+	size_t n_judged;		/* ok reads and cas: ops that can
+					   contradict the model */
 	struct lin_op *ops;		/* kept only when not linearizable */
 	size_t nops, n_ok;
 	uint32_t init_id;
@@ -227,8 +236,12 @@ static void check_group(struct ctx *c, struct group *g)
 			sb_release(&m);
 			break;
 		}
-		if (type == HIST_FAIL)
+		if (type == HIST_FAIL) {
+			g->n_fail++;
 			continue;
+		}
+		if (o.info)
+			g->n_info++;
 		if (o.kind == LIN_READ) {
 			if (o.info) {
 				g->pruned++;
@@ -236,10 +249,12 @@ static void check_group(struct ctx *c, struct group *g)
 			}
 			if (cmp->value.kind == HV_NIL &&
 			    c->o->nil_reads_unknown) {
+				g->n_nil_reads++;
 				g->pruned++;
 				continue;
 			}
 			o.a = vtab_id(&g->vt, &cmp->value);
+			g->n_judged++;
 		} else if (o.kind == LIN_WRITE) {
 			const struct hist_value *v = &inv->value;
 
@@ -257,6 +272,7 @@ static void check_group(struct ctx *c, struct group *g)
 			}
 			o.a = vtab_id(&g->vt, hist_list_elem(h, v, 0));
 			o.b = vtab_id(&g->vt, hist_list_elem(h, v, 1));
+			g->n_judged += !o.info;
 		}
 		ops[nops++] = o;
 	}
@@ -499,6 +515,7 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 	int nthreads, i, rc = 0, budget_kind = 0;
 	size_t k, nbad = 0, nunk = 0;
 	size_t ops_total = 0, ops_checked = 0, pruned = 0;
+	size_t n_fail = 0, n_info = 0, n_judged = 0, n_nil = 0;
 	uint64_t configs = 0, steps = 0;
 	uint32_t unk_key = NO_KEY;
 	double t0 = ns_mono_s();
@@ -556,6 +573,10 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 		ops_total += g->ops_total;
 		ops_checked += g->ops_checked;
 		pruned += g->pruned;
+		n_fail += g->n_fail;
+		n_info += g->n_info;
+		n_judged += g->n_judged;
+		n_nil += g->n_nil_reads;
 		configs += g->res.configs;
 		steps += g->res.steps;
 	}
@@ -586,6 +607,8 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 			(json_int_t)ops_checked));
 		json_object_set_new(v->stats, "ops_pruned", json_integer(
 			(json_int_t)pruned));
+		json_object_set_new(v->stats, "ops_judged", json_integer(
+			(json_int_t)n_judged));
 		json_object_set_new(v->stats, "keys",
 				    json_integer((json_int_t)c.ng));
 		json_object_set_new(v->stats, "keys_invalid",
@@ -616,6 +639,22 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 		} else if (nunk) {
 			v->kind = VERDICT_UNKNOWN;
 			budget_summary(&c, v, nunk, budget_kind, unk_key);
+		} else if (!n_judged) {
+			/* No op could contradict the model: "valid" would
+			 * claim a check that never happened. */
+			v->kind = VERDICT_UNKNOWN;
+			sb_addf(&v->summary, "no ok read or cas to check "
+				"(%zu client op%s: %zu failed, %zu "
+				"indeterminate, %zu ok write%s", ops_total,
+				ops_total == 1 ? "" : "s", n_fail, n_info,
+				ops_total - n_fail - n_info - n_nil,
+				ops_total - n_fail - n_info - n_nil == 1 ?
+				"" : "s");
+			if (n_nil)
+				sb_addf(&v->summary, ", %zu read%s of nil "
+					"left out (--nil-reads-unknown)", n_nil,
+					n_nil == 1 ? "" : "s");
+			sb_adds(&v->summary, "): nothing to judge");
 		} else {
 			sb_addf(&v->summary, "linearizable (%s): %zu ops over "
 				"%zu key%s, %llu configurations, %.3f s",

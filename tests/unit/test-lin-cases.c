@@ -6,9 +6,26 @@
 #define VALID VERDICT_VALID
 #define INVALID VERDICT_INVALID
 
-TEST(lin_empty_history_is_valid)
+TEST(lin_nothing_to_judge_is_unknown)
 {
-	CHECK_EQ_INT(lb_check_text("", NULL, NULL), VALID);
+	/* Only an ok read or cas can contradict the model. */
+	CHECK_EQ_INT(lb_check_text("", NULL, NULL), VERDICT_UNKNOWN);
+	CHECK_EQ_INT(lb_check_text("n invoke start; n info start", NULL,
+				   NULL), VERDICT_UNKNOWN);
+	CHECK_EQ_INT(lb_check_text("1 invoke write 1; 2 invoke read", NULL,
+				   NULL), VERDICT_UNKNOWN);
+	CHECK_EQ_INT(lb_check_text("1 invoke write 1; 1 fail write 1;"
+				   "2 invoke read; 2 fail read", NULL, NULL),
+		     VERDICT_UNKNOWN);
+	CHECK_EQ_INT(lb_check_text("1 invoke write 1; 1 ok write 1;"
+				   "2 invoke cas 1,2; 2 info cas 1,2;"
+				   "3 invoke read; 3 info read", NULL, NULL),
+		     VERDICT_UNKNOWN);
+	/* One ok read or ok cas is enough. */
+	CHECK_EQ_INT(lb_check_text("1 invoke read; 1 ok read nil", NULL,
+				   NULL), VALID);
+	CHECK_EQ_INT(lb_check_text("1 invoke cas 0,1; 1 ok cas 0,1", NULL,
+				   "0"), VALID);
 }
 
 TEST(lin_sequential_write_read)
@@ -42,7 +59,7 @@ TEST(lin_nil_reads_unknown_option)
 
 	hist_init(&h);
 	lb_parse(&h, "1 invoke write 1; 1 ok write 1;"
-		     "2 invoke read; 2 ok read nil");
+		     "2 invoke read; 2 ok read nil; 2 invoke read; 2 ok read 1");
 	memset(&o, 0, sizeof(o));
 	verdict_init(&v, "linearizable");
 	CHECK_EQ_INT(checker_check(checker_find("linearizable"), &h, &o, &v,
@@ -146,7 +163,8 @@ TEST(lin_register_model_rejects_cas)
 {
 	CHECK_EQ_INT(lb_check_text("1 invoke cas 0,1; 1 ok cas 0,1",
 				   "register", "0"), -1);
-	CHECK_EQ_INT(lb_check_text("1 invoke write 0; 1 ok write 0",
+	CHECK_EQ_INT(lb_check_text("1 invoke write 0; 1 ok write 0;"
+				   "1 invoke read; 1 ok read 0",
 				   "register", NULL), VALID);
 	CHECK_EQ_INT(lb_check_text("1 invoke write 0; 1 ok write 0",
 				   "queue", NULL), -1);
