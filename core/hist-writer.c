@@ -2,17 +2,26 @@
  * hist-writer.c - the streaming JSON Lines writer (hist_writer_*, see
  * history.h) the controller records a run with.
  *
- * Each event is formatted by hist_event_json() and handed to the kernel
- * at once with one write(2) of the whole line to a file opened O_APPEND,
- * under the writer's mutex: lines never interleave, and a crash of the
- * controller loses nothing already written (a reader sees at most one
- * cut line, which the JSON reader drops with a warning).  Every
- * FLUSH_MS the next write also calls fdatasync(2) so a crash of the
- * machine loses at most that much; hist_writer_flush() and
- * hist_writer_close() sync at once.
+ * Group commit.  hist_writer_queue() formats an event (hist_event_json)
+ * onto the end of a pending buffer and gives it a sequence number; the
+ * caller does this under its own lock, the one that orders its events,
+ * so the file is in the history's order.  hist_writer_commit(seq) then
+ * returns once that line is in the kernel: the first thread to get the
+ * commit lock hands the whole pending buffer to one write(2) on a file
+ * opened O_APPEND, and the threads that queued behind it find their lines
+ * already written and make no system call.  The caller's lock is not held
+ * during the write, so other threads keep recording meanwhile.  A line
+ * is in the kernel before hist_writer_commit() returns, so a crash of the
+ * controller loses nothing already committed (a reader sees at most one
+ * cut line, which the JSON reader drops with a warning).
+ *
+ * Every FLUSH_MS a commit also calls fdatasync(2), so a crash of the
+ * machine loses at most that much; the sync runs outside the commit lock
+ * (one thread at a time), so the other writers do not wait for the disk.
+ * hist_writer_flush() and hist_writer_close() write and sync at once.
  *
  * Ownership: hist_writer_open() returns a writer the caller frees with
- * hist_writer_close().  The history passed to hist_writer_write() is
+ * hist_writer_close().  The history passed to hist_writer_queue() is
  * borrowed for the call; the caller keeps it from being resized while
  * the line is formatted.
  */
@@ -21,6 +30,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,13 +43,18 @@
 #define FLUSH_MS 200
 
 struct hist_writer {
-	pthread_mutex_t lock;
+	pthread_mutex_t qlock;	/* pending, queued */
+	pthread_mutex_t clock;	/* commit: one write(2) at a time */
 	int fd;
-	int err;		/* first write error (errno), sticky */
+	atomic_int err;		/* first write error (errno), sticky */
 	char *path;
-	struct sb line;
-	int64_t last_sync_ms;
-	int dirty;
+	struct sb pending;	/* lines queued, not yet written */
+	struct sb out;		/* the lines being written (clock) */
+	uint64_t queued;	/* sequence number of the last queued line */
+	atomic_uint_fast64_t written;	/* ... of the last written one */
+	atomic_llong last_sync_ms;
+	atomic_int dirty;	/* written since the last sync */
+	atomic_flag syncing;
 };
 
 static int64_t now_ms(void)
@@ -47,6 +63,20 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Spin a little before sleeping: the critical sections here are short,
+   and waking a sleeping thread costs more than they do. */
+static void mutex_init_adaptive(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+#ifdef PTHREAD_MUTEX_ADAPTIVE_NP
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+	pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
 }
 
 struct hist_writer *hist_writer_open(const char *path, struct sb *err)
@@ -60,11 +90,17 @@ struct hist_writer *hist_writer_open(const char *path, struct sb *err)
 		return NULL;
 	}
 	w = xcalloc(1, sizeof(*w));
-	pthread_mutex_init(&w->lock, NULL);
+	mutex_init_adaptive(&w->qlock);
+	mutex_init_adaptive(&w->clock);
 	w->fd = fd;
 	w->path = xstrdup(path);
-	sb_init(&w->line, 256);
-	w->last_sync_ms = now_ms();
+	sb_init(&w->pending, 4096);
+	sb_init(&w->out, 4096);
+	atomic_init(&w->err, 0);
+	atomic_init(&w->written, 0);
+	atomic_init(&w->last_sync_ms, now_ms());
+	atomic_init(&w->dirty, 0);
+	atomic_flag_clear(&w->syncing);
 	return w;
 }
 
@@ -83,43 +119,87 @@ static int write_all(int fd, const char *buf, size_t n)
 	return 0;
 }
 
-static int sync_locked(struct hist_writer *w)
+static void set_err(struct hist_writer *w, int e)
 {
-	if (w->dirty && fdatasync(w->fd) < 0 && errno != EINVAL &&
-	    !w->err)
-		w->err = errno;
-	w->dirty = 0;
-	w->last_sync_ms = now_ms();
-	return w->err ? -NS_EWRITE : 0;
+	int none = 0;
+
+	if (e)
+		atomic_compare_exchange_strong(&w->err, &none, e);
+}
+
+static void sync_now(struct hist_writer *w)
+{
+	if (atomic_exchange(&w->dirty, 0) && fdatasync(w->fd) < 0 &&
+	    errno != EINVAL)
+		set_err(w, errno);
+	atomic_store(&w->last_sync_ms, now_ms());
+}
+
+uint64_t hist_writer_queue(struct hist_writer *w, const struct history *h,
+			   size_t i)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&w->qlock);
+	hist_event_json(h, i, &w->pending);
+	seq = ++w->queued;
+	pthread_mutex_unlock(&w->qlock);
+	return seq;
+}
+
+int hist_writer_commit(struct hist_writer *w, uint64_t seq)
+{
+	if (atomic_load(&w->written) < seq) {
+		pthread_mutex_lock(&w->clock);
+		if (atomic_load(&w->written) < seq) {
+			struct sb t;
+			uint64_t upto;
+
+			/* Take everything queued so far; new lines go to
+			   the emptied buffer while this one is written. */
+			pthread_mutex_lock(&w->qlock);
+			t = w->out;
+			w->out = w->pending;
+			w->pending = t;
+			sb_reset(&w->pending);
+			upto = w->queued;
+			pthread_mutex_unlock(&w->qlock);
+			if (!atomic_load(&w->err))
+				set_err(w, write_all(w->fd, w->out.buf,
+						     w->out.len));
+			atomic_store(&w->dirty, 1);
+			atomic_store(&w->written, upto);
+		}
+		pthread_mutex_unlock(&w->clock);
+	}
+	if (now_ms() - atomic_load(&w->last_sync_ms) >= FLUSH_MS &&
+	    !atomic_flag_test_and_set(&w->syncing)) {
+		if (now_ms() - atomic_load(&w->last_sync_ms) >= FLUSH_MS)
+			sync_now(w);
+		atomic_flag_clear(&w->syncing);
+	}
+	return atomic_load(&w->err) ? -NS_EWRITE : 0;
 }
 
 int hist_writer_write(struct hist_writer *w, const struct history *h,
 		      size_t i)
 {
-	int rc = 0;
-
-	pthread_mutex_lock(&w->lock);
-	sb_reset(&w->line);
-	hist_event_json(h, i, &w->line);
-	if (!w->err)
-		w->err = write_all(w->fd, w->line.buf, w->line.len);
-	w->dirty = 1;
-	if (now_ms() - w->last_sync_ms >= FLUSH_MS)
-		sync_locked(w);
-	if (w->err)
-		rc = -NS_EWRITE;
-	pthread_mutex_unlock(&w->lock);
-	return rc;
+	return hist_writer_commit(w, hist_writer_queue(w, h, i));
 }
 
 int hist_writer_flush(struct hist_writer *w)
 {
-	int rc;
+	uint64_t seq;
 
-	pthread_mutex_lock(&w->lock);
-	rc = sync_locked(w);
-	pthread_mutex_unlock(&w->lock);
-	return rc;
+	pthread_mutex_lock(&w->qlock);
+	seq = w->queued;
+	pthread_mutex_unlock(&w->qlock);
+	hist_writer_commit(w, seq);
+	while (atomic_flag_test_and_set(&w->syncing))
+		sched_yield();
+	sync_now(w);
+	atomic_flag_clear(&w->syncing);
+	return atomic_load(&w->err) ? -NS_EWRITE : 0;
 }
 
 int hist_writer_close(struct hist_writer *w)
@@ -131,8 +211,10 @@ int hist_writer_close(struct hist_writer *w)
 	rc = hist_writer_flush(w);
 	if (close(w->fd) < 0 && !rc)
 		rc = -NS_EWRITE;
-	pthread_mutex_destroy(&w->lock);
-	sb_release(&w->line);
+	pthread_mutex_destroy(&w->qlock);
+	pthread_mutex_destroy(&w->clock);
+	sb_release(&w->pending);
+	sb_release(&w->out);
 	free(w->path);
 	free(w);
 	return rc;

@@ -73,17 +73,25 @@ static uint32_t intern(struct history *h, const char *s)
 	return s && *s ? hist_intern(h, s, strlen(s)) : 0;
 }
 
-/* Append e (time set here) and write it; r->lock held. */
-static void append_locked(struct run *r, struct hist_event *e)
+/* Append e (time set here) and queue its line; r->lock held.  Returns
+   the line's sequence number for commit() (0: no writer). */
+static uint64_t append_locked(struct run *r, struct hist_event *e)
 {
 	size_t i;
 
 	e->time = run_now_ns(r);
 	e->pair = -1;
 	i = hist_append(&r->h, e);
-	if (r->writer && hist_writer_write(r->writer, &r->h, i) &&
-	    !r->write_error)
-		r->write_error = 1;
+	return r->writer ? hist_writer_queue(r->writer, &r->h, i) : 0;
+}
+
+/* Wait until the line queued as seq is written (r->lock not held: the
+   write(2) covers the lines other threads queued meanwhile too). */
+static void commit(struct run *r, uint64_t seq)
+{
+	if (seq && hist_writer_commit(r->writer, seq) &&
+	    !atomic_load(&r->write_error))
+		atomic_store(&r->write_error, 1);
 }
 
 static void client_event(struct run *r, enum hist_type type,
@@ -92,6 +100,7 @@ static void client_event(struct run *r, enum hist_type type,
 {
 	struct hist_event e;
 	json_t *v = type == HIST_INVOKE || !op->out ? op->value : op->out;
+	uint64_t seq;
 
 	memset(&e, 0, sizeof(e));
 	e.type = (uint8_t)type;
@@ -114,8 +123,9 @@ static void client_event(struct run *r, enum hist_type type,
 		}
 		e.error = intern(&r->h, op->error);
 	}
-	append_locked(r, &e);
+	seq = append_locked(r, &e);
 	pthread_mutex_unlock(&r->lock);
+	commit(r, seq);
 }
 
 void run_record_invoke(struct run *r, int64_t process, int64_t session,
@@ -140,6 +150,7 @@ void run_record_nemesis(struct run *r, enum hist_type type, const char *f,
 			json_t *value, const char *error)
 {
 	struct hist_event e;
+	uint64_t seq;
 
 	memset(&e, 0, sizeof(e));
 	e.type = (uint8_t)type;
@@ -148,8 +159,9 @@ void run_record_nemesis(struct run *r, enum hist_type type, const char *f,
 	e.f = intern(&r->h, f);
 	to_value(&r->h, value ? value : json_null(), &e.value);
 	e.error = intern(&r->h, error);
-	append_locked(r, &e);
+	seq = append_locked(r, &e);
 	pthread_mutex_unlock(&r->lock);
+	commit(r, seq);
 }
 
 void run_warn(struct run *r, const char *fmt, ...)

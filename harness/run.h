@@ -66,7 +66,7 @@ struct run {
 	pthread_mutex_t lock;
 	struct history h;
 	struct hist_writer *writer;
-	int write_error;		/* first recording error (sticky) */
+	atomic_int write_error;		/* first recording error (sticky) */
 	/* Counters of client completions. */
 	atomic_ulong ok, fail, info;
 	/* Stop flags: clients stop taking ops; the nemesis heals. */
