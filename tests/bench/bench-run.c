@@ -11,6 +11,14 @@
  * each, the order rotating every round) so load from elsewhere on the
  * machine hits all alike.
  *
+ * The same ops.  In a round all three take their ops from the register
+ * workload's generator with the same seed, each on fresh keys of its own
+ * (key prefix bare/RN/, plain/RN/, ctl/RN/), so each worker sends the
+ * same sequence of reads, writes and cas against keys in the same
+ * states.  The bare loop builds the same request bodies with
+ * curl_easy_perform() and throws the answer away: no parsing, nothing
+ * recorded.
+ *
  * Two figures, each the median of per-round ratios with its spread:
  *   - throughput: controller ops/s against bare ops/s.  On a shared,
  *     loaded machine this swings with what else runs;
@@ -21,6 +29,9 @@
  *     load average is above the core count.
  *
  *   build/bench-run [SECONDS] [CONCURRENCY]     (default 1 s, 5 threads)
+ *
+ * NS_BENCH_MODE=bare|plain|ctl runs only that mode, ROUNDS times, and
+ * prints its figures: for profiling one side (perf record -p).
  */
 #include <curl/curl.h>
 #include <dirent.h>
@@ -107,18 +118,20 @@ static size_t sink(char *p, size_t s, size_t n, void *arg)
 
 struct bare {
 	pthread_t th;
-	long index;
+	struct workload_client *gen;	/* the generator only */
+	const char *prefix;
 	unsigned long ops;
 };
 
 static void *bare_main(void *arg)
 {
 	struct bare *b = arg;
+	const struct workload_type *t = workload_find("register");
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdr = NULL;
 	struct sb k64 = SB_INIT, v64 = SB_INIT, w64 = SB_INIT, body = SB_INIT,
 		  key = SB_INIT, url = SB_INIT;
-	long i = 0;
+	struct workload_op op;
 
 	hdr = curl_slist_append(hdr, "Content-Type: application/json");
 	hdr = curl_slist_append(hdr, "Expect:");
@@ -129,33 +142,40 @@ static void *bare_main(void *arg)
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(h, CURLOPT_PROXY, "");
+	workload_op_init(&op);
 	while (!atomic_load(&stop_bare)) {
-		char v[32], w[32];
 		const char *path;
+		char v[32], w[32];
 
+		t->next(b->gen, &op);
 		sb_reset(&key);
-		sb_addf(&key, "bare/k%ld-%ld", b->index, i / 100);
+		sb_addf(&key, "%s%s", b->prefix, op.key);
 		sb_reset(&k64);
 		etcd__b64enc(&k64, key.buf, key.len);
-		snprintf(v, sizeof(v), "%ld", i);
-		snprintf(w, sizeof(w), "%ld", i + 1);
-		sb_reset(&v64);
-		etcd__b64enc(&v64, v, strlen(v));
-		sb_reset(&w64);
-		etcd__b64enc(&w64, w, strlen(w));
 		sb_reset(&body);
-		switch (i % 3) {
-		case 0:
+		if (!strcmp(op.f, "read")) {
 			path = "/v3/kv/range";
 			sb_addf(&body, "{\"key\":\"%s\"}", k64.buf);
-			break;
-		case 1:
+		} else if (!strcmp(op.f, "write")) {
 			path = "/v3/kv/put";
+			snprintf(v, sizeof(v), "%" JSON_INTEGER_FORMAT,
+				 json_integer_value(op.value));
+			sb_reset(&v64);
+			etcd__b64enc(&v64, v, strlen(v));
 			sb_addf(&body, "{\"key\":\"%s\",\"value\":\"%s\"}",
 				k64.buf, v64.buf);
-			break;
-		default:
+		} else {
 			path = "/v3/kv/txn";
+			snprintf(v, sizeof(v), "%" JSON_INTEGER_FORMAT,
+				 json_integer_value(json_array_get(op.value,
+								   0)));
+			snprintf(w, sizeof(w), "%" JSON_INTEGER_FORMAT,
+				 json_integer_value(json_array_get(op.value,
+								   1)));
+			sb_reset(&v64);
+			etcd__b64enc(&v64, v, strlen(v));
+			sb_reset(&w64);
+			etcd__b64enc(&w64, w, strlen(w));
 			sb_addf(&body, "{\"compare\":[{\"key\":\"%s\","
 				"\"target\":\"VALUE\",\"result\":\"EQUAL\","
 				"\"value\":\"%s\"}],\"success\":[{"
@@ -163,6 +183,7 @@ static void *bare_main(void *arg)
 				"\"%s\"}}]}", k64.buf, v64.buf, k64.buf,
 				w64.buf);
 		}
+		workload_op_release(&op);
 		sb_reset(&url);
 		sb_addf(&url, "%s%s", endpoint, path);
 		curl_easy_setopt(h, CURLOPT_URL, url.buf);
@@ -170,7 +191,6 @@ static void *bare_main(void *arg)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)body.len);
 		if (curl_easy_perform(h) == CURLE_OK)
 			b->ops++;
-		i++;
 	}
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdr);
@@ -183,16 +203,84 @@ static void *bare_main(void *arg)
 	return NULL;
 }
 
-static double run_bare(void)
+/* ===== One workload per mode and round ===== */
+
+static const char *bench_endpoint(struct db *d, size_t node)
+{
+	(void)d;
+	(void)node;
+	return endpoint;
+}
+
+static const struct db_type bench_db = {
+	.name = "bench",
+	.endpoint = bench_endpoint,
+};
+
+/* The register workload on its own fresh keys (prefix MODE/rROUND/). */
+struct bench_wl {
+	struct config c;
+	struct db d;
+	struct workload *w;
+	char prefix[32];
+};
+
+static void bench_wl_init(struct bench_wl *b, const char *mode, int round)
+{
+	struct sb err = SB_INIT, cfg = SB_INIT;
+
+	snprintf(b->prefix, sizeof(b->prefix), "%s/r%d/", mode, round);
+	sb_addf(&cfg, "{\"nodes\":[{\"name\":\"n1\",\"host\":"
+		"\"127.0.0.1\"}],\"workload\":{\"key_prefix\":\"%s\"}}",
+		b->prefix);
+	config_init(&b->c);
+	memset(&b->d, 0, sizeof(b->d));
+	b->d.type = &bench_db;
+	b->d.cfg = &b->c;
+	if (config_load_str(&b->c, "bench", cfg.buf, &err) ||
+	    workload_new(&b->w, workload_find("register"), &b->c, &b->d,
+			 (size_t)conc, &err)) {
+		fprintf(stderr, "bench-run: %s\n", err.buf);
+		exit(4);
+	}
+	sb_release(&err);
+	sb_release(&cfg);
+}
+
+static void bench_wl_release(struct bench_wl *b)
+{
+	workload_free(b->w);
+	config_release(&b->c);
+}
+
+static struct workload_client *open_client(struct workload *w, long i,
+					   int round)
+{
+	struct workload_client *c;
+	struct sb err = SB_INIT;
+
+	if (w->type->client_open(w, (size_t)i, 0, (uint64_t)round, &c,
+				 &err)) {
+		fprintf(stderr, "bench-run: %s\n", err.buf);
+		exit(4);
+	}
+	sb_release(&err);
+	return c;
+}
+
+static double run_bare(int round)
 {
 	struct bare *b = xcalloc((size_t)conc, sizeof(*b));
+	struct bench_wl bw;
 	unsigned long ops = 0;
 	double t0 = ns_mono_s(), c0 = cpu_s(), e0 = etcd_cpu_s(), t;
 	long i;
 
+	bench_wl_init(&bw, "bare", round);
 	atomic_store(&stop_bare, 0);
 	for (i = 0; i < conc; i++) {
-		b[i].index = i;
+		b[i].gen = open_client(bw.w, i, round);
+		b[i].prefix = bw.prefix;
 		pthread_create(&b[i].th, NULL, bare_main, &b[i]);
 	}
 	usleep((useconds_t)(seconds * 1e6));
@@ -200,10 +288,12 @@ static double run_bare(void)
 	for (i = 0; i < conc; i++) {
 		pthread_join(b[i].th, NULL);
 		ops += b[i].ops;
+		bw.w->type->client_close(b[i].gen);
 	}
 	t = ns_mono_s() - t0;
 	cpu_us_bare = ops ? (cpu_s() - c0) * 1e6 / (double)ops : 0;
 	etcd_us_bare = ops ? (etcd_cpu_s() - e0) * 1e6 / (double)ops : 0;
+	bench_wl_release(&bw);
 	free(b);
 	return (double)ops / t;
 }
@@ -234,34 +324,19 @@ static void *plain_main(void *arg)
 	return NULL;
 }
 
-static const char *bench_endpoint(struct db *d, size_t node)
-{
-	(void)d;
-	(void)node;
-	return endpoint;
-}
-
-static const struct db_type bench_db = {
-	.name = "bench",
-	.endpoint = bench_endpoint,
-};
-
-static double run_plain(struct workload *w, int round)
+static double run_plain(int round)
 {
 	struct plain *p = xcalloc((size_t)conc, sizeof(*p));
-	struct sb err = SB_INIT;
+	struct bench_wl bw;
 	unsigned long ops = 0;
 	double t0 = ns_mono_s(), c0 = cpu_s(), e0 = etcd_cpu_s(), t;
 	long i;
 
+	bench_wl_init(&bw, "plain", round);
 	atomic_store(&stop_bare, 0);
 	for (i = 0; i < conc; i++) {
-		p[i].w = w;
-		if (w->type->client_open(w, (size_t)i, 0, (uint64_t)round + 99,
-					 &p[i].c, &err)) {
-			fprintf(stderr, "bench-run: %s\n", err.buf);
-			exit(4);
-		}
+		p[i].w = bw.w;
+		p[i].c = open_client(bw.w, i, round);
 		pthread_create(&p[i].th, NULL, plain_main, &p[i]);
 	}
 	usleep((useconds_t)(seconds * 1e6));
@@ -269,39 +344,29 @@ static double run_plain(struct workload *w, int round)
 	for (i = 0; i < conc; i++) {
 		pthread_join(p[i].th, NULL);
 		ops += p[i].ops;
-		w->type->client_close(p[i].c);
+		bw.w->type->client_close(p[i].c);
 	}
 	t = ns_mono_s() - t0;
 	cpu_us_plain = ops ? (cpu_s() - c0) * 1e6 / (double)ops : 0;
 	etcd_us_plain = ops ? (etcd_cpu_s() - e0) * 1e6 / (double)ops : 0;
+	bench_wl_release(&bw);
 	free(p);
-	sb_release(&err);
 	return (double)ops / t;
 }
 
-static double run_controller(const char *dir, int round, double *plain,
-			     int plain_after)
+static double run_controller(const char *dir, int round)
 {
-	struct config c;
-	struct db d;
+	struct bench_wl bw;
 	struct run r;
 	struct run_clients *cl = NULL;
 	struct sb err = SB_INIT, sub = SB_INIT;
 	double t0, t, c0, e0;
 	unsigned long ops;
 
-	config_init(&c);
-	if (config_load_str(&c, "bench", "{\"nodes\":[{\"name\":\"n1\","
-			    "\"host\":\"127.0.0.1\"}],\"workload\":"
-			    "{\"key_prefix\":\"ctl/\"}}", &err)) {
-		fprintf(stderr, "bench-run: %s\n", err.buf);
-		exit(4);
-	}
-	memset(&d, 0, sizeof(d));
-	d.type = &bench_db;
-	d.cfg = &c;
+	bench_wl_init(&bw, "ctl", round);
 	memset(&r, 0, sizeof(r));
-	r.cfg = &c;
+	r.cfg = &bw.c;
+	r.wl = bw.w;
 	r.p.concurrency = conc;
 	r.p.seed = (uint64_t)round;
 	r.p.time_limit_s = seconds;
@@ -310,14 +375,10 @@ static double run_controller(const char *dir, int round, double *plain,
 	sb_addf(&sub, "%s/r%d", dir, round);
 	mkdir(sub.buf, 0755);
 	r.dir = sub.buf;
-	if (workload_new(&r.wl, workload_find("register"), &c, &d,
-			 (size_t)conc, &err) ||
-	    run_record_open(&r, &err)) {
+	if (run_record_open(&r, &err)) {
 		fprintf(stderr, "bench-run: %s\n", err.buf);
 		exit(4);
 	}
-	if (!plain_after)
-		*plain = run_plain(r.wl, round);
 	t0 = ns_mono_s();
 	c0 = cpu_s();
 	e0 = etcd_cpu_s();
@@ -331,14 +392,11 @@ static double run_controller(const char *dir, int round, double *plain,
 	ops = atomic_load(&r.ok) + atomic_load(&r.fail);
 	cpu_us_ctl = ops ? (cpu_s() - c0) * 1e6 / (double)ops : 0;
 	etcd_us_ctl = ops ? (etcd_cpu_s() - e0) * 1e6 / (double)ops : 0;
-	if (plain_after)
-		*plain = run_plain(r.wl, round);
 	run_clients_free(cl);
 	run_record_close(&r, &err);
-	workload_free(r.wl);
 	hist_release(&r.h);
 	pthread_mutex_destroy(&r.lock);
-	config_release(&c);
+	bench_wl_release(&bw);
 	sb_release(&err);
 	sb_release(&sub);
 	return (double)ops / t;
@@ -515,12 +573,19 @@ int main(int argc, char **argv)
 	char la0[32], la1[32];
 	char cmd[600];
 	pid_t pid;
-	int i, rc = 0;
+	int i, k, rc = 0;
+	const char *mode = getenv("NS_BENCH_MODE");
 
 	if (argc > 1)
 		seconds = atof(argv[1]);
 	if (argc > 2)
 		conc = atol(argv[2]);
+	if (mode && strcmp(mode, "bare") && strcmp(mode, "plain") &&
+	    strcmp(mode, "ctl")) {
+		fprintf(stderr, "bench-run: NS_BENCH_MODE: bare, plain or "
+			"ctl, not '%s'\n", mode);
+		return 3;
+	}
 	if (seconds <= 0 || conc < 1) {
 		fprintf(stderr, "usage: bench-run [SECONDS] [CONCURRENCY]\n");
 		return 3;
@@ -531,7 +596,7 @@ int main(int argc, char **argv)
 		perror("bench-run: mkdtemp");
 		return 4;
 	}
-	{
+	if (!mode) {
 		double w1, c1, w5;
 
 		bench_recording(dir, 1, &w1, &c1);
@@ -550,22 +615,45 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	load_avg(la0, sizeof(la0));
+	if (mode) {
+		for (i = 0; i < ROUNDS; i++) {
+			double ops, cpu, ecpu;
+
+			if (!strcmp(mode, "bare")) {
+				ops = run_bare(i);
+				cpu = cpu_us_bare;
+				ecpu = etcd_us_bare;
+			} else if (!strcmp(mode, "plain")) {
+				ops = run_plain(i);
+				cpu = cpu_us_plain;
+				ecpu = etcd_us_plain;
+			} else {
+				ops = run_controller(dir, i);
+				cpu = cpu_us_ctl;
+				ecpu = etcd_us_ctl;
+			}
+			printf("%s round %2d: %.0f ops/s, CPU us/op client "
+			       "%.1f, etcd %.1f\n", mode, i + 1, ops, cpu,
+			       ecpu);
+			fflush(stdout);
+		}
+		goto kill_etcd;
+	}
 	c_start = cpu_s();
 	for (i = 0; i < ROUNDS; i++) {
 		/* Rotate the order, so a trend in the machine's load does
 		   not favour one side. */
-		switch (i % 3) {
-		case 0:
-			bare[i] = run_bare();
-			ctl[i] = run_controller(dir, i, &plain[i], 0);
-			break;
-		case 1:
-			ctl[i] = run_controller(dir, i, &plain[i], 1);
-			bare[i] = run_bare();
-			break;
-		default:
-			ctl[i] = run_controller(dir, i, &plain[i], 0);
-			bare[i] = run_bare();
+		for (k = 0; k < 3; k++) {
+			switch ((i + k) % 3) {
+			case 0:
+				bare[i] = run_bare(i);
+				break;
+			case 1:
+				plain[i] = run_plain(i);
+				break;
+			default:
+				ctl[i] = run_controller(dir, i);
+			}
 		}
 		ratio[i] = ctl[i] / bare[i];
 		ratio_rec[i] = ctl[i] / plain[i];
@@ -585,6 +673,7 @@ int main(int argc, char **argv)
 	load_avg(la1, sizeof(la1));
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	pid = -1;
 	printf("etcd (one member, data on %s), %ld threads, %d rounds of "
 	       "%g s; load average %s before, %s after; this bench used "
 	       "%.1f s CPU\n", strncmp(dir, "/dev/shm", 8) ? "disk" : "tmpfs",
@@ -620,6 +709,11 @@ int main(int argc, char **argv)
 	       "client, client side, over bare's total): %+.1f%% "
 	       "(rounds: %+.1f%% .. %+.1f%%)\n", 100 * rec, 100 * lo,
 	       100 * hi);
+kill_etcd:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
 out:
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
