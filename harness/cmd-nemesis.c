@@ -354,7 +354,8 @@ int cmd_nemesis(int argc, char **argv)
 	    (rc = nemesis_opts_from_config(&o, &cfg, &err)))
 		goto fail;
 	if (faults) {
-		if ((rc = nemesis_check_faults(faults, &err)))
+		if ((rc = nemesis_check_faults(faults, &err)) ||
+		    (rc = nemesis_check_fit(faults, cfg.nnodes, &err)))
 			goto fail;
 		free(o.faults);
 		o.faults = xstrdup(faults);

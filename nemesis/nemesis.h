@@ -118,6 +118,12 @@ int nemesis_opts_from_config(struct nemesis_opts *o, const struct config *c,
 			     struct sb *err);
 /* Check a faults list ("partition,kill"): 0 or -NS_EUSAGE naming it. */
 int nemesis_check_faults(const char *faults, struct sb *err);
+/*
+ * Check that every item of a faults list fits a cluster of nnodes
+ * (partition-ring needs 4, partition-bridge 3, any partition 2): 0 or
+ * -NS_EUSAGE naming the item, what it needs and nnodes.
+ */
+int nemesis_check_fit(const char *faults, size_t nnodes, struct sb *err);
 
 /* ===== The set: what the controller drives ===== */
 
@@ -264,6 +270,13 @@ struct nemesis_type {
 				   "clock" */
 	const char *const *shapes;	/* variants, NULL-terminated; the
 					   finer kind is "<name>-<shape>" */
+	/*
+	 * The fewest nodes shape (NULL: the kind itself, its most modest
+	 * shape) can be cut on; NULL slot: any number.  Random draws take
+	 * only shapes that fit; an explicit one that does not is a config
+	 * error.
+	 */
+	size_t (*min_nodes)(const char *shape);
 	int needs_db;		/* works on database members (kill, pause) */
 	int arms_deadman;	/* start() arms the dead-man switches itself
 				   (in the same command as the fault) */

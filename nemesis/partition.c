@@ -44,6 +44,16 @@ static const char *const shapes[] = {
 	NULL,
 };
 
+/* Nodes each shape needs (grudge.c refuses fewer); NULL: any shape. */
+static size_t partition_min_nodes(const char *shape)
+{
+	if (shape && !strcmp(shape, "ring"))
+		return 4;
+	if (shape && !strcmp(shape, "bridge"))
+		return 3;
+	return 2;
+}
+
 /* ===== iptables helpers (shared with loss.c) ===== */
 
 /* $3: the rule lines, "-A CH ..." each; a here-document feeds them to
@@ -344,6 +354,7 @@ static int partition_start(struct nemesis *n, struct fault *f,
 const struct nemesis_type nemesis_partition = {
 	.name = "partition",
 	.shapes = shapes,
+	.min_nodes = partition_min_nodes,
 	.arms_deadman = 1,
 	.setup = partition_setup,
 	.plan = partition_plan,

@@ -119,6 +119,47 @@ int nemesis_check_faults(const char *faults, struct sb *err)
 	return each_item(faults, err, NULL, NULL);
 }
 
+/* Nodes shape of t needs; shape NULL: the kind's most modest shape. */
+static size_t min_nodes(const struct nemesis_type *t, const char *shape)
+{
+	size_t k, m, least = (size_t)-1;
+
+	if (!t->min_nodes)
+		return 0;
+	if (shape || !t->shapes)
+		return t->min_nodes(shape);
+	for (k = 0; t->shapes[k]; k++)
+		if ((m = t->min_nodes(t->shapes[k])) < least)
+			least = m;
+	return least == (size_t)-1 ? t->min_nodes(NULL) : least;
+}
+
+struct fit_ctx {
+	size_t nnodes;
+	struct sb *err;
+};
+
+static int check_fit(void *ctx, const struct nemesis_type *t,
+		     const char *shape)
+{
+	struct fit_ctx *fc = ctx;
+	size_t need = min_nodes(t, shape);
+
+	if (fc->nnodes >= need)
+		return 0;
+	sb_addf(fc->err, "'%s%s%s' needs at least %zu nodes, not %zu",
+		t->name, shape ? "-" : "", shape ? shape : "", need,
+		fc->nnodes);
+	return -NS_EUSAGE;
+}
+
+int nemesis_check_fit(const char *faults, size_t nnodes, struct sb *err)
+{
+	struct fit_ctx fc = { nnodes, err };
+
+	return each_item(faults, err, check_fit, &fc);
+}
+
 int nemesis_opts_from_config(struct nemesis_opts *o, const struct config *c,
 			     struct sb *err)
 {
@@ -162,7 +203,9 @@ int nemesis_opts_from_config(struct nemesis_opts *o, const struct config *c,
 	if (!strcmp(o->faults, "none"))
 		o->faults[0] = '\0';
 	if (v && o->faults[0] &&
-	    (rc = nemesis_check_faults(o->faults, err))) {
+	    ((rc = nemesis_check_faults(o->faults, err)) ||
+	     (c->nnodes && (rc = nemesis_check_fit(o->faults, c->nnodes,
+						   err))))) {
 		sb_addf(err, " ('%s': 'nemesis.faults')", c->path);
 		return -NS_ECONFIG;
 	}
@@ -479,10 +522,10 @@ static int plan_locked(struct nemesis_set *s, size_t k, struct fault **fp,
 {
 	uint64_t rng = s->opts.seed * 0x2545f4914f6cdd1dULL + k + 1;
 	const struct nemesis_entry *e;
-	const char *shape;
+	const char *shape, *fit[32];
 	struct fault *f;
 	struct sb id = SB_INIT;
-	size_t nshapes = 0;
+	size_t nfit = 0, i;
 	int rc;
 
 	*fp = NULL;
@@ -491,9 +534,19 @@ static int plan_locked(struct nemesis_set *s, size_t k, struct fault **fp,
 			nemesis__randn(&rng, s->nentries)];
 	shape = e->shape;
 	if (!shape && e->n->type->shapes) {
-		while (e->n->type->shapes[nshapes])
-			nshapes++;
-		shape = e->n->type->shapes[nemesis__randn(&rng, nshapes)];
+		/* only the shapes this cluster can take (the same draw as
+		   over all of them when every one fits) */
+		for (i = 0; e->n->type->shapes[i] && nfit < 32; i++)
+			if (min_nodes(e->n->type, e->n->type->shapes[i]) <=
+			    s->nnodes)
+				fit[nfit++] = e->n->type->shapes[i];
+		if (!nfit) {
+			sb_addf(err, "'%s' needs at least %zu nodes, not %zu",
+				e->n->type->name,
+				min_nodes(e->n->type, NULL), s->nnodes);
+			return -NS_EUSAGE;
+		}
+		shape = fit[nemesis__randn(&rng, nfit)];
 	}
 	sb_addf(&id, "%s-%zu", s->tag, k);
 	f = nemesis__fault_new(e->n->type, id.buf, shape);

@@ -201,7 +201,10 @@ TEST(options_from_config_are_strict)
 
 	config_init(&c);
 	CHECK_EQ_INT(config_load_str(&c, "t.json",
-		"{\"nodes\":[{\"name\":\"n1\",\"host\":\"10.0.0.1\"}],"
+		"{\"nodes\":[{\"name\":\"n1\",\"host\":\"10.0.0.1\"},"
+		"{\"name\":\"n2\",\"host\":\"10.0.0.2\"},"
+		"{\"name\":\"n3\",\"host\":\"10.0.0.3\"},"
+		"{\"name\":\"n4\",\"host\":\"10.0.0.4\"}],"
 		"\"nemesis\":{\"faults\":[\"partition-ring\",\"loss\"],"
 		"\"deadman_s\":7,\"order\":\"cycle\"}}", &err), 0);
 	nemesis_opts_init(&o);
@@ -221,6 +224,60 @@ TEST(options_from_config_are_strict)
 	CHECK_CONTAINS(err.buf, "deadman");
 	nemesis_opts_release(&o);
 	config_release(&c);
+	sb_release(&err);
+}
+
+/* A config of n nodes whose nemesis.faults is faults (a JSON value). */
+static int opts_for(size_t n, const char *faults, struct sb *err)
+{
+	struct sb text = SB_INIT;
+	struct config c;
+	struct nemesis_opts o;
+	size_t i;
+	int rc;
+
+	sb_adds(&text, "{\"nodes\":[");
+	for (i = 0; i < n; i++)
+		sb_addf(&text, "%s{\"name\":\"n%zu\",\"host\":\"10.0.0.%zu\"}",
+			i ? "," : "", i + 1, i + 1);
+	sb_addf(&text, "],\"nemesis\":{\"faults\":%s}}", faults);
+	config_init(&c);
+	CHECK_EQ_INT(config_load_str(&c, "t.json", text.buf, err), 0);
+	nemesis_opts_init(&o);
+	rc = nemesis_opts_from_config(&o, &c, err);
+	nemesis_opts_release(&o);
+	config_release(&c);
+	sb_release(&text);
+	return rc;
+}
+
+/*
+ * A shape the cluster cannot take, named explicitly, is a config error
+ * naming the key (the run stops before any set-up), not a failed start
+ * in the middle of the run.
+ */
+TEST(explicit_shape_too_big_for_the_cluster_is_a_config_error)
+{
+	struct sb err = SB_INIT;
+
+	CHECK_EQ_INT(opts_for(3, "[\"partition-ring\"]", &err),
+		     -NS_ECONFIG);
+	CHECK_CONTAINS(err.buf, "'partition-ring' needs at least 4 nodes, "
+		       "not 3");
+	CHECK_CONTAINS(err.buf, "'nemesis.faults'");
+	sb_reset(&err);
+	CHECK_EQ_INT(opts_for(2, "\"kill,partition-bridge\"", &err),
+		     -NS_ECONFIG);
+	CHECK_CONTAINS(err.buf, "'partition-bridge' needs at least 3 nodes");
+	sb_reset(&err);
+	CHECK_EQ_INT(opts_for(1, "\"partition\"", &err), -NS_ECONFIG);
+	CHECK_CONTAINS(err.buf, "'partition' needs at least 2 nodes");
+	sb_reset(&err);
+	/* what fits is accepted */
+	CHECK_EQ_INT(opts_for(3, "\"partition,partition-bridge\"", &err), 0);
+	CHECK_EQ_INT(opts_for(4, "\"partition-ring\"", &err), 0);
+	CHECK_EQ_INT(opts_for(2, "\"partition\"", &err), 0);
+	CHECK_EQ_INT(err.len, 0);
 	sb_release(&err);
 }
 
@@ -426,6 +483,82 @@ TEST(start_survives_a_lost_applied_line_with_a_warning)
 	nemesis_set_free(s);
 	sb_release(&note);
 	sb_release(&err);
+}
+
+/* ===== The shape draw (the partition kind, planning stubbed) ===== */
+
+static const char *drawn_shape;
+
+static int record_plan(struct nemesis *n, struct fault *f,
+		       const char *shape, uint64_t *rng, struct sb *err)
+{
+	drawn_shape = shape;
+	return 0;
+}
+
+/* How often each partition shape is drawn for nnodes over many seeds. */
+static void draw_shapes(size_t nnodes, size_t *count, size_t nshapes)
+{
+	static struct nemesis_type t;
+	struct nemesis_set *s;
+	struct sb err = SB_INIT;
+	uint64_t seed;
+	size_t k, i;
+
+	t = nemesis_partition;		/* its shapes, as they fit */
+	t.plan = record_plan;
+	s = stand_in_set(&t, test_tmpdir());
+	s->entries[0].shape = NULL;	/* "partition": any shape */
+	free(s->nodes);
+	s->nodes = xcalloc(nnodes, sizeof(*s->nodes));
+	s->nnodes = nnodes;
+	memset(count, 0, nshapes * sizeof(*count));
+	for (seed = 1; seed <= 60; seed++) {
+		s->opts.seed = seed;
+		for (k = 0; k < 20; k++) {
+			struct fault *f = NULL;
+
+			drawn_shape = NULL;
+			CHECK_EQ_INT(nemesis_plan(s, k, &f, &err), 0);
+			CHECK(drawn_shape != NULL);
+			for (i = 0; i < nshapes; i++)
+				if (!strcmp(nemesis_partition.shapes[i],
+					    drawn_shape))
+					count[i]++;
+			fault_free(f);
+		}
+	}
+	nemesis_set_free(s);
+	sb_release(&err);
+}
+
+/*
+ * "partition" on 3 nodes draws among the shapes 3 nodes can take (no
+ * ring: its start would fail and abort the run), each of them; on 4
+ * nodes the ring is drawn too; on 2, neither ring nor bridge.
+ */
+TEST(random_partition_shapes_fit_the_cluster)
+{
+	size_t count[16], n = 0, i;
+
+	while (nemesis_partition.shapes[n])
+		n++;
+	CHECK(n <= 16);
+	draw_shapes(3, count, n);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(nemesis_partition.shapes[i], "ring"))
+			CHECK_EQ_INT(count[i], 0);
+		else
+			CHECK(count[i] > 0);
+	}
+	draw_shapes(2, count, n);
+	for (i = 0; i < n; i++)
+		if (!strcmp(nemesis_partition.shapes[i], "ring") ||
+		    !strcmp(nemesis_partition.shapes[i], "bridge"))
+			CHECK_EQ_INT(count[i], 0);
+	draw_shapes(4, count, n);
+	for (i = 0; i < n; i++)
+		CHECK(count[i] > 0);
 }
 
 /* ===== The dead-man loop, run here with a wall clock far off ===== */
