@@ -14,11 +14,15 @@
  *   otherwise             jepsen.log if a "jepsen.util" op line is found
  *
  * Jepsen's independent keys.  Jepsen writes an op on key k as the tuple
- * [k v].  In EDN and jepsen.log input, when every client event's value
+ * [k v].  In EDN and jepsen.log input, when every client invoke's value
  * is a two-element vector whose first element is an integer, string or
- * keyword, the history is taken to be keyed: key = k, value = v.  (A
- * history of nothing but CAS ops on one register would look the same;
- * convert it to JSON Lines to avoid the guess.)
+ * keyword, the history is taken to be keyed: key = k, value = v.  A
+ * completion takes its invoke's key: it carries [k v] with the same k,
+ * or, when it is a fail or an info or its value is nil, no tuple at all
+ * (its value is kept).  Any other event turns keys off; when most
+ * invokes were tuples, a warning names it (FILE:LINE).  (A history of
+ * nothing but CAS ops on one register would look keyed; convert it to
+ * JSON Lines to avoid the guess.)
  */
 #define _GNU_SOURCE
 #include "hist-internal.h"
@@ -81,40 +85,101 @@ static int detect(const struct hist__src *src, struct sb *err)
 	return -NS_EINPUT;
 }
 
-/* Split Jepsen [key value] tuples (see the top of this file). */
-static void untuple(struct history *h)
+/* Whether v is a [key value] tuple (see the top of this file). */
+static int is_tuple(const struct history *h, const struct hist_value *v)
+{
+	int kind;
+
+	if (v->kind != HV_LIST || v->n != 2)
+		return 0;
+	kind = hist_list_elem(h, v, 0)->kind;
+	return kind == HV_INT || kind == HV_STR;	/* not e.g. a
+							   transaction of
+							   two micro-ops */
+}
+
+/*
+ * Whether client event i fits a keyed history: an invoke carries a tuple;
+ * a completion carries a tuple of its invoke's key, or (fail, info, or a
+ * nil value) no tuple at all and takes its invoke's key.
+ */
+static int fits_keys(const struct history *h, size_t i)
+{
+	const struct hist_event *e = &h->ev[i];
+	const struct hist_event *inv;
+
+	if (e->type == HIST_INVOKE)
+		return is_tuple(h, &e->value);
+	inv = &h->ev[e->pair];	/* paired: hist_pair() succeeded */
+	if (!is_tuple(h, &inv->value))
+		return 1;	/* the invoke is the culprit */
+	if (is_tuple(h, &e->value))
+		return hist_value_eq(h, hist_list_elem(h, &e->value, 0),
+				     hist_list_elem(h, &inv->value, 0));
+	return e->type != HIST_OK || e->value.kind == HV_NIL;
+}
+
+/*
+ * Split Jepsen [key value] tuples (see the top of this file); h is
+ * paired.  When most client invokes carry a tuple but some event does
+ * not fit, keys stay off and warn names that event.
+ */
+static void untuple(struct history *h, struct sb *warn)
 {
 	struct sb text = SB_INIT;
-	size_t i, nclient = 0;
-	int kind;
+	size_t i, ninv = 0, ntuple = 0, bad = SIZE_MAX;
 
 	for (i = 0; i < h->n; i++) {
 		const struct hist_event *e = &h->ev[i];
 
 		if (!hist_is_client(e))
 			continue;
-		if (e->value.kind != HV_LIST || e->value.n != 2)
-			return;
-		kind = hist_list_elem(h, &e->value, 0)->kind;
-		if (kind != HV_INT && kind != HV_STR)
-			return;	/* e.g. a transaction of two micro-ops */
-		nclient++;
+		if (e->type == HIST_INVOKE) {
+			ninv++;
+			ntuple += is_tuple(h, &e->value);
+		}
+		if (bad == SIZE_MAX && !fits_keys(h, i))
+			bad = i;
 	}
-	if (!nclient)
+	if (!ntuple)
 		return;
+	if (bad != SIZE_MAX) {
+		if (ntuple * 2 > ninv) {
+			if (warn->len)
+				sb_adds(warn, "\n");
+			sb_addf(warn, "%s:%u: this %s's value is not a [key "
+				"value] tuple", h->source, hist_line(h, bad),
+				hist_type_name((enum hist_type)
+					       h->ev[bad].type));
+			if (h->ev[bad].type != HIST_INVOKE &&
+			    is_tuple(h, &h->ev[bad].value))
+				sb_adds(warn, " of its invoke's key");
+			sb_addf(warn, " (the invokes of %zu of %zu client "
+				"ops are): independent keys are off, the "
+				"history is checked as one object", ntuple,
+				ninv);
+		}
+		return;
+	}
 	for (i = 0; i < h->n; i++) {
 		struct hist_event *e = &h->ev[i];
-		struct hist_value k, v;
+		const struct hist_event *inv;
 
 		if (!hist_is_client(e))
 			continue;
-		k = *hist_list_elem(h, &e->value, 0);
-		v = *hist_list_elem(h, &e->value, 1);
+		inv = e->type == HIST_INVOKE ? e : &h->ev[e->pair];
+		if (e != inv) {
+			e->key = inv->key;
+			e->flags |= HIST_F_KEY;
+			if (is_tuple(h, &e->value))
+				e->value = *hist_list_elem(h, &e->value, 1);
+			continue;
+		}
 		sb_reset(&text);
-		hist__value_text(h, &k, &text);
+		hist__value_text(h, hist_list_elem(h, &e->value, 0), &text);
 		e->key = hist_intern(h, text.buf, text.len);
 		e->flags |= HIST_F_KEY;
-		e->value = v;
+		e->value = *hist_list_elem(h, &e->value, 1);
 	}
 	sb_release(&text);
 }
@@ -166,9 +231,10 @@ static int read_src(struct history *h, struct hist__src *src,
 			src->name, h->format);
 		return -NS_EINPUT;
 	}
-	if (fmt != HIST_FMT_JSON)
-		untuple(h);
-	return hist_pair(h, err);
+	rc = hist_pair(h, err);
+	if (!rc && fmt != HIST_FMT_JSON)
+		untuple(h, warn);
+	return rc;
 }
 
 int hist_read_mem(struct history *h, const char *name, const char *buf,

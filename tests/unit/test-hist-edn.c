@@ -146,6 +146,65 @@ TEST(hist_edn_independent_tuples)
 	sb_release(&js);
 }
 
+TEST(hist_edn_tuples_completions_without_one)
+{
+	struct history h;
+	struct sb warn = SB_INIT, err = SB_INIT, js = SB_INIT;
+
+	/* fail, info and nil completions take their invoke's key */
+	CHECK_EQ_INT(rd(&h,
+			"{:process 0 :type :invoke :f :cas :value [1 [3 4]]}\n"
+			"{:process 0 :type :fail :f :cas :value nil}\n"
+			"{:process 1 :type :invoke :f :write :value [2 5]}\n"
+			"{:process 1 :type :info :f :write :value :timed-out}\n"
+			"{:process 2 :type :invoke :f :read :value [2 nil]}\n"
+			"{:process 2 :type :ok :f :read :value nil}\n",
+			HIST_FMT_AUTO, &warn, &err), 0);
+	CHECK_EQ_STR(warn.buf, "");
+	CHECK(h.ev[1].flags & HIST_F_KEY);
+	CHECK_EQ_STR(hist_str(&h, h.ev[1].key), "1");
+	CHECK_EQ_INT(h.ev[1].value.kind, HV_NIL);
+	CHECK_EQ_STR(hist_str(&h, h.ev[3].key), "2");
+	CHECK_EQ_STR(hr_json(&h, &h.ev[3].value, &js), "\":timed-out\"");
+	CHECK_EQ_STR(hist_str(&h, h.ev[5].key), "2");
+	CHECK_EQ_STR(hr_json(&h, &h.ev[0].value, &js), "[3,4]");
+	hist_release(&h);
+	/* an ok with a value but no tuple breaks keys: warned, by line */
+	CHECK_EQ_INT(rd(&h,
+			"{:process 0 :type :invoke :f :write :value [1 3]}\n"
+			"{:process 0 :type :ok :f :write :value 3}\n",
+			HIST_FMT_AUTO, &warn, &err), 0);
+	CHECK(!(h.ev[0].flags & HIST_F_KEY));
+	CHECK(strstr(warn.buf, "h.edn:2: this ok's value is not a [key "
+		     "value] tuple (the invokes of 1 of 1 client ops are)"));
+	hist_release(&h);
+	/* so does an ok tuple of another key */
+	sb_reset(&warn);
+	CHECK_EQ_INT(rd(&h,
+			"{:process 0 :type :invoke :f :read :value [1 nil]}\n"
+			"{:process 0 :type :ok :f :read :value [2 3]}\n",
+			HIST_FMT_AUTO, &warn, &err), 0);
+	CHECK(!(h.ev[0].flags & HIST_F_KEY));
+	CHECK(strstr(warn.buf, "h.edn:2: this ok's value is not a [key "
+		     "value] tuple of its invoke's key"));
+	hist_release(&h);
+	/* a history that mostly is not keyed: no warning */
+	sb_reset(&warn);
+	CHECK_EQ_INT(rd(&h,
+			"{:process 0 :type :invoke :f :cas :value [1 2]}\n"
+			"{:process 0 :type :ok :f :cas :value [1 2]}\n"
+			"{:process 0 :type :invoke :f :read :value nil}\n"
+			"{:process 0 :type :ok :f :read :value 2}\n"
+			"{:process 0 :type :invoke :f :write :value 3}\n",
+			HIST_FMT_AUTO, &warn, &err), 0);
+	CHECK(!(h.ev[0].flags & HIST_F_KEY));
+	CHECK_EQ_STR(warn.buf, "");
+	hist_release(&h);
+	sb_release(&warn);
+	sb_release(&err);
+	sb_release(&js);
+}
+
 TEST(hist_edn_errors_name_the_line)
 {
 	bad("{:process 0 :type :invoke :f :r}\n\n{:process 0 :type :ok}\n",
