@@ -272,7 +272,7 @@ void hist_value_json(const struct history *h, const struct hist_value *v,
 		sb_adds(out, "null");
 		break;
 	case HV_INT:
-		sb_addf(out, "%" PRId64, v->u.i);
+		sb_addi64(out, v->u.i);
 		break;
 	case HV_BOOL:
 		sb_adds(out, v->u.i ? "true" : "false");
@@ -306,13 +306,20 @@ void hist_event_json(const struct history *h, size_t i, struct sb *out)
 {
 	const struct hist_event *e = &h->ev[i];
 
-	sb_addf(out, "{\"index\":%" PRIu64 ",\"time\":%" PRId64 ",",
-		hist_index(h, i), e->time);
-	if (e->process == HIST_NEMESIS)
-		sb_adds(out, "\"process\":\"nemesis\"");
-	else
-		sb_addf(out, "\"process\":%" PRId32, e->process);
-	sb_addf(out, ",\"type\":\"%s\",\"f\":", hist_type_name(e->type));
+	/* Written for every event a run records: sb_addi64, not printf. */
+	sb_adds(out, "{\"index\":");
+	sb_addu64(out, hist_index(h, i));
+	sb_adds(out, ",\"time\":");
+	sb_addi64(out, e->time);
+	if (e->process == HIST_NEMESIS) {
+		sb_adds(out, ",\"process\":\"nemesis\"");
+	} else {
+		sb_adds(out, ",\"process\":");
+		sb_addi64(out, e->process);
+	}
+	sb_adds(out, ",\"type\":\"");
+	sb_adds(out, hist_type_name(e->type));
+	sb_adds(out, "\",\"f\":");
 	add_json_string(out, hist_str(h, e->f));
 	sb_adds(out, ",\"value\":");
 	hist_value_json(h, &e->value, out);
@@ -320,14 +327,18 @@ void hist_event_json(const struct history *h, size_t i, struct sb *out)
 		sb_adds(out, ",\"key\":");
 		add_json_string(out, hist_str(h, e->key));
 	}
-	if (e->process != HIST_NEMESIS)
-		sb_addf(out, ",\"session\":%" PRId32, e->session);
+	if (e->process != HIST_NEMESIS) {
+		sb_adds(out, ",\"session\":");
+		sb_addi64(out, e->session);
+	}
 	if (e->node) {
 		sb_adds(out, ",\"node\":");
 		add_json_string(out, hist_str(h, e->node));
 	}
-	if (e->flags & HIST_F_VERSION)
-		sb_addf(out, ",\"version\":%" PRId64, e->version);
+	if (e->flags & HIST_F_VERSION) {
+		sb_adds(out, ",\"version\":");
+		sb_addi64(out, e->version);
+	}
 	if (e->flags & HIST_F_FINAL)
 		sb_adds(out, ",\"final\":true");
 	if (e->error) {

@@ -58,6 +58,31 @@ void sb_adds(struct sb *sb, const char *s)
 	sb_add(sb, s, strlen(s));
 }
 
+/* u in decimal, with a '-' before it when neg. */
+static void add_decimal(struct sb *sb, uint64_t u, int neg)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (neg)
+		*--p = '-';
+	sb_add(sb, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+void sb_addi64(struct sb *sb, int64_t v)
+{
+	/* the magnitude as unsigned, so INT64_MIN does not overflow */
+	add_decimal(sb, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
+}
+
+void sb_addu64(struct sb *sb, uint64_t v)
+{
+	add_decimal(sb, v, 0);
+}
+
 void sb_addc(struct sb *sb, char c)
 {
 	sb_add(sb, &c, 1);

@@ -21,6 +21,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct sb {
 	size_t alloc, len;
@@ -41,6 +42,9 @@ void sb_addf(struct sb *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void sb_vaddf(struct sb *sb, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+/* Append v in decimal (what "%" PRId64 / PRIu64 print, without printf). */
+void sb_addi64(struct sb *sb, int64_t v);
+void sb_addu64(struct sb *sb, uint64_t v);
 void sb_setlen(struct sb *sb, size_t len);
 void sb_reset(struct sb *sb);		/* len = 0, keeps the memory */
 void sb_release(struct sb *sb);		/* frees, back to SB_INIT */

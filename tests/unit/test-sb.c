@@ -1,6 +1,8 @@
 /* Unit tests for core/sb.c and core/err.c. */
 #include "test.h"
 
+#include <inttypes.h>
+
 #include "err.h"
 #include "sb.h"
 
@@ -24,6 +26,27 @@ TEST(sb_addf_grows)
 	CHECK(!strncmp(sb.buf, "0,1,2,", 6));
 	CHECK_EQ_INT(sb.buf[sb.len], 0);
 	sb_release(&sb);
+}
+
+TEST(sb_addi64_prints_what_printf_prints)
+{
+	static const int64_t v[] = { 0, 7, -7, 10, 99, -100, 1234567890123,
+				     INT64_MAX, INT64_MIN };
+	struct sb a = SB_INIT;
+	char want[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		sb_reset(&a);
+		sb_addi64(&a, v[i]);
+		snprintf(want, sizeof(want), "%" PRId64, v[i]);
+		CHECK_EQ_STR(a.buf, want);
+	}
+	sb_reset(&a);
+	sb_addu64(&a, UINT64_MAX);
+	snprintf(want, sizeof(want), "%" PRIu64, UINT64_MAX);
+	CHECK_EQ_STR(a.buf, want);
+	sb_release(&a);
 }
 
 TEST(sb_cap_truncates)
