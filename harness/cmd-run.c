@@ -68,6 +68,8 @@ static void usage(FILE *f)
 "                        operations and fault schedule (default: random,\n"
 "                        recorded in run.json)\n"
 "  --test-count N        repeat the whole run N times; fail if any fails\n"
+"                        (Ctrl-C or SIGTERM stops at once: no further\n"
+"                        run)\n"
 "  --read-mode MODE      linearizable (default) or serializable reads\n"
 "  --keep                leave the database running (no teardown)\n"
 "  --no-progress         no progress line even on a terminal\n"
@@ -82,7 +84,9 @@ static void usage(FILE *f)
 			workload_types[i]->help);
 	fprintf(f,
 "\n\nexit status: 0 valid, 1 an anomaly found, 2 unknown, 3 usage or\n"
-"config error, 4 harness error (SSH, set-up, cluster).\n");
+"config error, 4 harness error (SSH, set-up, cluster).  A run stopped by\n"
+"Ctrl-C or SIGTERM heals every fault and checks what it recorded: 1 if\n"
+"that shows an anomaly, else 2 (verdict: unknown (interrupted)).\n");
 }
 
 static const char *const run_keys[] = {
@@ -228,9 +232,13 @@ static void print_results(const char *dir, int status)
 								     "fail")),
 		       (long long)json_integer_value(json_object_get(v,
 								     "info")));
-	printf("verdict: %s\nrun directory: %s\n",
+	v = json_object_get(doc, "verdict_reason");
+	printf("verdict: %s%s%s%s\nrun directory: %s\n",
 	       status == NS_EXIT_VALID ? "valid" :
-	       status == NS_EXIT_ANOMALY ? "invalid" : "unknown", dir);
+	       status == NS_EXIT_ANOMALY ? "invalid" : "unknown",
+	       json_string_value(v) ? " (" : "",
+	       json_string_value(v) ? json_string_value(v) : "",
+	       json_string_value(v) ? ")" : "", dir);
 	json_decref(doc);
 	sb_release(&path);
 }
@@ -420,7 +428,10 @@ int cmd_run(int argc, char **argv)
 		free(dir);
 		if (run_interrupted && rc < NS_EXIT_USAGE)
 			warnf("interrupted: the run stopped early; every fault "
-			      "was healed and the history so far checked");
+			      "was healed and the history so far checked "
+			      "(unknown unless it shows an anomaly)%s",
+			      k + 1 < p.test_count ? "; no further run" :
+			      "");
 		else if (run_interrupted)
 			warnf("interrupted: the run stopped early with an "
 			      "error (above); run 'netsplit heal' if a fault "

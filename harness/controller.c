@@ -17,7 +17,9 @@
  *      database down unless --keep;
  *   8. check the history as written on disk with the workload's checkers
  *      (those registered), results.json, the report if one is built in.
- * Ctrl-C and SIGTERM end step 6 early; step 7 still runs.
+ * Ctrl-C and SIGTERM end step 6 early; step 7 still runs, and step 8
+ * checks what was recorded: an anomaly there is still 1, else the run's
+ * verdict is unknown (2, "verdict_reason": "interrupted"), never valid.
  */
 #include <errno.h>
 #include <limits.h>
@@ -538,6 +540,14 @@ finish:
 			rc = -NS_EINTERNAL;
 		}
 		sb_release(&cerr);
+	}
+	/* A run cut short proves nothing valid: what was recorded can still
+	   show an anomaly (1), else the verdict is unknown (2), so a
+	   cancelled CI job never passes. */
+	if (run_interrupted && status == NS_EXIT_VALID) {
+		status = NS_EXIT_UNKNOWN;
+		json_object_set_new(results, "verdict_reason",
+				    json_string("interrupted"));
 	}
 	json_object_set_new(results, "verdict", json_string(
 		status == NS_EXIT_VALID ? "valid" :
