@@ -40,14 +40,7 @@
  *   kill, pause, resume: the pid-file defaults of core/db.c
  *   teardown  stop, rm -rf DIR/data DIR/run DIR/postgres.pid (the log
  *             stays for the run directory)
- *   replica-lag (fault_script; nemesis/dbfault.c runs and journals it):
- *     apply   psql on the replica's socket: SELECT pg_wal_replay_pause(),
- *             then poll pg_get_wal_replay_pause_state() until `paused`
- *             (5 s; `pause requested` already stops replay and is
- *             accepted after that, with a note on stderr);
- *     undo    SELECT pg_wal_replay_resume() if the server runs and is in
- *             recovery; nothing when it is down (a restart never keeps a
- *             pause) or was promoted.
+ *   replica-lag (fault_script): postgres-fault.c
  * Readiness is asked from the controller with libpq: set-up waits (at
  * most db.setup_timeout_s) until the primary's pg_stat_replication shows
  * every replica `streaming` (by cluster_name = node name) and every
@@ -112,6 +105,20 @@ size_t pg__replica(const struct db *d, size_t k)
 size_t pg__primary(const struct db *d)
 {
 	return 0;
+}
+
+long long pg__port(const struct db *d)
+{
+	const struct pg *p = d->priv;
+
+	return p->port;
+}
+
+const char *pg__bindir(const struct db *d)
+{
+	const struct pg *p = d->priv;
+
+	return p->bindir;
 }
 
 /* ===== Config ===== */
@@ -756,69 +763,6 @@ static int pg_primaries(struct db *d, size_t *out, size_t max, size_t *n,
 	return 0;
 }
 
-/* ===== Database-level faults ===== */
-
-/* timeout cannot run a shell function: psql through runuser here. */
-#define PSQL_PRELUDE                                                      \
-	"b=$1; d=$2; port=$3; [ \"$b\" = auto ] && b=; "                 \
-	"[ -n \"$b\" ] || b=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null "\
-	"| sort -V | tail -n 1); "                                        \
-	"if [ \"$(id -u)\" = 0 ]; then "                                  \
-	"q() { timeout 10 runuser -u postgres -- \"$b/psql\" -X -q -At "  \
-	"-h \"$d/run\" -p \"$port\" -U postgres -d postgres -c \"$1\"; }; "\
-	"else q() { timeout 10 \"$b/psql\" -X -q -At -h \"$d/run\" "      \
-	"-p \"$port\" -U postgres -d postgres -c \"$1\"; }; fi; "
-
-static const char lag_apply[] =
-	PSQL_PRELUDE
-	"q 'SELECT pg_wal_replay_pause()' >/dev/null || exit 1; "
-	"i=0; while [ $i -lt 100 ]; do "
-	"st=$(q 'SELECT pg_get_wal_replay_pause_state()') || exit 1; "
-	"[ \"$st\" = paused ] && exit 0; sleep 0.05; i=$((i+1)); done; "
-	"[ \"$st\" = 'pause requested' ] && { echo 'replay pause still "
-	"requested after 5 s (no WAL to replay): replay is stopped' >&2; "
-	"exit 0; }; echo \"replay pause state '$st'\" >&2; exit 1";
-
-static const char lag_undo[] =
-	PSQL_PRELUDE
-	"[ -S \"$d/run/.s.PGSQL.$port\" ] || exit 0; "
-	"r=$(q 'SELECT pg_is_in_recovery()' 2>&1) || { case $r in "
-	"*'No such file'*|*'Connection refused'*|*'shutting down'*|"
-	"*'starting up'*|*'not yet accepting connections'*|"
-	"*'recovery is in progress'*) exit 0;; esac; "
-	"echo \"$r\" >&2; exit 1; }; "
-	"[ \"$r\" = t ] || exit 0; "
-	"q 'SELECT pg_wal_replay_resume()' >/dev/null";
-
-static int pg_fault_script(struct db *d, const char *kind, size_t node,
-			   struct db_fault_script *out, struct sb *why)
-{
-	struct pg *p = d->priv;
-	struct sb port = SB_INIT;
-	int rc;
-
-	if (strcmp(kind, "replica-lag")) {
-		sb_addf(why, "database 'postgres' has no '%s' fault", kind);
-		return 1;
-	}
-	if (pg__role(d, node) != PG__REPLICA) {
-		sb_addf(why, "%s", pg__role(d, node) == PG__PRIMARY ?
-			"the primary (replay pause needs a replica)" :
-			"no PostgreSQL instance there");
-		return 1;
-	}
-	if ((rc = resolve(d, why)))
-		return rc;
-	sb_addf(&port, "%lld", p->port);
-	out->apply = lag_apply;
-	out->undo = lag_undo;
-	/* "auto", not "": the dead-man switch drops empty arguments */
-	out->args[0] = xstrdup(p->bindir[0] ? p->bindir : "auto");
-	out->args[1] = xstrdup(d->dirs[node]);
-	out->args[2] = sb_detach(&port, NULL);
-	return 0;
-}
-
 const struct db_type db_postgres = {
 	.name = "postgres",
 	.help = "PostgreSQL 15: a primary and asynchronous streaming "
@@ -832,6 +776,6 @@ const struct db_type db_postgres = {
 	.pidfile = pg_pidfile,
 	.logs = pg_logs,
 	.endpoint = pg_endpoint,
-	.fault_script = pg_fault_script,
+	.fault_script = pg__fault_script,
 	.release = pg_release,
 };
