@@ -12,7 +12,8 @@
  *   setup     kill -9 a member left from an earlier run (pid file), then
  *             rm -rf DIR/data DIR/etcd.log; start (below) with
  *             --initial-cluster-state new           (undone by teardown)
- *   start     setsid sh -c 'echo $$ >DIR/etcd.pid; exec etcd FLAGS...'
+ *   start     refused while DIR/etcd.pid names a live member; else
+ *             setsid sh -c 'echo $$ >DIR/etcd.pid; exec etcd FLAGS...'
  *             >>DIR/etcd.log 2>&1 </dev/null &  - in the background, so
  *             the SSH channel closes; restarts use
  *             --initial-cluster-state existing      (undone by kill)
@@ -36,6 +37,7 @@
 #include "db.h"
 #include "err.h"
 #include "workloads/db-util.h"
+#include "workloads/etcd-internal.h"
 
 struct etcd {
 	long long client_port, peer_port;
@@ -217,23 +219,20 @@ static void add_arg(const char ***argv, size_t *n, size_t *alloc,
 	(*argv)[(*n)++] = s;
 }
 
+const char etcd__start_script[] =
+	"d=$1; pf=$2; log=$3; shift 3; "
+	"mkdir -p \"$d\" || exit 1; cd \"$d\" || exit 1; "
+	DB__REFUSE_RUNNING("\"$pf\"", "member")
+	"rm -f \"$pf\"; "
+	"setsid sh -c 'echo $$ >\"$0\"; exec \"$@\"' \"$pf\" \"$@\" "
+	">>\"$log\" 2>&1 </dev/null & "
+	"i=0; while [ ! -s \"$pf\" ] && [ $i -lt 100 ]; do "
+	"sleep 0.02; i=$((i+1)); done; "
+	"[ -s \"$pf\" ] || { echo 'no pid file' >&2; exit 1; }";
+
 static int start_member(struct db *d, size_t node, int existing,
 			struct sb *err)
 {
-	static const char script[] =
-		"d=$1; pf=$2; log=$3; shift 3; "
-		"mkdir -p \"$d\" || exit 1; cd \"$d\" || exit 1; "
-		"p=$(cat \"$pf\" 2>/dev/null) || p=; "
-		"case \"$p\" in ''|*[!0-9]*) p=;; esac; "
-		"if [ -n \"$p\" ] && tr '\\0' ' ' </proc/$p/cmdline "
-		"2>/dev/null | grep -qF -- \"$d\"; then "
-		"echo \"member already running (pid $p)\" >&2; exit 1; fi; "
-		"rm -f \"$pf\"; "
-		"setsid sh -c 'echo $$ >\"$0\"; exec \"$@\"' \"$pf\" \"$@\" "
-		">>\"$log\" 2>&1 </dev/null & "
-		"i=0; while [ ! -s \"$pf\" ] && [ $i -lt 100 ]; do "
-		"sleep 0.02; i=$((i+1)); done; "
-		"[ -s \"$pf\" ] || { echo 'no pid file' >&2; exit 1; }";
 	struct etcd *e = d->priv;
 	const struct node *nd = &d->cfg->nodes[node];
 	const char **argv = NULL;
@@ -285,7 +284,8 @@ static int start_member(struct db *d, size_t node, int existing,
 			add_arg(&argv, &n, &alloc, json_string_value(v));
 	add_arg(&argv, &n, &alloc, NULL);
 	transport_result_init(&res);
-	rc = transport_sh(d->t, node, script, argv, 15000, &res, err);
+	rc = transport_sh(d->t, node, etcd__start_script, argv, 15000,
+			  &res, err);
 	if (!rc && !transport_result_ok(&res)) {
 		const char *what[] = { "start etcd", NULL };
 

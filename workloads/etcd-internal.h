@@ -42,4 +42,12 @@ void etcd__answer(struct workload_op *op, const struct etcd__reply *r);
  */
 json_t *etcd__value_json(const char *text, size_t n);
 
+/*
+ * The etcd plug-in's start script (etcd-db.c), for its tests: sh -c
+ * SCRIPT sh DIR PIDFILE LOG ETCD ARGS... starts ETCD ARGS... in DIR in
+ * the background (its pid in PIDFILE, output in LOG) unless PIDFILE
+ * names a live member already (exit 1, "member already running").
+ */
+extern const char etcd__start_script[];
+
 #endif

@@ -391,13 +391,9 @@ static const char init_replica_script[] =
 	"chmod 700 \"$d/data\" && "
 	"printf '%s\\n' \"$4\" >>\"$d/data/postgresql.conf\"";
 
-static const char start_script[] =
+const char pg__start_script[] =
 	PRELUDE NEED_BIN
-	"p=$(cat \"$d/postgres.pid\" 2>/dev/null) || p=; "
-	"case \"$p\" in ''|*[!0-9]*) p=;; esac; "
-	"if [ -n \"$p\" ] && tr '\\0' ' ' </proc/$p/cmdline 2>/dev/null "
-	"| grep -qF -- \"$d\"; then "
-	"echo \"postgres already running (pid $p)\" >&2; exit 1; fi; "
+	DB__REFUSE_RUNNING("\"$d/postgres.pid\"", "postgres")
 	"rm -f \"$d/postgres.pid\"; "
 	"as_pg \"$b/pg_ctl\" -D \"$d/data\" -l \"$d/postgres.log\" -w "
 	"-t 30 start </dev/null >/dev/null 2>&1 || " FAIL_LOG("pg_ctl start")
@@ -646,7 +642,7 @@ static int wait_streaming(struct db *d, struct sb *err)
 
 static int start_instance(struct db *d, size_t node, struct sb *err)
 {
-	return run_script(d, node, "pg_ctl start", start_script, NULL, 1,
+	return run_script(d, node, "pg_ctl start", pg__start_script, NULL, 1,
 			  err);
 }
 

@@ -41,5 +41,10 @@ int pg__fault_script(struct db *d, const char *kind, size_t node,
 /* Whether a server notice reports a commit that stopped waiting for
    synchronous replication (postgres.c notes it in the write's error). */
 int pg__sync_cancel_notice(const char *msg);
+/* The start script (postgres-db.c), for its tests: sh -c SCRIPT sh
+   BINDIR DIR runs BINDIR/pg_ctl start on DIR/data (as postgres when
+   root) unless DIR/postgres.pid names a live member already (exit 1,
+   "postgres already running"). */
+extern const char pg__start_script[];
 
 #endif

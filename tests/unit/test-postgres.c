@@ -8,13 +8,10 @@
  * node), and the replica-lag undo script run here against a stand-in
  * psql (what a starting replica answers is nothing to undo).
  */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -22,6 +19,7 @@
 #include "db.h"
 #include "err.h"
 #include "nemesis/nemesis-internal.h"
+#include "run-sh.h"
 #include "test.h"
 #include "workloads/postgres-internal.h"
 #include "workloads/workload.h"
@@ -315,71 +313,6 @@ TEST(db_resolve_makes_the_pid_file_known)
 
 /* ===== The replica-lag undo script, run here with a stand-in psql ===== */
 
-static void write_exec(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	CHECK(fp != NULL);
-	fputs(text, fp);
-	fclose(fp);
-	CHECK(!chmod(path, 0755));
-}
-
-/*
- * Run `sh -c script sh args...` here with PATH led by bin and
- * PSQL_ERR=psql_err (NULL: unset), stderr into errfile; its exit status
- * (-1 when it did not exit).
- */
-static int run_local(const char *script, char *const *args, const char *bin,
-		     const char *psql_err, const char *errfile)
-{
-	char path[4096];
-	int status = 0;
-	pid_t pid;
-
-	snprintf(path, sizeof(path), "%s:%s", bin, getenv("PATH"));
-	pid = fork();
-	CHECK(pid >= 0);
-	if (!pid) {
-		const char *argv[DB_FAULT_MAX_ARGS + 5];
-		size_t n = 0, i;
-		int fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fd < 0 || dup2(fd, 2) < 0)
-			_exit(126);
-		setenv("PATH", path, 1);
-		if (psql_err)
-			setenv("PSQL_ERR", psql_err, 1);
-		else
-			unsetenv("PSQL_ERR");
-		argv[n++] = "sh";
-		argv[n++] = "-c";
-		argv[n++] = script;
-		argv[n++] = "sh";
-		for (i = 0; args[i]; i++)
-			argv[n++] = args[i];
-		argv[n] = NULL;
-		execv("/bin/sh", (char *const *)argv);
-		_exit(127);
-	}
-	CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static int file_has(const char *path, const char *needle)
-{
-	char buf[4096];
-	size_t n;
-	FILE *fp = fopen(path, "r");
-
-	if (!fp)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	return strstr(buf, needle) != NULL;
-}
-
 #define PSQL_FAILED                                                       \
 	"psql: error: connection to server on socket "                    \
 	"\"/srv/n2/postgres/run/.s.PGSQL.5432\" failed: "
@@ -413,7 +346,8 @@ TEST(replica_lag_undo_on_a_starting_replica_has_nothing_to_undo)
 	};
 	const char *tmp = test_tmpdir();
 	char bin[512], pgbin[512], dir[512], sock[600], calls[600];
-	char errfile[600], prog[700], text[1024];
+	char errfile[600], prog[700], text[1024], env[1024];
+	const char *envv[] = { env, NULL };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct db_fault_script fs;
 	struct config c;
@@ -439,7 +373,7 @@ TEST(replica_lag_undo_on_a_starting_replica_has_nothing_to_undo)
 	close(fd);
 	/* runuser -u postgres -- CMD...: run CMD as we are */
 	snprintf(prog, sizeof(prog), "%s/runuser", bin);
-	write_exec(prog, "#!/bin/sh\nshift 3\nexec \"$@\"\n");
+	sh_write_exec(prog, "#!/bin/sh\nshift 3\nexec \"$@\"\n");
 	snprintf(prog, sizeof(prog), "%s/psql", pgbin);
 	snprintf(text, sizeof(text),
 		 "#!/bin/sh\n"
@@ -447,7 +381,7 @@ TEST(replica_lag_undo_on_a_starting_replica_has_nothing_to_undo)
 		 "echo \"$sql\" >> '%s'\n"
 		 "[ -n \"$PSQL_ERR\" ] && { echo \"$PSQL_ERR\" >&2; exit 2; }\n"
 		 "case $sql in *pg_is_in_recovery*) echo t;; esac\n", calls);
-	write_exec(prog, text);
+	sh_write_exec(prog, text);
 
 	snprintf(text, sizeof(text), "{" NODES3 ",\"db\":{\"type\":"
 		 "\"postgres\",\"bindir\":\"%s\"}}", pgbin);
@@ -462,18 +396,20 @@ TEST(replica_lag_undo_on_a_starting_replica_has_nothing_to_undo)
 		int rc;
 
 		unlink(calls);
-		rc = run_local(fs.undo, fs.args, bin, cases[i].err, errfile);
+		snprintf(env, sizeof(env), "PSQL_ERR=%s",
+			 cases[i].err ? cases[i].err : "");
+		rc = sh_run(fs.undo, fs.args, bin, envv, errfile);
 		if (rc != cases[i].exit)
 			test_fail_(__FILE__, __LINE__, "case %zu: undo exited "
 				   "%d, want %d (psql said: %s)", i, rc,
 				   cases[i].exit, cases[i].err ? cases[i].err :
 				   "t");
 		/* it asked, whatever the answer */
-		CHECK(file_has(calls, "pg_is_in_recovery()"));
-		CHECK_EQ_INT(file_has(calls, "pg_wal_replay_resume()"),
+		CHECK(sh_file_has(calls, "pg_is_in_recovery()"));
+		CHECK_EQ_INT(sh_file_has(calls, "pg_wal_replay_resume()"),
 			     cases[i].resumes);
 		if (cases[i].exit)
-			CHECK(file_has(errfile, "does not exist"));
+			CHECK(sh_file_has(errfile, "does not exist"));
 	}
 	db_fault_script_release(&fs);
 	db_free(d);
