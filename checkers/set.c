@@ -27,7 +27,11 @@
  * acknowledged after a final read began is not judged by that read.
  * When no final read succeeded the lost-write question cannot be
  * answered: the verdict is unknown (never "everything lost"), unless an
- * anomaly of another kind makes it invalid.  A history with no adds and
+ * anomaly of another kind makes it invalid; a final read whose value is
+ * not a list did not succeed either, and the summary names it
+ * (FILE:LINE).  Reads during the run whose value is not a list are not
+ * used, and the summary names the first.  Counts of adds are counts of
+ * add ops: an element added twice is two adds (and one repeated add).  A history with no adds and
  * no listed element (no set ops at all, say a register history) asks no
  * question either: unknown, never "valid".
  *
@@ -97,6 +101,7 @@ struct key {
 	size_t off;		/* first grouped read */
 	size_t nfinal;		/* ok final reads */
 	size_t final_failed;	/* final reads that did not return */
+	size_t final_bad;	/* ok final reads whose value is no set */
 	size_t fin_off;		/* first entry in finals[] */
 };
 
@@ -119,6 +124,10 @@ struct setchk {
 	size_t adds, adds_ok, adds_fail, adds_info, dup_adds;
 	size_t reads_ok, reads_fail, reads_info, malformed;
 	size_t final_ok, final_failed, final_ignored;
+	size_t final_bad;	/* ok final reads whose value is no set */
+	size_t bad_read, bad_final;	/* completion of the first such
+					   read (not final, final);
+					   SIZE_MAX: none */
 	size_t lost, unexpected, duplicated, revived;
 	size_t info_survived, info_lost, unresolved, acked_ok;
 	json_t *l_lost, *l_unexp, *l_dup, *l_rev, *by_fault;
@@ -219,6 +228,14 @@ static void collect(struct setchk *c, uint32_t f_add, uint32_t f_read)
 			}
 			if (cp->value.kind != HV_LIST) {
 				c->malformed++;
+				if (!fin && c->bad_read == SIZE_MAX)
+					c->bad_read = (size_t)e->pair;
+				if (fin) {
+					c->final_bad++;
+					c->keys[kidx].final_bad++;
+					if (c->bad_final == SIZE_MAX)
+						c->bad_final = (size_t)e->pair;
+				}
 				continue;
 			}
 			c->reads_ok++;
@@ -704,6 +721,35 @@ static void fill_stats(struct setchk *c)
 	json_object_set_new(s, "faults", checker__faults_json(&c->faults));
 }
 
+/* "FILE:LINE: VALUE" of the completion at pos, for the summary. */
+static void bad_value(const struct setchk *c, size_t pos, struct sb *s)
+{
+	hist_where(c->h, pos, s);
+	sb_adds(s, ": ");
+	hist_value_json(c->h, &c->h->ev[pos].value, s);
+}
+
+/* Why no final read judged the set (one key, or the whole history). */
+static void no_final_reason(const struct setchk *c, struct sb *s)
+{
+	if (c->final_bad == 1 && !c->final_failed) {
+		sb_adds(s, "; the final read's value is not a set (");
+		bad_value(c, c->bad_final, s);
+		sb_adds(s, ")");
+	} else if (c->final_bad) {
+		sb_addf(s, "; no final read returned a set (%zu failed, "
+			"%zu returned a value that is not a set, the first ",
+			c->final_failed, c->final_bad);
+		bad_value(c, c->bad_final, s);
+		sb_adds(s, ")");
+	} else if (c->final_failed) {
+		sb_addf(s, "; no final read succeeded (%zu failed)",
+			c->final_failed);
+	} else {
+		sb_adds(s, "; the history has no final read");
+	}
+}
+
 static void summarize(struct setchk *c)
 {
 	struct sb *s = &c->v->summary;
@@ -711,11 +757,17 @@ static void summarize(struct setchk *c)
 
 	for (k = 0; k < c->nkeys; k++)
 		if (!c->keys[k].nfinal && (c->keys[k].nelems ||
-		    c->keys[k].final_failed))
+		    c->keys[k].final_failed || c->keys[k].final_bad))
 			undecided++;
-	sb_addf(s, "%zu of %zu adds acknowledged; %zu lost, %zu unexpected, "
+	/* Counts of add ops, not of elements: an element added twice is
+	 * two adds (the model assumes unique elements: say so). */
+	sb_addf(s, "%zu of %zu adds acknowledged", c->adds_ok, c->adds);
+	if (c->dup_adds)
+		sb_addf(s, " (%zu repeated an element already added)",
+			c->dup_adds);
+	sb_addf(s, "; %zu lost, %zu unexpected, "
 		"%zu duplicated, %zu revived; indeterminate adds: %zu "
-		"survived, %zu did not", c->acked_ok, c->adds, c->lost,
+		"survived, %zu did not", c->lost,
 		c->unexpected, c->duplicated, c->revived, c->info_survived,
 		c->info_lost);
 	if (!c->adds && !c->nel) {
@@ -727,18 +779,37 @@ static void summarize(struct setchk *c)
 			c->reads_ok ? ", only empty reads" : " and no reads");
 		if (c->v->kind == VERDICT_VALID)
 			c->v->kind = VERDICT_UNKNOWN;
-	} else if ((!c->final_ok && c->nel) || undecided) {
-		if (c->nkeys > 1)
+		return;
+	}
+	if ((!c->final_ok && c->nel) || undecided) {
+		if (c->nkeys > 1) {
 			sb_addf(s, "; %zu key(s) without a successful final "
 				"read", undecided);
-		else if (c->final_failed)
-			sb_addf(s, "; no final read succeeded (%zu failed)",
-				c->final_failed);
-		else
-			sb_adds(s, "; the history has no final read");
+			if (c->final_bad) {
+				sb_addf(s, " (%zu final read(s) returned a "
+					"value that is not a set, the first ",
+					c->final_bad);
+				bad_value(c, c->bad_final, s);
+				sb_adds(s, ")");
+			}
+		} else {
+			no_final_reason(c, s);
+		}
 		sb_adds(s, ": lost writes cannot be judged");
 		if (c->v->kind == VERDICT_VALID)
 			c->v->kind = VERDICT_UNKNOWN;
+	} else if (c->final_bad) {
+		sb_addf(s, "; %zu final read(s) returned a value that is not "
+			"a set, not used (the first ", c->final_bad);
+		bad_value(c, c->bad_final, s);
+		sb_adds(s, ")");
+	}
+	if (c->malformed > c->final_bad) {
+		sb_addf(s, "; %zu read(s) during the run returned a value "
+			"that is not a set, not used (the first ", c->malformed -
+			c->final_bad);
+		bad_value(c, c->bad_read, s);
+		sb_adds(s, ")");
 	}
 }
 
@@ -753,6 +824,7 @@ static int set_check(const struct history *h, const struct checker_opts *o,
 	memset(&c, 0, sizeof(c));
 	c.h = h;
 	c.v = v;
+	c.bad_read = c.bad_final = SIZE_MAX;
 	checker__valmap_init(&c.elems_map, h->n / 2);
 	/* At most one element an add op: sized once, no copy while the
 	 * adds are collected (growing cost a third of the time). */

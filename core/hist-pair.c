@@ -81,15 +81,11 @@ static struct proc *proc_get(struct proctab *t, int64_t id)
 	return &t->slots[s];
 }
 
-/* "FILE:LINE" of event i, or "FILE: event I" when it has no line. */
+/* "FILE:LINE: " of event i, or "FILE: event I: " when it has no line. */
 static void where(const struct history *h, size_t i, struct sb *err)
 {
-	const char *name = h->source ? h->source : "history";
-
-	if (hist_line(h, i))
-		sb_addf(err, "%s:%u: ", name, hist_line(h, i));
-	else
-		sb_addf(err, "%s: event %zu: ", name, i);
+	hist_where(h, i, err);
+	sb_adds(err, ": ");
 }
 
 static void pos_text(const struct history *h, size_t i, struct sb *err)

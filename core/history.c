@@ -189,6 +189,16 @@ void hist_set_index(struct history *h, size_t i, uint64_t index)
 	h->index[i] = index;
 }
 
+void hist_where(const struct history *h, size_t i, struct sb *out)
+{
+	const char *name = h->source ? h->source : "history";
+
+	if (hist_line(h, i))
+		sb_addf(out, "%s:%u", name, hist_line(h, i));
+	else
+		sb_addf(out, "%s: event %zu", name, i);
+}
+
 uint64_t hist_alloc_vals(struct history *h, size_t n)
 {
 	uint64_t off = h->nvals;

@@ -144,6 +144,9 @@ static inline uint64_t hist_index(const struct history *h, size_t i)
  * that differs from the default. */
 void hist_set_line(struct history *h, size_t i, uint32_t line);
 void hist_set_index(struct history *h, size_t i, uint64_t index);
+/* Append where event i came from, for messages: "FILE:LINE", or
+ * "FILE: event I" (I its position) for an event with no source line. */
+void hist_where(const struct history *h, size_t i, struct sb *out);
 
 /* ===== Values ===== */
 static inline const struct hist_value *
