@@ -2,7 +2,9 @@
  * heal.c - `netsplit heal`: undo every fault journaled under a store
  * directory and not recorded as healed, from the journal alone.
  *
- * Reads every nemesis.journal under store_dir (depth <= 4).  A fault's
+ * Reads every nemesis.journal under store_dir (depth <= 4), except those
+ * of live runs (the controller holds a flock on its journal; --force
+ * heals them too).  A fault's
  * state is its last line: "apply"/"applied" = possibly in force,
  * "healed" = done.  For each fault in force: connect to the nodes it
  * names (addresses and ssh settings from the config, by node name), run
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "alloc.h"
@@ -38,6 +41,9 @@ struct scan {
 	struct pending *p;
 	size_t n, alloc;
 	size_t journals;
+	size_t live;		/* journals of live runs skipped */
+	size_t bad_lines;	/* journal lines that could not be read */
+	int force;		/* heal live runs too */
 	/* database plug-ins opened to restart killed members, by type */
 	const struct nemesis_db_opener *dbo;
 	struct transport *t;
@@ -58,16 +64,53 @@ static struct pending *find(struct scan *sc, const char *journal,
 	return NULL;
 }
 
-static int read_journal(struct scan *sc, const char *path, struct sb *err)
+/* The run directory of a journal path, for messages. */
+static void add_run_dir(struct sb *sb, const char *journal)
+{
+	const char *slash = strrchr(journal, '/');
+
+	if (slash)
+		sb_add(sb, journal, (size_t)(slash - journal));
+	else
+		sb_adds(sb, ".");
+}
+
+/*
+ * Read one journal.  A controller (or `netsplit nemesis`) holds an
+ * exclusive flock on its journal for as long as its set lives: such a
+ * run is live and heals its own faults, so it is skipped (said in log)
+ * unless sc->force.  Only the last line may be cut short (a crash while
+ * it was written): it is skipped with a warning in log.  Any other line
+ * that is not a journal event is an error naming file:line (-NS_EREAD:
+ * the harness's own record, which may hide a fault in force); the other
+ * lines are still read, so what they record is healed.
+ */
+static int read_journal(struct scan *sc, const char *path, struct sb *log,
+			struct sb *err)
 {
 	FILE *fp = fopen(path, "r");
 	char *line = NULL;
-	size_t cap = 0, lineno = 0;
+	size_t cap = 0, lineno = 0, torn = 0;
 	ssize_t len;
+	int rc = 0;
 
 	if (!fp) {
 		sb_addf(err, "%s: %s\n", path, strerror(errno));
-		return -NS_EIO;
+		sc->bad_lines++;
+		return -NS_EREAD;
+	}
+	if (flock(fileno(fp), LOCK_SH | LOCK_NB) < 0 &&
+	    errno == EWOULDBLOCK) {
+		add_run_dir(log, path);
+		if (!sc->force) {
+			sb_adds(log, ": the run is live (its controller holds "
+				"the journal and heals its own faults): "
+				"skipped; --force heals it anyway\n");
+			sc->live++;
+			fclose(fp);
+			return 0;
+		}
+		sb_adds(log, ": the run is live: healed anyway (--force)\n");
 	}
 	sc->journals++;
 	while ((len = getline(&line, &cap, fp)) > 0) {
@@ -78,8 +121,17 @@ static int read_journal(struct scan *sc, const char *path, struct sb *err)
 		struct fault *f;
 
 		lineno++;
+		if (torn) {
+			/* the bad line was not the last one */
+			sb_addf(err, "%s:%zu: not a journal event (only the "
+				"last line may be cut short)\n", path, torn);
+			sc->bad_lines++;
+			rc = -NS_EREAD;
+			torn = 0;
+		}
 		if (!j || !ev) {
-			/* a torn last line from a crash: nothing after it */
+			/* a torn last line from a crash, if nothing follows */
+			torn = lineno;
 			json_decref(j);
 			continue;
 		}
@@ -106,22 +158,29 @@ static int read_journal(struct scan *sc, const char *path, struct sb *err)
 			}
 		} else {
 			sb_addf(err, " (%s:%zu)\n", path, lineno);
+			sc->bad_lines++;
+			rc = -NS_EREAD;
 		}
 		json_decref(j);
 	}
+	if (torn)
+		sb_addf(log, "warning: %s:%zu: last line cut short (a crash "
+			"while it was written): skipped\n", path, torn);
 	free(line);
 	fclose(fp);
-	return 0;
+	return rc;
 }
 
-static void walk(struct scan *sc, const char *dir, int depth,
-		 struct sb *err)
+/* Read every journal under dir; the first error reading one. */
+static int walk(struct scan *sc, const char *dir, int depth, struct sb *log,
+		struct sb *err)
 {
 	DIR *d;
 	struct dirent *e;
+	int rc = 0, r = 0;
 
 	if (depth > 4 || !(d = opendir(dir)))
-		return;
+		return 0;
 	while ((e = readdir(d))) {
 		struct sb path = SB_INIT;
 		struct stat st;
@@ -131,14 +190,16 @@ static void walk(struct scan *sc, const char *dir, int depth,
 		sb_addf(&path, "%s/%s", dir, e->d_name);
 		if (lstat(path.buf, &st) == 0) {
 			if (S_ISDIR(st.st_mode))
-				walk(sc, path.buf, depth + 1, err);
+				r = walk(sc, path.buf, depth + 1, log, err);
 			else if (S_ISREG(st.st_mode) &&
 				 !strcmp(e->d_name, "nemesis.journal"))
-				read_journal(sc, path.buf, err);
+				r = read_journal(sc, path.buf, log, err);
+			rc = rc ? rc : r;
 		}
 		sb_release(&path);
 	}
 	closedir(d);
+	return rc;
 }
 
 /* The database plug-in of type (NULL: the config's), opened once. */
@@ -284,7 +345,7 @@ static int heal_one(struct scan *sc, const struct config *c,
 }
 
 int nemesis_heal_store(const struct config *c, const char *store_dir,
-		       const struct nemesis_db_opener *dbo,
+		       const struct nemesis_db_opener *dbo, unsigned flags,
 		       struct nemesis_heal_stats *st, struct sb *log,
 		       struct sb *err)
 {
@@ -292,7 +353,7 @@ int nemesis_heal_store(const struct config *c, const char *store_dir,
 	struct transport *t = NULL;
 	struct stat sst;
 	size_t i;
-	int rc = 0, r;
+	int rc = 0, r, rread;
 
 	memset(st, 0, sizeof(*st));
 	if (stat(store_dir, &sst) || !S_ISDIR(sst.st_mode)) {
@@ -301,8 +362,11 @@ int nemesis_heal_store(const struct config *c, const char *store_dir,
 		return 0;
 	}
 	sc.dbo = dbo;
-	walk(&sc, store_dir, 0, err);
+	sc.force = !!(flags & NEMESIS_HEAL_FORCE);
+	rread = walk(&sc, store_dir, 0, log, err);
 	st->journals = sc.journals;
+	st->live = sc.live;
+	st->bad_lines = sc.bad_lines;
 	for (i = 0; i < sc.n; i++)
 		if (sc.p[i].f)
 			st->faults++;
@@ -351,5 +415,7 @@ int nemesis_heal_store(const struct config *c, const char *store_dir,
 		free(sc.p[i].journal);
 	}
 	free(sc.p);
-	return rc;
+	/* what could be read was healed; a journal that could not be read
+	   may still hide a fault in force */
+	return rc ? rc : rread;
 }

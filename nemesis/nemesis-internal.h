@@ -86,6 +86,8 @@ struct nemesis_set {
 	struct db *db;
 	char *run_dir;
 	char *journal;		/* RUN_DIR/nemesis.journal */
+	int journal_locked;	/* journal_fd holds the set's flock */
+	int journal_fd;		/* (LOCK_EX: the run is live) */
 	char tag[9];		/* random, names this run's faults */
 	struct nemesis *kinds;
 	size_t nkinds;

@@ -22,6 +22,8 @@
  *                                      wait for the disk; heal needs only
  *                                      "apply");
  *   {"event":"healed","id":"..."}      after every target was healed.
+ * The set holds an exclusive flock on its journal for its whole life:
+ * `netsplit heal` leaves a live run's faults to it (unless --force).
  * nemesis_stop() and `netsplit heal` (nemesis_heal_store()) both undo from
  * the record alone, so a fault survives neither a normal stop nor a
  * controller crash: heal undoes every fault journaled under store_dir
@@ -207,7 +209,11 @@ struct nemesis_heal_stats {
 	size_t faults;		/* faults found not healed */
 	size_t healed;		/* ... of which healed now */
 	size_t failed;		/* ... of which could not be healed */
+	size_t live;		/* journals skipped: their run is live */
+	size_t bad_lines;	/* journal lines that could not be read */
 };
+
+#define NEMESIS_HEAL_FORCE 1u	/* heal live runs' faults too */
 
 /*
  * Heal every fault journaled under store_dir (its nemesis.journal files,
@@ -219,11 +225,17 @@ struct nemesis_heal_stats {
  * whose undo failed keeps its switch), remove the run's lease files no
  * fault left in force needs, and journal "healed" once every target is
  * healed.  dbo may be NULL (then killed members cannot be restarted: an
- * error).  Progress lines go to log.  Returns 0 when nothing is left,
- * otherwise the first error (err says which node and fault).
+ * error).  Progress lines go to log.  A journal whose run is live (its
+ * set holds a flock on it: nemesis_set_new() to nemesis_set_free()) is
+ * skipped with a line in log naming the run directory, unless flags has
+ * NEMESIS_HEAL_FORCE.  A torn last journal line is skipped with a
+ * warning in log; any other line that is not a journal event is an
+ * error naming file:line (-NS_EREAD), after what could be read was
+ * healed.  Returns 0 when nothing is left, otherwise the first error
+ * (err says which node and fault, or which journal line).
  */
 int nemesis_heal_store(const struct config *c, const char *store_dir,
-		       const struct nemesis_db_opener *dbo,
+		       const struct nemesis_db_opener *dbo, unsigned flags,
 		       struct nemesis_heal_stats *st, struct sb *log,
 		       struct sb *err);
 

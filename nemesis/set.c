@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -460,6 +461,18 @@ int nemesis_set_new(struct nemesis_set **sp, const struct nemesis_opts *o,
 	sb_init(&s->said, 0);
 	s->journal = xmalloc(strlen(run_dir) + sizeof("/nemesis.journal"));
 	sprintf(s->journal, "%s/nemesis.journal", run_dir);
+	/* held until nemesis_set_free(): `netsplit heal` leaves a live
+	   run's faults alone (heal only probes it, never holds it long) */
+	s->journal_fd = open(s->journal, O_WRONLY | O_APPEND | O_CREAT |
+			     O_CLOEXEC, 0644);
+	if (s->journal_fd < 0 || flock(s->journal_fd, LOCK_EX) < 0) {
+		sb_addf(err, "%s: %s", s->journal, strerror(errno));
+		if (s->journal_fd >= 0)
+			close(s->journal_fd);
+		rc = -NS_EWRITE;
+		goto fail;
+	}
+	s->journal_locked = 1;
 	random_tag(s->tag);
 	s->nnodes = transport_nnodes(t);
 	s->nodes = xcalloc(s->nnodes ? s->nnodes : 1, sizeof(*s->nodes));
@@ -509,6 +522,8 @@ void nemesis_set_free(struct nemesis_set *s)
 	free(s->entries);
 	free(s->run_dir);
 	free(s->journal);
+	if (s->journal_locked)
+		close(s->journal_fd);
 	sb_release(&s->said);
 	nemesis_opts_release(&s->opts);
 	pthread_mutex_destroy(&s->lock);

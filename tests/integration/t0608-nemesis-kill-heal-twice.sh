@@ -3,9 +3,9 @@
 # once ("fake" database plug-in, 3 nodes).
 #
 # The driver kills one member and holds the fault; meanwhile `netsplit
-# heal` (run while the controller still lives, or a stop retried after a
-# partial failure: the same state) restarts the member and journals the
-# fault healed.  The driver's own stop then finds the member running and
+# heal` skips the live run (the driver holds its journal's lock), and
+# `netsplit heal --force` (or a stop retried after a partial failure:
+# the same state) restarts the member and journals the fault healed.  The driver's own stop then finds the member running and
 # leaves it alone: the stop succeeds, the pid file still names the member
 # heal started, exactly one member runs on that node, and once the driver
 # tears the database down no member is left anywhere (a second start
@@ -47,9 +47,20 @@ st=$(nem_state "$node" "$pid")
 case $st in ''|Z) pass "kill: $node's member $pid is gone" ;;
 *) fail "kill: $node's member $pid is gone" "state '$st'" ;; esac
 
+# The driver holds its journal's lock: a plain heal leaves its fault to
+# it, naming its run directory; --force heals it anyway.
 heal=$("$NETSPLIT" heal --config "$CLUSTER_CONFIG" 2>&1)
-check_eq "heal during the kill exits 0" 0 $?
-check_contains "heal restarted the member" "healed 1 fault(s)" "$heal"
+check_eq "heal during the live run exits 0" 0 $?
+check_contains "heal skips the live run" "the run is live" "$heal"
+check_contains "heal names the run directory" "$CLUSTER_DIR/store/nemesis/" \
+	"$heal"
+check_contains "heal healed nothing" "healed 0 fault(s)" "$heal"
+check_eq "$node: no member restarted by the plain heal" "" \
+	"$(members "$node" | xargs)"
+heal=$("$NETSPLIT" heal --config "$CLUSTER_CONFIG" --force 2>&1)
+check_eq "heal --force during the kill exits 0" 0 $?
+check_contains "heal --force restarted the member" "healed 1 fault(s)" \
+	"$heal"
 [ "$(grep -c '^{"event":"stop"' "$out")" = 0 ] ||
 	die_test "heal ran before the driver's stop" "the stop came first"
 p1=$(nem_member_pid "$node")

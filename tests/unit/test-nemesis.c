@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -404,7 +405,7 @@ TEST_T(journal_pending_faults_are_found, 20)
 		 "\"store_dir\":\"%s/store\"}", test_tmpdir());
 	config_init(&c);
 	CHECK_EQ_INT(config_load_str(&c, "t.json", cfg_text, &err), 0);
-	CHECK(nemesis_heal_store(&c, c.store_dir, NULL, &st, &log, &err) != 0);
+	CHECK(nemesis_heal_store(&c, c.store_dir, NULL, 0, &st, &log, &err) != 0);
 	CHECK_EQ_INT(st.journals, 1);
 	CHECK_EQ_INT(st.faults, 1);
 	CHECK_EQ_INT(st.healed, 0);
@@ -412,6 +413,135 @@ TEST_T(journal_pending_faults_are_found, 20)
 	config_release(&c);
 	fault_free(a);
 	fault_free(b);
+	sb_release(&err);
+	sb_release(&log);
+}
+
+/*
+ * A store with one journal, DIR/store/t/run1/nemesis.journal (path), and
+ * a config whose only node n1 nobody listens on: a heal that tries to
+ * reach it fails.
+ */
+static void heal_store_init(struct config *c, char *path, size_t size)
+{
+	char cmd[700], cfg_text[512];
+	struct sb err = SB_INIT;
+
+	snprintf(path, size, "%s/store/t/run1/nemesis.journal",
+		 test_tmpdir());
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/store/t/run1'",
+		 test_tmpdir());
+	CHECK_EQ_INT(system(cmd), 0);
+	snprintf(cfg_text, sizeof(cfg_text),
+		 "{\"nodes\":[{\"name\":\"n1\",\"host\":\"127.0.0.1\","
+		 "\"port\":1}],\"ssh\":{\"connect_timeout_ms\":1000},"
+		 "\"store_dir\":\"%s/store\"}", test_tmpdir());
+	config_init(c);
+	CHECK_EQ_INT(config_load_str(c, "t.json", cfg_text, &err), 0);
+	sb_release(&err);
+}
+
+static void append_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(write(fd, text, strlen(text)), (long long)strlen(text));
+	close(fd);
+}
+
+/*
+ * Only the last line may be cut short: a bad line with lines after it
+ * is an error naming file:line (what was readable is still healed: here
+ * nothing is left in force), not a line silently skipped.
+ */
+TEST(heal_refuses_a_bad_journal_line_before_the_last)
+{
+	struct fault *a = sample_fault("aaaa0000-0");
+	struct nemesis_heal_stats st;
+	struct sb err = SB_INIT, log = SB_INIT;
+	struct config c;
+	char path[600], where[700];
+
+	heal_store_init(&c, path, sizeof(path));
+	CHECK_EQ_INT(nemesis__journal_append(path, "apply", a, &err), 0);
+	append_text(path, "garbage, not an event\n");
+	CHECK_EQ_INT(nemesis__journal_append(path, "healed", a, &err), 0);
+	CHECK_EQ_INT(nemesis_heal_store(&c, c.store_dir, NULL, 0, &st, &log,
+					&err), -NS_EREAD);
+	snprintf(where, sizeof(where), "%s:2: not a journal event", path);
+	CHECK_CONTAINS(err.buf, where);
+	CHECK_EQ_INT(st.bad_lines, 1);
+	CHECK_EQ_INT(st.faults, 0);
+	config_release(&c);
+	fault_free(a);
+	sb_release(&err);
+	sb_release(&log);
+}
+
+/* A torn last line (a crash while it was written) is only a warning. */
+TEST(heal_skips_a_torn_last_line_with_a_warning)
+{
+	struct fault *a = sample_fault("aaaa0000-0");
+	struct nemesis_heal_stats st;
+	struct sb err = SB_INIT, log = SB_INIT;
+	struct config c;
+	char path[600], where[700];
+
+	heal_store_init(&c, path, sizeof(path));
+	CHECK_EQ_INT(nemesis__journal_append(path, "apply", a, &err), 0);
+	CHECK_EQ_INT(nemesis__journal_append(path, "healed", a, &err), 0);
+	append_text(path, "{\"event\":\"hea");
+	CHECK_EQ_INT(nemesis_heal_store(&c, c.store_dir, NULL, 0, &st, &log,
+					&err), 0);
+	CHECK_EQ_INT(err.len, 0);
+	snprintf(where, sizeof(where), "warning: %s:3: last line cut short",
+		 path);
+	CHECK_CONTAINS(log.buf, where);
+	CHECK_EQ_INT(st.journals, 1);
+	CHECK_EQ_INT(st.faults, 0);
+	config_release(&c);
+	fault_free(a);
+	sb_release(&err);
+	sb_release(&log);
+}
+
+/*
+ * A run whose set holds the flock on its journal (as nemesis_set_new()
+ * does until nemesis_set_free()) is live: heal leaves its fault in force
+ * to it and names the run directory; NEMESIS_HEAL_FORCE heals it
+ * anyway (here: tries to, and cannot reach n1).
+ */
+TEST_T(heal_leaves_a_live_run_alone, 20)
+{
+	struct fault *a = sample_fault("aaaa0000-0");
+	struct nemesis_heal_stats st;
+	struct sb err = SB_INIT, log = SB_INIT;
+	struct config c;
+	char path[600], dir[600];
+	int fd;
+
+	heal_store_init(&c, path, sizeof(path));
+	CHECK_EQ_INT(nemesis__journal_append(path, "apply", a, &err), 0);
+	fd = open(path, O_WRONLY | O_APPEND);
+	CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
+	CHECK_EQ_INT(nemesis_heal_store(&c, c.store_dir, NULL, 0, &st, &log,
+					&err), 0);
+	CHECK_EQ_INT(st.faults, 0);
+	CHECK_EQ_INT(st.live, 1);
+	snprintf(dir, sizeof(dir), "%s/store/t/run1: the run is live",
+		 test_tmpdir());
+	CHECK_CONTAINS(log.buf, dir);
+	CHECK_CONTAINS(log.buf, "--force");
+	sb_reset(&log);
+	CHECK(nemesis_heal_store(&c, c.store_dir, NULL, NEMESIS_HEAL_FORCE,
+				 &st, &log, &err) != 0);
+	CHECK_EQ_INT(st.faults, 1);
+	CHECK_EQ_INT(st.failed, 1);
+	CHECK_CONTAINS(log.buf, "healed anyway (--force)");
+	close(fd);
+	config_release(&c);
+	fault_free(a);
 	sb_release(&err);
 	sb_release(&log);
 }
@@ -427,7 +557,7 @@ TEST(heal_of_an_empty_store_is_a_no_op)
 		"{\"nodes\":[{\"name\":\"n1\",\"host\":\"127.0.0.1\"}]}",
 		&err), 0);
 	CHECK_EQ_INT(nemesis_heal_store(&c, "/nonexistent/netsplit-store", NULL,
-					&st, &log, &err), 0);
+					0, &st, &log, &err), 0);
 	CHECK_EQ_INT(st.faults, 0);
 	CHECK_CONTAINS(log.buf, "nothing to heal");
 	config_release(&c);
