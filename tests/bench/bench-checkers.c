@@ -21,7 +21,10 @@
  *             half reads that see the latest acknowledged write (90%) or
  *             the one before it (stale); with or without versions.
  * CPU time is what counts (the machine may be shared): the best of three
- * runs is printed, with its wall time.
+ * runs is printed, with its wall time, the first run's CPU time (the one
+ * a `netsplit check` process pays: nothing allocated before) and whether
+ * the target (TARGET_MEPS) is met.  Only the checker is timed, never the
+ * building of its history.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,6 +39,7 @@
 
 #define KEYS 1000
 #define SESSIONS 100
+#define TARGET_MEPS 5.0	/* million events per CPU second, one core */
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 
@@ -384,7 +388,7 @@ static int run(const char *name, const struct history *h, const char *what,
 	struct checker_opts o;
 	struct verdict v;
 	struct sb err = SB_INIT;
-	double w0, c0, w = 0, cpu = 0;
+	double w0, c0, w = 0, cpu = 0, first = 0, meps;
 	int rc = 0, r;
 
 	if (!t) {
@@ -407,19 +411,27 @@ static int run(const char *name, const struct history *h, const char *what,
 		rc = checker_check(t, h, &o, &v, &err);
 		cr = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
 		wr = clock_s(CLOCK_MONOTONIC) - w0;
+		if (!r)
+			first = cr;
 		if (!r || cr < cpu) {
 			cpu = cr;
 			w = wr;
 		}
 	}
+	meps = (double)h->n / cpu / 1e6;
 	printf("%-8s %-24s %9zu events  %7.3f s cpu  %7.3f s wall  "
 	       "%6.2f M events/s  %s, %zu anomalies",
-	       name, what, h->n, cpu, w, (double)h->n / cpu / 1e6,
+	       name, what, h->n, cpu, w, meps,
 	       rc ? "error" : verdict_name(v.kind), v.anomaly_count);
 	if (!quiet_elems)
 		printf("  (%.2f M listed elements/s)",
 		       (double)list_elems(h) / cpu / 1e6);
 	putchar('\n');
+	if (rounds > 1)
+		printf("%-8s first run %.3f s cpu (%.2f M events/s); target "
+		       ">= %.0f M events/s: %s\n", "", first,
+		       (double)h->n / first / 1e6, TARGET_MEPS,
+		       meps >= TARGET_MEPS ? "met" : "NOT met");
 	if (getenv("NS_BENCH_VERBOSE")) {
 		char *st = json_dumps(v.stats, JSON_COMPACT);
 
@@ -439,10 +451,14 @@ static int bench_memory(size_t ops)
 	printf("in-memory checker throughput, %zu ops per history, best "
 	       "CPU time of 3 (target: >= 5 M events/s on one core)\n",
 	       ops);
-	hist_init(&h);
-	gen_set(&h, ops);
-	rc |= run("set", &h, "set, 1000 keys", 0, 3);
-	hist_release(&h);
+	if (!skipped("set")) {
+		hist_init(&h);
+		gen_set(&h, ops);
+		rc |= run("set", &h, "set, 1000 keys", 0, 3);
+		hist_release(&h);
+	}
+	if (skipped("session") && skipped("stale"))
+		return rc ? 1 : 0;
 
 	hist_init(&h);
 	gen_register_mem(&h, ops, 0);
