@@ -82,17 +82,22 @@ struct read {
 	int fin;		/* ordinal among the key's final reads, or -1 */
 };
 
+/*
+ * 32 bytes, two a cache line: there is one per element, so every byte
+ * here is a megabyte on a million-element history.  Positions fit 32
+ * bits (HIST_EVENTS_MAX); the key index is found from the element's
+ * (key, value) entry when needed (elem_key()).
+ */
 struct elem {
-	int64_t add;		/* invoke position of its add, -1 if none */
 	uint64_t finmask;	/* final reads (ordinals) that list it */
-	uint32_t key;		/* key index */
-	uint32_t stamp;		/* last read (grouped index + 1) listing it */
-	uint32_t last;		/* grouped index of that read, NONE */
+	uint32_t add;		/* invoke position of its add, NONE */
+	uint32_t last;		/* last read (grouped index) listing it, NONE */
 	uint32_t mincmp;	/* listing read that completed first, NONE */
 	uint32_t gap, gap_a;	/* best R2 so far and its R1, NONE */
 	uint8_t add_state;
 	uint8_t flags;
 };
+_Static_assert(sizeof(struct elem) == 32, "struct elem is 32 bytes");
 
 struct key {
 	uint32_t key;		/* interned key, CHECKER__NOKEY */
@@ -159,12 +164,16 @@ static uint32_t elem_id(struct setchk *c, uint32_t key, uint32_t kidx,
 		ALLOC_GROW(c->el, c->nel + 1, c->el_alloc);
 		e = &c->el[c->nel++];
 		memset(e, 0, sizeof(*e));
-		e->add = -1;
-		e->key = kidx;
-		e->last = e->mincmp = e->gap = e->gap_a = NONE;
+		e->add = e->last = e->mincmp = e->gap = e->gap_a = NONE;
 		c->keys[kidx].nelems++;
 	}
 	return id;
+}
+
+/* Key index of element id. */
+static uint32_t elem_key(const struct setchk *c, uint32_t id)
+{
+	return checker__keymap_get(&c->keys_map, c->elems_map.keys[id].key);
 }
 
 static uint32_t ev_key(const struct hist_event *e)
@@ -198,13 +207,13 @@ static void collect(struct setchk *c, uint32_t f_add, uint32_t f_read)
 			c->adds_ok += st == ADD_OK;
 			c->adds_fail += st == ADD_FAIL;
 			c->adds_info += st == ADD_INFO;
-			if (el->add >= 0)
+			if (el->add != NONE)
 				c->dup_adds++;
 			/* The strongest outcome wins: ok, then info. */
-			if (el->add < 0 || st == ADD_OK ||
+			if (el->add == NONE || st == ADD_OK ||
 			    (st == ADD_INFO && el->add_state == ADD_FAIL)) {
 				if (el->add_state != ADD_OK) {
-					el->add = (int64_t)i;
+					el->add = (uint32_t)i;
 					el->add_state = (uint8_t)st;
 				}
 			}
@@ -401,8 +410,8 @@ static struct anomaly *report_elem(struct setchk *c, uint32_t id,
 	struct anomaly *a;
 	va_list ap;
 
-	if (e->add >= 0)
-		ops[n++] = (size_t)e->add;
+	if (e->add != NONE)
+		ops[n++] = e->add;
 	for (i = 0; i < nreads && n < sizeof(ops) / sizeof(*ops); i++)
 		ops[n++] = reads[i];
 	sb_adds(&text, "element ");
@@ -461,14 +470,13 @@ static void visit(struct setchk *c, uint32_t id, uint32_t g)
 	struct elem *e = &c->el[id];
 	const struct read *r = &c->rd[g];
 
-	if (e->stamp == g + 1) {
+	if (e->last == g) {
 		if (!(e->flags & EL_DUP)) {
 			e->flags |= EL_DUP;
 			report_duplicate(c, id, g);
 		}
 		return;
 	}
-	e->stamp = g + 1;
 	e->flags |= EL_LISTED;
 	if ((e->add_state == ADD_NONE || e->add_state == ADD_FAIL) &&
 	    !(e->flags & EL_UNEXP)) {
@@ -597,15 +605,16 @@ static void report_lost(struct setchk *c, uint32_t id, size_t known,
 
 		t_fault = h->ev[ack].time;
 		sb_addf(&how, "its add (invoked at %.3f s) was acknowledged "
-			"at %.3f s", t_at(c, (size_t)e->add), t_at(c, ack));
+			"at %.3f s", t_at(c, e->add), t_at(c, ack));
 	} else {
 		const struct read *r = &c->rd[e->mincmp];
 
 		reads[n++] = r->inv;
-		t_fault = e->add >= 0 ? h->ev[e->add].time : h->ev[r->inv].time;
+		t_fault = e->add != NONE ? h->ev[e->add].time :
+			  h->ev[r->inv].time;
 		sb_addf(&how, "its add was %s, but a read that ended at "
 			"%.3f s listed it",
-			e->add < 0 ? "never invoked" : "indeterminate",
+			e->add == NONE ? "never invoked" : "indeterminate",
 			t_at(c, r->cmp));
 	}
 	reads[n++] = f->inv;
@@ -615,7 +624,8 @@ static void report_lost(struct setchk *c, uint32_t id, size_t known,
 			"began at %.3f s lacks it", how.buf, fault.buf,
 			t_at(c, f->inv));
 	json_object_set_new(a->detail, "add", json_string(
-		e->add_state == ADD_OK ? "ok" : e->add >= 0 ? "info" : "none"));
+		e->add_state == ADD_OK ? "ok" : e->add != NONE ? "info" :
+		"none"));
 	json_object_set_new(a->detail, "known_at_s",
 			    json_real(t_at(c, known)));
 	json_object_set_new(a->detail, "fault", json_string(fault.buf));
@@ -633,7 +643,7 @@ static void judge_final(struct setchk *c)
 
 	for (id = 0; id < c->nel; id++) {
 		const struct elem *e = &c->el[id];
-		const struct key *k = &c->keys[e->key];
+		const struct key *k = &c->keys[elem_key(c, id)];
 		uint64_t full = k->nfinal >= 64 ? ~(uint64_t)0 :
 				((uint64_t)1 << k->nfinal) - 1;
 		size_t known, j;
