@@ -839,7 +839,7 @@ static int set_check(const struct history *h, const struct checker_opts *o,
 	/* At most one element an add op: sized once, no copy while the
 	 * adds are collected (growing cost a third of the time). */
 	checker__valmap_reserve(&c.elems_map, h->n / 2 + 1);
-	c.el = xmalloc((h->n / 2 + 1) * sizeof(*c.el));
+	c.el = xmalloc_large((h->n / 2 + 1) * sizeof(*c.el));
 	c.el_alloc = h->n / 2 + 1;
 	checker__keymap_init(&c.keys_map);
 	checker__faults_build(&c.faults, h);

@@ -3,9 +3,11 @@
  */
 #include "alloc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "err.h"
 
@@ -40,6 +42,51 @@ void *xrealloc(void *p, size_t n)
 	if (!q)
 		oom(n);
 	return q;
+}
+
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+
+/*
+ * Advise the whole 2 MiB pages inside [p, p + n) as huge pages.  The
+ * block stays an ordinary malloc() block (no alignment of its own, so
+ * the allocator reuses freed memory as before); only its first and last
+ * partial 2 MiB go on with 4 kB pages.  Advice only: where the system
+ * has no transparent huge pages the memory works the same.
+ */
+static void advise_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	uintptr_t b = ((uintptr_t)p + n) & ~(HUGE_PAGE - 1);
+
+	if (n >= LARGE_ALLOC_MIN && b > a)
+		madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
+void *xmalloc_large(size_t n)
+{
+	void *p = xmalloc(n);
+
+	advise_huge(p, n);
+	return p;
+}
+
+void *xcalloc_large(size_t nmemb, size_t size)
+{
+	void *p;
+
+	if (size && nmemb > SIZE_MAX / size)
+		oom(SIZE_MAX);
+	if (nmemb * size < LARGE_ALLOC_MIN)
+		return xcalloc(nmemb, size);
+	/* Advised before the zeroing touches it. */
+	p = xmalloc_large(nmemb * size);
+	memset(p, 0, nmemb * size);
+	return p;
 }
 
 char *xstrndup(const char *s, size_t n)
