@@ -657,8 +657,9 @@ static void judge_final(struct setchk *c)
 			c->unresolved++;
 			continue;
 		}
-		known = known_at(c, e);
-		if (e->finmask != full && known != SIZE_MAX) {
+		/* known_at() reads the add's event: only when needed. */
+		known = e->finmask != full ? known_at(c, e) : SIZE_MAX;
+		if (known != SIZE_MAX) {
 			for (j = 0; j < k->nfinal; j++) {
 				const struct read *f =
 					&c->rd[c->finals[k->fin_off + j]];
