@@ -107,11 +107,21 @@ static size_t windows(const struct report_run *r, struct window *w,
 	return k;
 }
 
-static int cmp_i64(const void *a, const void *b)
+/* Lanes are the distinct process ids (int32_t, as in hist_event). */
+static int cmp_process(const void *a, const void *b)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* The lane of process p among lanes[0..n) (sorted, p among them). */
+static size_t lane_of(const int32_t *lanes, size_t n, int32_t p)
+{
+	const int32_t *l = bsearch(&p, lanes, n, sizeof(*lanes),
+				   cmp_process);
+
+	return l ? (size_t)(l - lanes) : 0;
 }
 
 static double nice_step(double span_s, double px)
@@ -177,14 +187,14 @@ static void draw_window(const struct report_run *r, const struct window *w,
 	const struct history *h = &r->hist;
 	size_t o0 = report_op_at(r, w->a), o1 = report_op_at(r, w->b + 1), i, k;
 	size_t nlanes = 0, nops = o1 - o0;
-	int64_t *lanes = xmalloc((nops ? nops : 1) * sizeof(*lanes));
+	int32_t *lanes = xmalloc((nops ? nops : 1) * sizeof(*lanes));
 	int64_t t0 = h->ev[w->a].time, t1 = h->ev[w->b].time;
 	double width, scale, step, x;
 	size_t height;
 
 	for (i = o0; i < o1; i++)
 		lanes[nlanes++] = h->ev[r->ops[i].inv].process;
-	qsort(lanes, nlanes, sizeof(*lanes), cmp_i64);
+	qsort(lanes, nlanes, sizeof(*lanes), cmp_process);
 	for (i = 0, k = 0; i < nlanes; i++)
 		if (!k || lanes[k - 1] != lanes[i])
 			lanes[k++] = lanes[i];
@@ -256,14 +266,13 @@ static void draw_window(const struct report_run *r, const struct window *w,
 	}
 	for (k = 0; k < nlanes; k++)
 		sb_addf(out, "<div class=\"lane-label\" style=\"top:%zupx\">"
-			"p%" PRId64 "</div>", AXIS_H + k * LANE_H, lanes[k]);
+			"p%" PRId32 "</div>", AXIS_H + k * LANE_H, lanes[k]);
 	for (i = o0; i < o1; i++) {
 		const struct report_op *op = &r->ops[i];
 		const struct hist_event *e = &h->ev[op->inv];
 		int64_t end = report_op_end(r, op->inv);
 		const char *oc = report_op_outcome(r, op->inv);
-		size_t lane = (size_t)((int64_t *)bsearch(&e->process, lanes,
-			nlanes, sizeof(*lanes), cmp_i64) - lanes);
+		size_t lane = lane_of(lanes, nlanes, e->process);
 		double left = (double)(e->time - t0) * scale;
 		double wpx;
 		struct sb t = SB_INIT;
@@ -312,8 +321,7 @@ static void draw_window(const struct report_run *r, const struct window *w,
 		if (best == SIZE_MAX)
 			continue;
 		anchored[k] = 1;
-		lane = (size_t)((int64_t *)bsearch(&h->ev[best].process,
-			lanes, nlanes, sizeof(*lanes), cmp_i64) - lanes);
+		lane = lane_of(lanes, nlanes, h->ev[best].process);
 		x = (double)(h->ev[best].time - t0) * scale;
 		/* left of the bar, unless that would cover the lane label */
 		sb_addf(out, "<a class=\"tl-anchor%s\" id=\"tl-anomaly-%zu\" "

@@ -104,6 +104,28 @@ while IFS= read -r cited; do
 done < <(jq -r '.checkers[].anomalies[] | [.ops[].index] | map(tostring) |
 	join(" ")' "$RES")
 
+# geometry: each op's bar lies in the lane labelled with its process (the
+# fixture is small: one timeline window), every process of the history has
+# its lane, and the lanes are the processes in order
+lanes=$(grep -o 'class="lane-label" style="top:[0-9]*px">p-\?[0-9]*<' \
+	"$RUN/report.html" | sed 's/.*top:\([0-9]*\)px">p\(.*\)</\2:\1/')
+check_eq timeline-lanes-are-processes \
+	"$(jq -r 'select(.process != "nemesis") | .process' \
+		"$RUN/history.jsonl" | sort -n -u | xargs)" \
+	"$(printf '%s\n' "$lanes" | cut -d: -f1 | xargs)"
+bad="" nbars=0
+while read -r i top; do
+	nbars=$((nbars + 1))
+	p=$(jq -r "select(.index == $i) | .process" "$RUN/history.jsonl")
+	lt=$(printf '%s\n' "$lanes" | sed -n "s/^$p:\([0-9]*\)$/\1/p")
+	[ -n "$lt" ] && [ "$top" = $((lt + 2)) ] || bad="$bad #$i:p$p@$top"
+done < <(grep -o 'data-i="[0-9]*" style="left:[0-9.]*px;top:[0-9]*px' \
+	"$RUN/report.html" | sed 's/data-i="\([0-9]*\)".*top:\([0-9]*\)px/\1 \2/')
+check_eq timeline-bars-drawn \
+	"$(jq -s '[.[] | select(.process != "nemesis" and .type == "invoke")]
+		| length' "$RUN/history.jsonl")" "$nbars"
+check_eq timeline-bar-in-its-process-lane "" "$bad"
+
 # fault bands: one per fault the nemesis applied (a start-KIND whose
 # completion carries no error; the fixture also has one it could not
 # apply), in the overview and in the timeline (the fixture is small: one

@@ -1,0 +1,109 @@
+/*
+ * test-report-timeline.c - the geometry of report.html's timeline
+ * (reports/timeline.c): each op's bar lies in the lane labelled with its
+ * process.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "reports/html-internal.h"
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The number after `key` in s (s must hold it). */
+static long num_after(const char *s, const char *key)
+{
+	const char *p = strstr(s, key);
+
+	CHECK(p != NULL);
+	return strtol(p + strlen(key), NULL, 10);
+}
+
+TEST(report_timeline_bar_in_its_process_lane)
+{
+	const char *dir = test_tmpdir();
+	struct report_run r;
+	struct sb err = SB_INIT, out = SB_INIT;
+	json_t *data = json_object();
+	uint32_t anom[8] = { 0 };
+	int anchored = 0;
+	long label_top[8];
+	const char *p;
+	size_t bars = 0, i;
+
+	/* processes 0, 1, 2 and 7, each with a session of its own (not the
+	   process id), interleaved */
+	write_file(dir, "history.jsonl",
+		"{\"time\":0,\"process\":2,\"session\":12,\"type\":\"invoke\","
+		"\"f\":\"write\",\"value\":1}\n"
+		"{\"time\":10,\"process\":0,\"session\":10,\"type\":\"invoke\","
+		"\"f\":\"read\",\"value\":null}\n"
+		"{\"time\":20,\"process\":7,\"session\":17,\"type\":\"invoke\","
+		"\"f\":\"read\",\"value\":null}\n"
+		"{\"time\":30,\"process\":1,\"session\":11,\"type\":\"invoke\","
+		"\"f\":\"write\",\"value\":2}\n"
+		"{\"time\":40,\"process\":2,\"session\":12,\"type\":\"ok\","
+		"\"f\":\"write\",\"value\":1}\n"
+		"{\"time\":50,\"process\":0,\"session\":10,\"type\":\"ok\","
+		"\"f\":\"read\",\"value\":1}\n"
+		"{\"time\":60,\"process\":7,\"session\":17,\"type\":\"ok\","
+		"\"f\":\"read\",\"value\":1}\n"
+		"{\"time\":70,\"process\":1,\"session\":11,\"type\":\"info\","
+		"\"f\":\"write\",\"value\":2}\n");
+	CHECK_EQ_INT(report_run_load(&r, dir, &err), 0);
+	CHECK_EQ_INT(r.nops, 4);
+	report__timeline(&r, anom, 0, &anchored, &out, data);
+
+	/* lane labels p0, p1, p2, p7, one each */
+	for (i = 0; i < 8; i++) {
+		char want[32];
+
+		label_top[i] = -1;
+		snprintf(want, sizeof(want), "\">p%zu</div>", i);
+		p = strstr(out.buf, want);
+		if (!p)
+			continue;
+		while (p > out.buf && strncmp(p, "top:", 4))
+			p--;
+		label_top[i] = num_after(p, "top:");
+	}
+	CHECK(label_top[0] >= 0 && label_top[1] >= 0 && label_top[2] >= 0 &&
+	      label_top[7] >= 0);
+	CHECK(label_top[0] < label_top[1] && label_top[1] < label_top[2] &&
+	      label_top[2] < label_top[7]);
+
+	/* every bar 2 px below its process's label */
+	for (p = strstr(out.buf, "<div class=\"op "); p;
+	     p = strstr(p + 1, "<div class=\"op ")) {
+		long idx = num_after(p, "data-i=\"");
+		long top = num_after(p, "top:");
+		int32_t proc;
+
+		CHECK(idx >= 0 && (size_t)idx < r.hist.n);
+		proc = r.hist.ev[idx].process;
+		CHECK(proc >= 0 && proc < 8);
+		if (top != label_top[proc] + 2)
+			test_fail_(__FILE__, __LINE__, "op %ld of p%d at top "
+				   "%ld, its lane at %ld", idx, (int)proc,
+				   top, label_top[proc]);
+		bars++;
+	}
+	CHECK_EQ_INT(bars, 4);
+	json_decref(data);
+	report_run_release(&r);
+	sb_release(&out);
+	sb_release(&err);
+}
