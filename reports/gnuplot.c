@@ -324,7 +324,7 @@ static void rate_script(const struct report_run *r, struct sb *gp)
 #define STALE_BINS 16
 
 struct stale_hist {
-	const char *label[STALE_BINS];	/* borrowed from results JSON */
+	const char *label[STALE_BINS];	/* borrowed (static or results) */
 	double count[STALE_BINS];
 	size_t n;
 	const char *from;		/* what it was built from */
@@ -338,9 +338,13 @@ struct stale_hist {
  */
 static void stale_hist(const struct report_run *r, struct stale_hist *sh)
 {
-	static const char *const names[] = { "<1ms", "<10ms", "<100ms",
+	/* The bins in the order they are drawn: "0" (not behind), then by
+	   how far behind.  results.json is written with sorted keys, so the
+	   histogram object's own order is not this one. */
+	static const char *const names[] = { "0", "<1ms", "<10ms", "<100ms",
 					     "<1s", "<10s", ">=10s" };
 	static const double edges[] = { 1, 10, 100, 1000, 10000 };
+	const size_t nnames = sizeof(names) / sizeof(names[0]);
 	json_t *c, *x, *hist, *checkers;
 	const char *k;
 	size_t i, j, b;
@@ -355,8 +359,20 @@ static void stale_hist(const struct report_run *r, struct stale_hist *sh)
 				       "histogram");
 		if (!json_is_object(hist) || !json_object_size(hist))
 			continue;
+		/* known bins in names[] order, then any other in the
+		   object's order */
+		for (b = 0; b < nnames; b++) {
+			x = json_object_get(hist, names[b]);
+			if (!json_is_number(x) || sh->n == STALE_BINS)
+				continue;
+			sh->label[sh->n] = names[b];
+			sh->count[sh->n++] = json_number_value(x);
+		}
 		json_object_foreach(hist, k, x) {
-			if (sh->n == STALE_BINS || !json_is_number(x))
+			for (b = 0; b < nnames && strcmp(k, names[b]); b++)
+				;
+			if (b < nnames || sh->n == STALE_BINS ||
+			    !json_is_number(x))
 				continue;
 			sh->label[sh->n] = k;
 			sh->count[sh->n++] = json_number_value(x);
@@ -365,8 +381,9 @@ static void stale_hist(const struct report_run *r, struct stale_hist *sh)
 			   "stale checker)";
 		return;
 	}
+	/* stale reads only: every one is behind, so no "0" bin */
 	for (b = 0; b < 6; b++)
-		sh->label[b] = names[b];
+		sh->label[b] = names[b + 1];
 	sh->n = 6;
 	sh->from = "the stale reads listed as anomalies";
 	json_array_foreach(checkers, i, c) {
