@@ -43,6 +43,7 @@
 #define LAT_BUCKETS 500
 #define MAX_SERIES_F 8		/* op types drawn apart; the rest: "other" */
 #define GP_TIMEOUT_S 60
+#define MIN_SPAN_S 0.01		/* narrowest time axis, s (a rate bucket) */
 
 static const char *const outcome_colour[3] = {
 	"#2f6fce", "#e8871e", "#d6458f"		/* ok, fail, info */
@@ -114,8 +115,10 @@ static void gp_header(const struct report_run *r, struct sb *gp,
 	gp_quote(gp, title);
 	sb_adds(gp, " noenhanced\nset key outside right top noenhanced\n"
 		"set grid lc rgb '#dddddd'\nset xlabel 'time (s)'\n");
-	if (r->t1 > r->t0)
-		sb_addf(gp, "set xrange [0:%.6f]\n", secs(r, r->t1));
+	/* never narrower than MIN_SPAN_S: ops all within a few ns would
+	   print as [0:0.000000], which gnuplot refuses ("empty x range") */
+	sb_addf(gp, "set xrange [0:%.6f]\n", secs(r, r->t1) < MIN_SPAN_S ?
+		MIN_SPAN_S : secs(r, r->t1));
 	fault_bands(r, gp);
 }
 

@@ -99,3 +99,30 @@ TEST(report_stale_bins_in_lag_order)
 	report_run_release(&r);
 	sb_release(&err);
 }
+
+TEST_T(report_graphs_of_ops_a_few_ns_apart, 60)
+{
+	const char *dir = test_tmpdir();
+	struct report_run r;
+	struct report_graph g[REPORT_MAX_GRAPHS];
+	struct sb err = SB_INIT;
+	size_t n, i;
+
+	unsetenv("NS_GNUPLOT");
+	if (system("command -v gnuplot >/dev/null 2>&1"))
+		test_fail_(__FILE__, __LINE__, "gnuplot is not installed "
+			   "(scripts/install-deps installs it)");
+	write_file(dir, "history.jsonl", ops3);
+	CHECK_EQ_INT(report_run_load(&r, dir, &err), 0);
+	n = report_graphs(&r, g);
+	CHECK_EQ_INT(n, 2);
+	for (i = 0; i < n; i++) {
+		if (!g[i].png.len)
+			test_fail_(__FILE__, __LINE__, "%s graph not drawn: "
+				   "%s", g[i].name, g[i].note.buf);
+	}
+	for (i = 0; i < n; i++)
+		report_graph_release(&g[i]);
+	report_run_release(&r);
+	sb_release(&err);
+}
