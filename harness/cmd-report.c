@@ -6,7 +6,9 @@
  *
  * Exit status: the run's verdict (0 valid, 1 anomaly found, 2 unknown or
  * not checked) once the reports are written; 3 when RUN_DIR or one of its
- * files cannot be read, 3 also when a report cannot be written (i/o).
+ * files cannot be read or is malformed; 4 when a report cannot be written
+ * into RUN_DIR.  A $GITHUB_STEP_SUMMARY that cannot be appended to is a
+ * warning naming the file: the verdict's exit code stands.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,9 +24,12 @@ static void usage(FILE *f)
 		"(a directory\nwritten by 'netsplit run': run.json, "
 		"history.jsonl, results.json).\nWith $GITHUB_STEP_SUMMARY set, "
 		"the summary is appended to that file too.\n"
+		"(A file that cannot be appended to is a warning.)\n"
 		"Graphs need gnuplot ($NS_GNUPLOT names another binary); "
 		"without it the\nreport says so in their place.\n\n"
-		"exit: 0 valid, 1 anomaly found, 2 unknown, 3 bad input\n");
+		"exit: 0 valid, 1 anomaly found, 2 unknown (or not checked), "
+		"3 RUN_DIR or one\nof its files unreadable or malformed, "
+		"4 a report could not be written\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -52,8 +57,14 @@ int cmd_report(int argc, char **argv)
 		return NS_EXIT_USAGE;
 	}
 	ret = report_run_load(&run, argv[optind], &err);
-	if (!ret)
+	if (!ret) {
+		struct sb warn = SB_INIT;
+
 		ret = report_write_run(&run, argv[optind], &err);
+		if (report_step_summary(&run, &warn))
+			warnf("%s", warn.buf);
+		sb_release(&warn);
+	}
 	if (ret) {
 		errorf("%s", err.buf);
 		sb_release(&err);

@@ -416,14 +416,17 @@ int cmd_run(int argc, char **argv)
 			if (dir)
 				fprintf(stderr, "run directory: %s\n", dir);
 		} else if (dir) {
-			struct sb rerr = SB_INIT;
+			struct sb rerr = SB_INIT, rwarn = SB_INIT;
 
 			print_results(dir, rc);
-			if (report_write_all(dir, &rerr))
+			if (report_write_all(dir, &rwarn, &rerr))
 				warnf("report not written: %s", rerr.buf);
 			else
 				printf("report: %s/report.html\n", dir);
+			if (rwarn.len)
+				warnf("%s", rwarn.buf);
 			sb_release(&rerr);
+			sb_release(&rwarn);
 		}
 		free(dir);
 		if (run_interrupted && rc < NS_EXIT_USAGE)

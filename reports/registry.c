@@ -102,14 +102,16 @@ int report_write_run(const struct report_run *run, const char *dir,
 	return ret;
 }
 
-int report_write_all(const char *run_dir, struct sb *err)
+int report_write_all(const char *run_dir, struct sb *warn, struct sb *err)
 {
 	struct report_run run;
 	int ret;
 
 	ret = report_run_load(&run, run_dir, err);
-	if (!ret)
+	if (!ret) {
 		ret = report_write_run(&run, run_dir, err);
+		report_step_summary(&run, warn);
+	}
 	report_run_release(&run);
 	return ret;
 }

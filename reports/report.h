@@ -173,14 +173,24 @@ int report_write_file(const char *dir, const char *name, const char *data,
 		      size_t len, struct sb *err);
 
 /*
- * Load run_dir and write every report into it.  Returns 0 or the first
- * error (every report is still attempted).  `netsplit report` and the end
- * of `netsplit run` call this.
+ * Load run_dir, write every report into it and append the summary to
+ * $GITHUB_STEP_SUMMARY (report_step_summary).  Returns 0 or the first
+ * error (every report is still attempted); a step summary that cannot be
+ * appended is not an error: its message goes to warn.  The end of
+ * `netsplit run` calls this.
  */
-int report_write_all(const char *run_dir, struct sb *err);
-/* Write every report of a loaded run into dir (same rules). */
+int report_write_all(const char *run_dir, struct sb *warn, struct sb *err);
+/* Write every report of a loaded run into dir (same rules; no step
+   summary). */
 int report_write_run(const struct report_run *run, const char *dir,
 		     struct sb *err);
+/*
+ * When $GITHUB_STEP_SUMMARY is set, append the Markdown summary to the
+ * file it names (never taking it past GitHub's 1 MiB).  Returns 0, or
+ * -NS_EWRITE with a message naming the path: callers warn, the verdict's
+ * exit code stands.
+ */
+int report_step_summary(const struct report_run *run, struct sb *err);
 
 /* ===== Comparison (compare.c) ===== */
 /* Text (for a terminal) and a self-contained HTML page comparing a, b. */

@@ -1,7 +1,9 @@
 /*
  * summary.c - summary.md: the run in a few lines of Markdown for a CI
  * page (verdict per checker, the first anomalies in words, figures), and
- * the same appended to the file named by $GITHUB_STEP_SUMMARY when set.
+ * the same appended to the file named by $GITHUB_STEP_SUMMARY when set
+ * (report_step_summary: a file the CI job owns, so a failure there is the
+ * callers' warning, never the report's error).
  *
  * GitHub takes at most 1 MiB per step summary: the text is capped at
  * SUMMARY_MAX, and what is appended never takes the step's file past it
@@ -177,14 +179,26 @@ static int write_summary(const struct report_run *r, const char *dir,
 			 struct sb *err)
 {
 	struct sb md = SB_INIT;
-	const char *gh = getenv("GITHUB_STEP_SUMMARY");
 	int ret;
 
 	md.max = SUMMARY_MAX;
 	summary_md(r, &md);
 	ret = report_write_file(dir, "summary.md", md.buf, md.len, err);
-	if (!ret && gh && *gh)
-		ret = append_step_summary(gh, &md, err);
+	sb_release(&md);
+	return ret;
+}
+
+int report_step_summary(const struct report_run *r, struct sb *err)
+{
+	struct sb md = SB_INIT;
+	const char *gh = getenv("GITHUB_STEP_SUMMARY");
+	int ret;
+
+	if (!gh || !*gh)
+		return 0;
+	md.max = SUMMARY_MAX;
+	summary_md(r, &md);
+	ret = append_step_summary(gh, &md, err);
 	sb_release(&md);
 	return ret;
 }

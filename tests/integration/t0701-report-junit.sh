@@ -85,6 +85,28 @@ else
 	fail step-summary-capped "$size bytes"
 fi
 unset GITHUB_STEP_SUMMARY
+# a step summary that cannot be appended to: a warning naming it; the
+# reports are written and the verdict's exit code stands
+W=$T/gh-unwritable
+cp -r tests/data/report/anomalies "$W"
+err=$(GITHUB_STEP_SUMMARY=$T/no-such-dir/step.md NS_GNUPLOT=/nonexistent \
+	"$NS" report "$W" 2>&1 >/dev/null)
+check_eq step-summary-unwritable-exit-verdict 1 "$?"
+check_contains step-summary-unwritable-warns \
+	"warning: cannot append to '$T/no-such-dir/step.md'" "$err"
+check step-summary-unwritable-reports-written test -s "$W/summary.md"
+
+# a report that cannot be written into the run directory: exit 4, and
+# --help lists every exit code report returns
+U=$T/report-unwritable
+cp -r tests/data/report/anomalies "$U"
+mkdir "$U/junit.xml.tmp"	# the atomic write's temporary is a directory
+err=$(NS_GNUPLOT=/nonexistent "$NS" report "$U" 2>&1 >/dev/null)
+check_eq report-unwritable-exit-harness 4 "$?"
+check_contains report-unwritable-names-file "$U/junit.xml.tmp" "$err"
+check_eq report-help-lists-exit-codes "0 1 2 3 4" "$("$NS" report --help |
+	sed -n '/^exit:/,$p' | grep -oE '(^exit: |, )[0-9] ' | tr -dc '0-9\n' |
+	xargs)"
 
 # ===== compare =====
 B=$T/valid
