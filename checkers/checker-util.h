@@ -126,8 +126,9 @@ static inline uint32_t checker__pslot_a(const struct checker__pslot *s)
  * "stop" closes them all; a suffix nobody opened closes them all too).
  * A window never closed lasts to the end of the history.  The label is
  * the suffix without its dash ("partition"; "fault" for a bare "start")
- * followed by the op's value, when it has one (invoke's, else the
- * completion's), as JSON: `partition {"n1":["n2","n3"]}`.
+ * followed by the op's value, when it has one (the completion's: the
+ * fault applied, else the invoke's: the plan), as JSON:
+ * `partition {"n1":["n2","n3"]}`.
  */
 struct checker__fault {
 	int64_t start, end;		/* ns; end INT64_MAX if never closed */

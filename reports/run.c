@@ -10,6 +10,9 @@
  * completion when it has one, else at the stop's own time.  The completion
  * of a start or stop (paired by the history reader) is not a new window.
  * A window never stopped ends at the last event and is marked open.
+ * Its description is the fault applied, the start's completion value
+ * (a partition-leader planned as an isolate of a random node names the
+ * leader it cut there), else the start's own value (the plan).
  * A start whose completion carries an error (the nemesis could not apply
  * it: failed, or no target could take it) opens no window; it is kept in
  * r->unapplied with the error, so the report can say so.
@@ -132,8 +135,11 @@ static void derive_faults(struct report_run *r)
 				ft->start_pos = i;
 				continue;
 			}
-			if (v->kind == HV_NIL && e->pair >= 0)
-				v = &h->ev[e->pair].value;
+			/* the fault applied (the completion: a -leader
+			   fault learns its target when it starts) rather
+			   than the plan, when it has one */
+			if (c && c->value.kind != HV_NIL)
+				v = &c->value;
 			if (v->kind != HV_NIL)
 				report_value_text(h, v, &d);
 			ALLOC_GROW(r->faults, r->nfaults + 1, alloc);

@@ -163,6 +163,35 @@ TEST(report_run_faults_and_cited_ops)
 	sb_release(&err);
 }
 
+TEST(report_run_fault_is_the_one_applied)
+{
+	const char *dir = test_tmpdir();
+	struct report_run r;
+	struct sb err = SB_INIT;
+
+	/* a partition-leader planned around n1, applied around n3 (the
+	   leader when it started) */
+	write_file(dir, "history.jsonl",
+		"{\"time\":0,\"process\":\"nemesis\",\"type\":\"invoke\","
+		"\"f\":\"start-partition-leader\",\"value\":{\"grudge\":"
+		"{\"n1\":[\"n2\",\"n3\"]},\"planned\":\"n1\"}}\n"
+		"{\"time\":10,\"process\":\"nemesis\",\"type\":\"info\","
+		"\"f\":\"start-partition-leader\",\"value\":{\"grudge\":"
+		"{\"n3\":[\"n1\",\"n2\"]},\"applied\":\"n3\"}}\n"
+		"{\"time\":20,\"process\":0,\"type\":\"invoke\","
+		"\"f\":\"read\",\"value\":null}\n"
+		"{\"time\":30,\"process\":0,\"type\":\"ok\","
+		"\"f\":\"read\",\"value\":1}\n");
+	CHECK_EQ_INT(report_run_load(&r, dir, &err), 0);
+	CHECK_EQ_INT(r.nfaults, 1);
+	CHECK_EQ_STR(r.faults[0].kind, "partition-leader");
+	CHECK_CONTAINS(r.faults[0].desc, "\"applied\"");
+	CHECK_CONTAINS(r.faults[0].desc, "\"n3\":[\"n1\",\"n2\"]");
+	CHECK(!strstr(r.faults[0].desc, "planned"));
+	report_run_release(&r);
+	sb_release(&err);
+}
+
 TEST(report_run_errors_name_the_file)
 {
 	const char *dir = test_tmpdir();
