@@ -401,7 +401,7 @@ int controller_run(const struct config *c, const struct run_params *p,
 	struct run_clients *clients = NULL;
 	struct run_schedule *sched = NULL;
 	struct sb e2 = SB_INIT, warn = SB_INIT, name = SB_INIT;
-	json_t *results = NULL, *doc;
+	json_t *results = NULL, *run_doc = NULL;
 	int rc = 0, r2, status, setup_done = 0;
 	double t_end;
 
@@ -470,9 +470,8 @@ int controller_run(const struct config *c, const struct run_params *p,
 		if (rc)
 			goto finish;
 	}
-	doc = run_json(&r, name.buf, 0);
-	rc = write_json(r.dir, "run.json", doc, err);
-	json_decref(doc);
+	run_doc = run_json(&r, name.buf, 0);
+	rc = write_json(r.dir, "run.json", run_doc, err);
 	if (!rc)
 		rc = run_record_open(&r, err);
 	if (rc)
@@ -564,8 +563,18 @@ finish:
 		if (rc)
 			sb_addf(err, "%s", e2.buf);
 	}
+	if (!rc && run_doc) {
+		/* beside the schedule as planned, the faults as applied (a
+		   -leader fault is planned around a random node) */
+		json_object_set(run_doc, "faults_applied", r.faults);
+		sb_reset(&e2);
+		rc = write_json(r.dir, "run.json", run_doc, &e2);
+		if (rc)
+			sb_addf(err, "%s", e2.buf);
+	}
 	if (!rc) {
 		run_release(&r);
+		json_decref(run_doc);
 		json_decref(results);
 		sb_release(&e2);
 		sb_release(&warn);
@@ -576,6 +585,7 @@ out:
 	if (warn.len)
 		sb_addf(err, "\n%s", warn.buf);
 	run_release(&r);
+	json_decref(run_doc);
 	json_decref(results);
 	sb_release(&e2);
 	sb_release(&warn);

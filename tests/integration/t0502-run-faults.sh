@@ -37,6 +37,12 @@ check "nemesis events carry the fault (targets)" \
 	jq -e -s '[.[] | select(.process == "nemesis" and .type == "info" and (.f | startswith("start-")))] | all(.value.targets | length > 0)' "$h"
 check "run.json: fault schedule" \
 	jq -e '.fault_schedule | length >= 3' "$run/run.json"
+check_eq "run.json: faults applied, as results.json lists them" \
+	"$(jq -c '.faults' "$run/results.json")" \
+	"$(jq -c '.faults_applied' "$run/run.json")"
+check "run.json: one fault applied per window" \
+	jq -e --argjson n "$starts" '.faults_applied | length == $n' \
+	"$run/run.json"
 check "nemesis journal in the run directory" test -s "$run/nemesis.journal"
 
 # Completions inside [start invoke, stop info] of some window, or outside.
