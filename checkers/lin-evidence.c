@@ -327,13 +327,17 @@ void checker__lin_evidence(const struct lin_evidence *ev, struct verdict *v)
 	if (blocked_alone)
 		sb_addf(&text, ", but the register could only be %s at that "
 			"point (after the longest linearizable prefix of %zu "
-			"operations)", states.buf, r->best_len);
+			"%s)", states.buf, r->best_len,
+			sb_plural(r->best_len, "operation", "operations"));
 	else
-		sb_addf(&text, ", but no order of it and the %zu operations "
-			"that could still take effect before it can follow "
-			"the longest linearizable prefix of %zu operations "
-			"(the register could be %s at that point)", nwin,
-			r->best_len, states.buf);
+		sb_addf(&text, ", but no order of it and the %zu %s that "
+			"could still take effect before it can follow the "
+			"longest linearizable prefix of %zu %s (the register "
+			"could be %s at that point)", nwin,
+			sb_plural(nwin, "operation", "operations"),
+			r->best_len,
+			sb_plural(r->best_len, "operation", "operations"),
+			states.buf);
 
 	/* Ops: the blocked one, the one that set the state, the window. */
 	aops[nops_a++] = p->ops[x].inv;

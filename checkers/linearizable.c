@@ -502,7 +502,8 @@ static void budget_summary(struct ctx *c, struct verdict *v, size_t nunk,
 	else
 		sb_addf(&v->summary, "memory budget of %zu MiB hit",
 			c->budget.mem_limit >> 20);
-	sb_addf(&v->summary, "; %zu of %zu keys undecided", nunk, c->ng);
+	sb_addf(&v->summary, "; %zu of %zu %s undecided", nunk, c->ng,
+		sb_plural(c->ng, "key", "keys"));
 	if (key != NO_KEY)
 		sb_addf(&v->summary, " (first: %s)", hist_str(c->h, key));
 }
@@ -630,8 +631,8 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 				c.cas_allowed ? "cas-register" : "register");
 		} else if (nbad) {
 			sb_addf(&v->summary, "not linearizable: %zu of %zu "
-				"key%s (%s%s)", nbad, c.ng,
-				c.ng == 1 ? "" : "s", bad.buf,
+				"%s (%s%s)", nbad, c.ng,
+				sb_plural(c.ng, "key", "keys"), bad.buf,
 				nbad > 5 ? ", ..." : "");
 			if (nunk)
 				sb_addf(&v->summary,
@@ -656,11 +657,14 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 					n_nil == 1 ? "" : "s");
 			sb_adds(&v->summary, "): nothing to judge");
 		} else {
-			sb_addf(&v->summary, "linearizable (%s): %zu ops over "
-				"%zu key%s, %llu configurations, %.3f s",
+			sb_addf(&v->summary, "linearizable (%s): %zu %s over "
+				"%zu %s, %llu %s, %.3f s",
 				c.cas_allowed ? "cas-register" : "register",
-				ops_total, c.ng, c.ng == 1 ? "" : "s",
-				(unsigned long long)configs, dt);
+				ops_total, sb_plural(ops_total, "op", "ops"),
+				c.ng, sb_plural(c.ng, "key", "keys"),
+				(unsigned long long)configs,
+				sb_plural(configs, "configuration",
+					  "configurations"), dt);
 		}
 	}
 

@@ -412,13 +412,17 @@ static void fill_stats(struct sesschk *c)
 			    json_integer((json_int_t)c->unexplained));
 	json_object_set_new(s, "ambiguous_values",
 			    json_integer((json_int_t)c->ambiguous));
-	sb_addf(&c->v->summary, "%zu violation(s) in %zu session(s): "
-		"read-your-writes %zu, monotonic reads %zu, monotonic writes "
-		"%zu, writes-follow-reads %zu (%zu reads checked for "
-		"read-your-writes)", total, c->bad_sessions.n,
+	sb_addf(&c->v->summary, "%zu %s in %zu %s: read-your-writes %zu, "
+		"monotonic reads %zu, monotonic writes %zu, "
+		"writes-follow-reads %zu (%zu %s checked for "
+		"read-your-writes)", total,
+		sb_plural(total, "violation", "violations"),
+		c->bad_sessions.n,
+		sb_plural(c->bad_sessions.n, "session", "sessions"),
 		c->violations[G_RYW], c->violations[G_MR],
 		c->violations[G_MW], c->violations[G_WFR],
-		c->checked[G_RYW]);
+		c->checked[G_RYW],
+		sb_plural(c->checked[G_RYW], "read", "reads"));
 	json_object_set_new(s, "decidable_checks",
 			    json_integer((json_int_t)c->decidable));
 	if (!c->decidable) {

@@ -772,7 +772,8 @@ static void summarize(struct setchk *c)
 			undecided++;
 	/* Counts of add ops, not of elements: an element added twice is
 	 * two adds (the model assumes unique elements: say so). */
-	sb_addf(s, "%zu of %zu adds acknowledged", c->adds_ok, c->adds);
+	sb_addf(s, "%zu of %zu %s acknowledged", c->adds_ok, c->adds,
+		sb_plural(c->adds, "add", "adds"));
 	if (c->dup_adds)
 		sb_addf(s, " (%zu repeated an element already added)",
 			c->dup_adds);
@@ -794,12 +795,14 @@ static void summarize(struct setchk *c)
 	}
 	if ((!c->final_ok && c->nel) || undecided) {
 		if (c->nkeys > 1) {
-			sb_addf(s, "; %zu key(s) without a successful final "
-				"read", undecided);
+			sb_addf(s, "; %zu %s without a successful final "
+				"read", undecided,
+				sb_plural(undecided, "key", "keys"));
 			if (c->final_bad) {
-				sb_addf(s, " (%zu final read(s) returned a "
+				sb_addf(s, " (%zu final %s returned a "
 					"value that is not a set, the first ",
-					c->final_bad);
+					c->final_bad, sb_plural(c->final_bad,
+					"read", "reads"));
 				bad_value(c, c->bad_final, s);
 				sb_adds(s, ")");
 			}
@@ -810,15 +813,17 @@ static void summarize(struct setchk *c)
 		if (c->v->kind == VERDICT_VALID)
 			c->v->kind = VERDICT_UNKNOWN;
 	} else if (c->final_bad) {
-		sb_addf(s, "; %zu final read(s) returned a value that is not "
-			"a set, not used (the first ", c->final_bad);
+		sb_addf(s, "; %zu final %s returned a value that is not "
+			"a set, not used (the first ", c->final_bad,
+			sb_plural(c->final_bad, "read", "reads"));
 		bad_value(c, c->bad_final, s);
 		sb_adds(s, ")");
 	}
 	if (c->malformed > c->final_bad) {
-		sb_addf(s, "; %zu read(s) during the run returned a value "
+		sb_addf(s, "; %zu %s during the run returned a value "
 			"that is not a set, not used (the first ", c->malformed -
-			c->final_bad);
+			c->final_bad, sb_plural(c->malformed - c->final_bad,
+			"read", "reads"));
 		bad_value(c, c->bad_read, s);
 		sb_adds(s, ")");
 	}

@@ -300,10 +300,11 @@ static void report(struct stalechk *c, size_t rinv, const struct aw *sup,
 		sb_addf(&newer, " (version %" PRId64 ")", sup->ver);
 	checker__faults_at(&c->faults, e->time, &fault);
 	a = verdict_add(c->v, "stale-read", ops, n, checker__ev_key(e),
-		"read%s at %.3f s (%s) returned %s, %" PRId64 " version(s) "
-		"and %.3f ms behind: %s was acknowledged at %.3f s, before "
+		"read%s at %.3f s (%s) returned %s, %" PRId64 " %s and "
+		"%.3f ms behind: %s was acknowledged at %.3f s, before "
 		"the read began (during %s)", key.buf,
 		checker__secs(e->time), who.buf, got.buf, behind,
+		sb_plural((unsigned long long)behind, "version", "versions"),
 		(double)lag / 1e6, newer.buf, checker__secs(ack_time(c, sup)),
 		fault.buf);
 	a->detail = json_pack("{s:I, s:f, s:s, s:o, s:o}",
@@ -452,10 +453,10 @@ static void fill_stats(struct stalechk *c)
 	json_object_set_new(s, "stale_versions_behind", st_v);
 	json_object_set_new(s, "histogram", hist);
 	json_object_set_new(s, "faults", checker__faults_json(&c->faults));
-	sb_addf(&c->v->summary, "%zu of %zu reads stale (%zu beyond the "
+	sb_addf(&c->v->summary, "%zu of %zu %s stale (%zu beyond the "
 		"%.3f ms threshold); ms behind p50 %.3f p99 %.3f max %.3f; "
 		"versions behind p99 %" PRId64 " max %" PRId64, c->stale,
-		c->nread, c->anomalies, c->o ? c->o->stale_ms : 0.0,
+		c->nread, sb_plural(c->nread, "read", "reads"), c->anomalies, c->o ? c->o->stale_ms : 0.0,
 		json_real_value(json_object_get(all_ms, "p50")),
 		json_real_value(json_object_get(all_ms, "p99")),
 		json_real_value(json_object_get(all_ms, "max")),
@@ -465,8 +466,9 @@ static void fill_stats(struct stalechk *c)
 		/* No read could be judged: "0 stale" would claim a check
 		 * that never happened. */
 		sb_addf(&c->v->summary, "; no ok read could be judged (%zu "
-			"ok read(s), %zu unexplained, %zu "
+			"ok %s, %zu unexplained, %zu "
 			"ambiguous): nothing to judge", c->reads_total,
+			sb_plural(c->reads_total, "read", "reads"),
 			c->unexplained, c->reads_total - c->unexplained);
 		if (c->v->kind == VERDICT_VALID)
 			c->v->kind = VERDICT_UNKNOWN;

@@ -55,4 +55,15 @@ void sb_add_shquoted(struct sb *sb, const char *s);
 /* Append s escaped for a JSON string (without the surrounding quotes). */
 void sb_add_json_escaped(struct sb *sb, const char *s, size_t n);
 
+/*
+ * The noun that agrees with a count: one when n is 1, else many.  Every
+ * count in a text people read takes its noun from here:
+ *   sb_addf(sb, "%zu %s", n, sb_plural(n, "operation", "operations"));
+ */
+static inline const char *sb_plural(unsigned long long n, const char *one,
+				    const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 #endif

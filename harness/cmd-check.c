@@ -168,8 +168,9 @@ static void print_text(const struct history *h, const struct verdict *v)
 		print_indented(a->text, "    ");
 	}
 	if (v->anomaly_count > v->n)
-		printf("  ... and %zu more anomalies\n",
-		       v->anomaly_count - v->n);
+		printf("  ... and %zu more %s\n", v->anomaly_count - v->n,
+		       sb_plural(v->anomaly_count - v->n, "anomaly",
+				 "anomalies"));
 }
 
 static json_t *history_json(const struct history *h, const char *warn)
@@ -307,8 +308,9 @@ int cmd_check(int argc, char **argv)
 		for (k = 0; k < h.n; k++)
 			ops += h.ev[k].type == HIST_INVOKE &&
 			       hist_is_client(&h.ev[k]);
-		printf("%s: %zu events, %zu client ops (%s%s)\n", h.source,
-		       h.n, ops, h.format,
+		printf("%s: %zu %s, %zu client %s (%s%s)\n", h.source,
+		       h.n, sb_plural(h.n, "event", "events"), ops,
+		       sb_plural(ops, "op", "ops"), h.format,
 		       h.truncated_tail ? ", last line cut short" : "");
 	}
 	for (i = 0; i < nts; i++) {

@@ -261,9 +261,10 @@ static void latency_script(const struct report_run *r, struct sb *gp,
 		drawn[s] = data[s].len > 0;
 	plot_series(h, fs, drawn, "$L", "points pt %d ps 0.5", gp);
 	if (stride > 1)
-		sb_addf(note, "%zu of %zu ops drawn: one in %zu, plus the "
+		sb_addf(note, "%zu of %zu %s drawn: one in %zu, plus the "
 			"slowest of each op type and outcome in each of %d "
-			"time slices", shown, n, stride, LAT_BUCKETS);
+			"time slices", shown, n, sb_plural(n, "op", "ops"),
+			stride, LAT_BUCKETS);
 	for (s = 0; s < NSER; s++)
 		sb_release(&data[s]);
 	free(slot);

@@ -443,9 +443,10 @@ static void anomalies(const struct report_run *r, size_t nshow,
 	else if (!total)
 		sb_adds(out, "<p>None found.</p>\n");
 	if (total > nshow)
-		sb_addf(out, "<p class=\"note\">%zu anomalies are shown in "
-			"detail; results.json lists %zu of the %zu "
-			"found.</p>\n", nshow, r->nanomalies, total);
+		sb_addf(out, "<p class=\"note\">%zu %s shown in detail; "
+			"results.json lists %zu of the %zu found.</p>\n",
+			nshow, sb_plural(nshow, "anomaly is", "anomalies are"),
+			r->nanomalies, total);
 	for (i = 0; i < nshow; i++) {
 		const struct report_anomaly *an = &r->anomalies[i];
 		json_t *o = json_object(), *ops = json_array();
@@ -484,9 +485,10 @@ static void anomalies(const struct report_run *r, size_t nshow,
 		if (!r->have_hist)
 			ops_from_results(an->json, out);
 		else if (an->unresolved)
-			sb_addf(out, "<p class=\"note\">%zu cited op%s not "
+			sb_addf(out, "<p class=\"note\">%zu cited %s not "
 				"found in the history.</p>\n", an->unresolved,
-				an->unresolved == 1 ? " was" : "s were");
+				sb_plural(an->unresolved, "op was",
+					  "ops were"));
 		if (an->nops) {
 			faults_in_force(r, an, out);
 			sb_adds(out, "<ol class=\"story\">\n");
@@ -571,12 +573,14 @@ static void faults(const struct report_run *r, size_t nanom,
 			info++;
 	}
 	if (info || pending)
-		sb_addf(out, "<p>%zu of %zu ops were indeterminate (%zu "
+		sb_addf(out, "<p>%zu of %zu %s %s indeterminate (%zu "
 			"info, %zu never completed): the client could not "
-			"tell whether they took effect, so the checkers "
+			"tell whether %s took effect, so the checkers "
 			"allow both. A <em>fail</em> is different: it "
 			"definitely did not happen.</p>\n", info + pending,
-			r->nops, info, pending);
+			r->nops, sb_plural(r->nops, "op", "ops"),
+			sb_plural(info + pending, "was", "were"), info,
+			pending, sb_plural(info + pending, "it", "they"));
 	sb_adds(out, "</section>\n");
 }
 

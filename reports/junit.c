@@ -62,7 +62,8 @@ static void failure_message(json_t *c, struct sb *out)
 			kc[nk++].kind = kind;
 		kc[k].n++;
 	}
-	sb_addf(out, "%zu anomal%s", total, total == 1 ? "y" : "ies");
+	sb_addf(out, "%zu %s", total, sb_plural(total, "anomaly",
+						 "anomalies"));
 	if (total > listed)
 		sb_addf(out, " (%zu listed)", listed);
 	for (k = 0; k < nk; k++)

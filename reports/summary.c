@@ -119,12 +119,14 @@ static void summary_md(const struct report_run *r, struct sb *out)
 		sb_adds(out, "\n");
 	if (r->have_hist) {
 		report_stats_compute(r, NULL, &st);
-		sb_addf(out, "%zu ops (%zu ok, %zu fail, %zu indeterminate) "
+		sb_addf(out, "%zu %s (%zu ok, %zu fail, %zu indeterminate) "
 			"in %.1f s, %.1f ok/s; latency of ok ops: p50 %.1f "
-			"ms, p99 %.1f ms, max %.1f ms; %zu fault window%s.\n\n",
-			st.ops, st.ok, st.fail, st.info, st.duration_s,
+			"ms, p99 %.1f ms, max %.1f ms; %zu fault %s.\n\n",
+			st.ops, sb_plural(st.ops, "op", "ops"), st.ok,
+			st.fail, st.info, st.duration_s,
 			st.throughput, st.p50_ms, st.p99_ms, st.max_ms,
-			r->nfaults, r->nfaults == 1 ? "" : "s");
+			r->nfaults, sb_plural(r->nfaults, "window",
+					      "windows"));
 	}
 	if (r->notes.len) {
 		sb_adds(out, "> ");

@@ -224,7 +224,9 @@ static void draw_window(const struct report_run *r, const struct window *w,
 	report__secs(r, t0, out);
 	sb_adds(out, " s to ");
 	report__secs(r, t1, out);
-	sb_addf(out, " s), %zu ops in %zu lanes</p>", nops, nlanes);
+	sb_addf(out, " s), %zu %s in %zu %s</p>", nops,
+		sb_plural(nops, "op", "ops"), nlanes,
+		sb_plural(nlanes, "lane", "lanes"));
 	sb_addf(out, "<div class=\"tl-scroll\"><div class=\"tl-canvas\" "
 		"style=\"width:%.0fpx;height:%zupx\">", width + LABEL_W + 8,
 		height);
@@ -360,11 +362,11 @@ void report__timeline(const struct report_run *r, const uint32_t *anom_of_op,
 		"Shaded: faults in force. Click a bar for its details.</p>\n");
 	if (r->nops > FULL_OPS)
 		sb_addf(out, "<p class=\"note\">The history holds %zu ops; "
-			"the timeline shows %s (%zu window%s)%s.</p>\n",
+			"the timeline shows %s (%zu %s)%s.</p>\n",
 			r->nops, r->nanomalies
 				 ? "windows around the ops the anomalies cite"
 				 : "its first ops",
-			n, n == 1 ? "" : "s",
+			n, sb_plural(n, "window", "windows"),
 			dropped ? "; more cited ops than windows, the rest "
 				  "are in the anomaly tables" : "");
 	for (i = 0; i < n; i++)

@@ -65,7 +65,7 @@ TEST(stale_read_by_value_order)
 	CHECK_EQ_INT(a->ops[0], w1);
 	CHECK_EQ_INT(a->ops[1], w2);
 	CHECK_EQ_INT(a->ops[2], r);
-	CHECK_CONTAINS(a->text, "returned 1, 2 version(s) and 500.000 ms "
+	CHECK_CONTAINS(a->text, "returned 1, 2 versions and 500.000 ms "
 		       "behind: 2 was acknowledged at 2.000 s");
 	CHECK(dist(&v, "ms_behind", "max") == 500);
 	CHECK(dist(&v, "versions_behind", "max") == 2);
@@ -98,7 +98,7 @@ TEST(stale_read_by_version)
 	CHECK_EQ_INT(hb_stat(&v, "checked_by_version"), 2);
 	/* superseded by version 7, acked at 23 ms: 8 ms behind. */
 	CHECK_CONTAINS(hb_find(&v, "stale-read")->text,
-		       "returned 1 (version 5), 2 version(s) and 8.000 ms "
+		       "returned 1 (version 5), 2 versions and 8.000 ms "
 		       "behind: 3 (version 7)");
 	free(j);
 	verdict_release(&v);
@@ -172,7 +172,7 @@ TEST(stale_initial_value_and_in_flight_write)
 	CHECK_EQ_INT(v.kind, VERDICT_INVALID);
 	CHECK_EQ_INT(hb_stat(&v, "stale_reads"), 1);
 	CHECK_CONTAINS(hb_find(&v, "stale-read")->text, "returned null, 1 "
-		       "version(s) and 20.000 ms behind");
+		       "version and 20.000 ms behind");
 	free(j);
 	verdict_release(&v);
 	hist_release(&h);
