@@ -101,6 +101,21 @@ struct nemesis_set {
 	struct sb said;		/* notes already given, one per line */
 };
 
+/* ===== The faults list (nemesis/options.c) ===== */
+
+/*
+ * Split a faults list on commas (and spaces); call fn (when not NULL) with
+ * each item's kind and shape (NULL: none), stopping at its first nonzero
+ * return.  -NS_EUSAGE naming the item that is no kind, or for an empty
+ * list.
+ */
+int nemesis__each_fault(const char *faults, struct sb *err,
+			int (*fn)(void *ctx, const struct nemesis_type *t,
+				  const char *shape),
+			void *ctx);
+/* Nodes shape of t needs; shape NULL: the kind's most modest shape. */
+size_t nemesis__min_nodes(const struct nemesis_type *t, const char *shape);
+
 /* ===== Utilities (nemesis/util.c) ===== */
 
 uint64_t nemesis__rand(uint64_t *state);		/* splitmix64 */
