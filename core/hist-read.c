@@ -8,6 +8,10 @@
  * reading a multi-gigabyte history costs the events, not the file.
  * Standard input and other non-mappable files are read into memory.
  *
+ * Indexes.  The `index` of the events must increase along the file
+ * (check_index): an error in JSON Lines, a warning in EDN (the indexes
+ * are dropped; the file order is the history order).
+ *
  * Detection (HIST_FMT_AUTO), from the first significant byte:
  *   '{' then '"'          JSON Lines (our format)
  *   '{' '[' '(' ';' '#'   Jepsen EDN
@@ -184,6 +188,50 @@ static void untuple(struct history *h, struct sb *warn)
 	sb_release(&text);
 }
 
+/*
+ * Indexes must increase along the file (gaps are fine: a filtered
+ * history keeps its indexes).  In our JSON Lines, written by one
+ * recorder, a duplicate or decreasing `index` means a damaged or joined
+ * file: an error naming its line.  In EDN, as for times, the file order
+ * is the history order and indexes are advisory: they are dropped (each
+ * event numbered by its position) with a warning naming the line.
+ */
+static int check_index(struct history *h, int foreign, struct sb *warn,
+		       struct sb *err)
+{
+	struct sb *out = foreign ? warn : err;
+	size_t i;
+
+	if (!h->index)
+		return 0;	/* every index is its position */
+	for (i = 1; i < h->n; i++)
+		if (h->index[i] <= h->index[i - 1])
+			break;
+	if (i == h->n)
+		return 0;
+	if (foreign && out->len)
+		sb_adds(out, "\n");
+	hist_where(h, i, out);
+	sb_addf(out, ": %s %llu is not greater than the one before it "
+		"(%llu, ", foreign ? ":index" : "'index'",
+		(unsigned long long)h->index[i],
+		(unsigned long long)h->index[i - 1]);
+	if (hist_line(h, i - 1))
+		sb_addf(out, "line %u)", hist_line(h, i - 1));
+	else
+		sb_addf(out, "event %zu)", i - 1);
+	if (!foreign) {
+		sb_adds(out, ": indexes must increase along the file "
+			"(two histories joined?)");
+		return -NS_EINPUT;
+	}
+	sb_adds(out, ": :index values are ignored, events are numbered by "
+		"their position in the file");
+	free(h->index);
+	h->index = NULL;
+	return 0;
+}
+
 static int read_src(struct history *h, struct hist__src *src,
 		    enum hist_format fmt, struct sb *warn, struct sb *err)
 {
@@ -231,6 +279,9 @@ static int read_src(struct history *h, struct hist__src *src,
 			src->name, h->format);
 		return -NS_EINPUT;
 	}
+	rc = check_index(h, fmt != HIST_FMT_JSON, warn, err);
+	if (rc < 0)
+		return rc;
 	rc = hist_pair(h, err);
 	if (!rc && fmt != HIST_FMT_JSON)
 		untuple(h, warn);

@@ -189,7 +189,9 @@ int hist_format_parse(const char *name);
  *
  * Validation errors name the file and line: an invoke on a process that
  * has one pending, a completion without an invoke, a process id reused
- * after `info`, and (JSON only) time going backwards.  A truncated last
+ * after `info`, and (JSON only) time going backwards or an `index` that
+ * does not increase (in EDN such indexes are dropped, with a warning:
+ * every index is then the position).  A truncated last
  * line is not an error: h->truncated_tail is set and a warning appended to
  * warn.  Returns 0 or -NS_EINPUT / -NS_EIO with a message in err.
  */
