@@ -42,6 +42,20 @@
 #                           in reverse order on EXIT/INT/TERM, before the
 #                           clusters are torn down, even after a failure
 #
+# Runs against the cluster's etcd (NETSPLIT: the binary, default
+# $NS_ROOT/netsplit):
+#   run_ok NAME ARGS...     `netsplit run ARGS --no-progress` on the
+#                           cluster's config with the faults taken in turn
+#                           (nemesis.order cycle); checks "NAME exits 0
+#                           (valid)" (else shows the output's tail) and
+#                           results.json's linearizable verdict; sets RUN
+#                           (the run directory) and RUN_HISTORY
+#   windows_ok MIN          RUN_HISTORY holds at least MIN fault windows
+#                           (nemesis start infos), each closed by a stop;
+#                           sets WINDOWS (how many)
+#   nothing_left NODE...    no netsplit iptables chain (either backend) on
+#                           the NODEs, and no etcd member of the cluster
+#
 # The script's exit status is 1 if any check failed, else 0.
 # Variables: NS_ROOT (repository root; tests/run sets it), NS_CLUSTER (the
 # cluster script).
@@ -130,6 +144,51 @@ wait_line() {
 		[ $SECONDS -lt $end ] || return 1
 		nap 0.01
 	done
+}
+
+run_ok() {
+	local name=$1 out rc
+	shift
+	jq '.nemesis = {"order": "cycle"}' "$CLUSTER_CONFIG" \
+		>"$CLUSTER_DIR/cycle.json"
+	out=$("${NETSPLIT:-$NS_ROOT/netsplit}" run \
+		--config "$CLUSTER_DIR/cycle.json" "$@" --no-progress 2>&1)
+	rc=$?
+	check_eq "$name exits 0 (valid)" 0 "$rc"
+	[ "$rc" = 0 ] ||
+		printf '%s\n' "$out" | tail -n 20 | sed 's/^/    /'
+	RUN=$(readlink -f "$CLUSTER_DIR/store/local-cluster/latest")
+	RUN_HISTORY=$RUN/history.jsonl
+	check_eq "results.json: linearizable valid" valid \
+		"$(jq -r '.checkers[] | select(.checker == "linearizable")
+			| .verdict' "$RUN/results.json" 2>/dev/null)"
+}
+
+windows_ok() {
+	local starts stops
+	starts=$(jq -c 'select(.process == "nemesis" and .type == "info"
+		and (.f | startswith("start-")))' "$RUN_HISTORY" | wc -l)
+	stops=$(jq -c 'select(.process == "nemesis" and .type == "info"
+		and (.f | startswith("stop-")))' "$RUN_HISTORY" | wc -l)
+	if [ "$starts" -ge "$1" ]; then
+		pass "fault windows recorded ($starts)"
+	else
+		fail "fault windows recorded" "only $starts starts"
+	fi
+	check_eq "every window is closed" "$starts" "$stops"
+	WINDOWS=$starts
+}
+
+nothing_left() {
+	local n
+	for n in "$@"; do
+		check_eq "$n: no netsplit iptables chain" 0 \
+			"$( { on_node "$n" iptables -S
+			      on_node "$n" iptables-legacy -S; } 2>/dev/null |
+			grep -c 'NS-')"
+	done
+	check_eq "no etcd member left" 0 \
+		"$(pgrep -f -- "$CLUSTER_DIR/nodes/n[0-9]/etcd/data" | wc -l)"
 }
 
 cluster_up() {

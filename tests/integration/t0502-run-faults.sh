@@ -14,23 +14,11 @@ cluster_up 3
 # Whatever happens, heal what a crashed run may have left.
 at_exit "$NS" heal --config "$CLUSTER_CONFIG"
 
-jq '.nemesis = {"order": "cycle"}' "$CLUSTER_CONFIG" >"$CLUSTER_DIR/f.json"
-out=$("$NS" run --config "$CLUSTER_DIR/f.json" --time-limit 22 \
-	--nemesis "$KINDS" --nemesis-interval 4 --concurrency 6 \
-	--seed 11 --no-progress 2>&1)
-rc=$?
-check_eq "run under $KINDS exits 0 (valid)" 0 "$rc"
-[ "$rc" = 0 ] || echo "$out" | tail -n 20 | sed 's/^/    /'
-run=$(readlink -f "$CLUSTER_DIR/store/local-cluster/latest")
-h=$run/history.jsonl
-check_eq "results.json: linearizable valid" valid \
-	"$(jq -r '.checkers[] | select(.checker == "linearizable") | .verdict' "$run/results.json")"
-
-starts=$(jq -c 'select(.process == "nemesis" and .type == "info" and (.f | startswith("start-")))' "$h" | wc -l)
-stops=$(jq -c 'select(.process == "nemesis" and .type == "info" and (.f | startswith("stop-")))' "$h" | wc -l)
-if [ "$starts" -ge 3 ]; then pass "fault windows recorded ($starts)"
-else fail "fault windows recorded" "only $starts starts"; fi
-check_eq "every window is closed" "$starts" "$stops"
+run_ok "run under $KINDS" --time-limit 22 --nemesis "$KINDS" \
+	--nemesis-interval 4 --concurrency 6 --seed 11
+run=$RUN
+h=$RUN_HISTORY
+windows_ok 3
 check_eq "every kind ran" "$(echo "$KINDS" | tr ',' '\n' | sed 's/^/start-/' | sort | tr '\n' ' ' | sed 's/ $//')" \
 	"$(jq -r 'select(.process == "nemesis" and .type == "info" and (.f | startswith("start-"))) | .f' "$h" | sort -u | tr '\n' ' ' | sed 's/ $//')"
 check "nemesis events carry the fault (targets)" \
@@ -41,7 +29,7 @@ check_eq "run.json: faults applied, as results.json lists them" \
 	"$(jq -c '.faults' "$run/results.json")" \
 	"$(jq -c '.faults_applied' "$run/run.json")"
 check "run.json: one fault applied per window" \
-	jq -e --argjson n "$starts" '.faults_applied | length == $n' \
+	jq -e --argjson n "$WINDOWS" '.faults_applied | length == $n' \
 	"$run/run.json"
 check "nemesis journal in the run directory" test -s "$run/nemesis.journal"
 
@@ -61,10 +49,4 @@ else fail "ok ops outside the windows" "only '$ok_out'"; fi
 if [ "${bad_in:-0}" -gt 0 ]; then pass "fail/info ops inside the windows ($bad_in)"
 else fail "fail/info ops inside the windows" "none"; fi
 
-# Nothing left behind.
-for n in n1 n2 n3; do
-	check_eq "$n: no netsplit iptables chain" 0 \
-		"$( { on_node $n iptables -S; on_node $n iptables-legacy -S; } 2>/dev/null | grep -c 'NS-')"
-done
-check_eq "no etcd member left" 0 \
-	"$(pgrep -f -- "$CLUSTER_DIR/nodes/n[0-9]/etcd/data" | wc -l)"
+nothing_left n1 n2 n3
