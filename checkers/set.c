@@ -68,6 +68,7 @@
 
 #define NONE CHECKER__NONE
 #define MAX_FINAL 64
+#define PREFETCH 16	/* elements visited ahead of their fetch */
 
 enum { ADD_NONE, ADD_OK, ADD_INFO, ADD_FAIL };
 
@@ -550,15 +551,20 @@ static void scan_reads(struct setchk *c)
 		ALLOC_GROW(cur, (size_t)v->n + 1, cur_alloc);
 		for (j = 0; j < v->n; j++) {
 			const struct hist_value *x = hist_list_elem(h, v, j);
-			uint32_t id;
 
 			if (j < prev_n &&
 			    same_elem(h, x, hist_list_elem(h, pv, j)))
-				id = prev[j];
+				cur[j] = prev[j];
 			else
-				id = elem_id(c, key, r->key, x);
-			cur[j] = id;
-			visit(c, id, (uint32_t)g);
+				cur[j] = elem_id(c, key, r->key, x);
+		}
+		/* The records of a read's elements are known before any is
+		 * visited: fetch them ahead (they lie a key's worth of ids
+		 * apart, each its own cache line). */
+		for (j = 0; j < v->n; j++) {
+			if (j + PREFETCH < v->n)
+				__builtin_prefetch(&c->el[cur[j + PREFETCH]], 1);
+			visit(c, cur[j], (uint32_t)g);
 		}
 		t = prev;
 		prev = cur;
