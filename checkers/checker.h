@@ -81,9 +81,21 @@ struct checker_opts {
 				   are counted, not anomalies; 0 = none */
 };
 
+/* The checker_opts fields a checker reads (checker_type.opts), so that
+ * `netsplit check` can say when an option given reaches no checker. */
+#define CHECKER_OPT_MODEL	0x01	/* model */
+#define CHECKER_OPT_INIT	0x02	/* init */
+#define CHECKER_OPT_NIL_READS	0x04	/* nil_reads_unknown */
+#define CHECKER_OPT_TIMEOUT	0x08	/* timeout_s */
+#define CHECKER_OPT_STALE_MS	0x10	/* stale_ms */
+
 struct checker_type {
 	const char *name;
 	const char *help;	/* one line for `netsplit check --help` */
+	unsigned opts;		/* CHECKER_OPT_* it reads */
+	/* Optional (NULL: nothing to check): refuse bad options before any
+	 * history is read; 0 or -NS_EUSAGE with a message in err. */
+	int (*validate)(const struct checker_opts *o, struct sb *err);
 	int (*check)(const struct history *h, const struct checker_opts *o,
 		     struct verdict *v, struct sb *err);
 };
@@ -98,6 +110,13 @@ static inline int checker_check(const struct checker_type *t,
 				struct verdict *v, struct sb *err)
 {
 	return t->check(h, o, v, err);
+}
+
+static inline int checker_validate(const struct checker_type *t,
+				   const struct checker_opts *o,
+				   struct sb *err)
+{
+	return t->validate ? t->validate(o, err) : 0;
 }
 
 void verdict_init(struct verdict *v, const char *checker);

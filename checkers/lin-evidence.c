@@ -104,9 +104,12 @@ static void describe_op(const struct lin_evidence *ev,
 	}
 	if (o->ret != LIN_NO_RET && h->ev[o->ret].time > 0)
 		sb_addf(s, " at %.3f s", (double)h->ev[o->ret].time / 1e9);
-	else if (o->ret != LIN_NO_RET)
-		sb_addf(s, " (event %llu)",
-			(unsigned long long)hist_index(h, o->ret));
+	else if (o->ret != LIN_NO_RET) {
+		/* No times (a jepsen.log, most EDN): where it is written. */
+		sb_adds(s, " (");
+		hist_where(h, o->ret, s);
+		sb_adds(s, ")");
+	}
 }
 
 /*

@@ -181,9 +181,8 @@ static void group_fail(struct group *g, const struct history *h, size_t pos,
 
 	if (g->errmsg)
 		return;
-	if (h->source)
-		sb_addf(&m, "%s:", h->source);
-	sb_addf(&m, "%u: %s (event %zu)", hist_line(h, pos), what, pos);
+	hist_where(h, pos, &m);
+	sb_addf(&m, ": %s", what);
 	g->errmsg = sb_detach(&m, NULL);
 	g->err = -NS_EINPUT;
 }
@@ -452,6 +451,43 @@ static void report_group(struct ctx *c, struct group *g, struct verdict *v)
 	checker__lin_evidence(&ev, v);
 }
 
+/* The model's name: 1 cas-register, 0 register, -NS_EUSAGE unknown. */
+static int model_cas(const char *model, struct sb *err)
+{
+	if (!model || !strcmp(model, "cas-register"))
+		return 1;
+	if (!strcmp(model, "register"))
+		return 0;
+	sb_addf(err, "unknown model '%s' (register, cas-register)", model);
+	return -NS_EUSAGE;
+}
+
+/* The kinds of initial value the models hold. */
+static int init_kind_ok(const json_t *j)
+{
+	return json_is_null(j) || json_is_integer(j) || json_is_boolean(j) ||
+	       json_is_string(j);
+}
+
+static int lin_validate(const struct checker_opts *o, struct sb *err)
+{
+	json_error_t je;
+	json_t *j;
+	int rc = model_cas(o->model, err);
+
+	if (rc < 0 || !o->init)
+		return rc < 0 ? rc : 0;
+	j = json_loads(o->init, JSON_DECODE_ANY, &je);
+	if (!j || !init_kind_ok(j)) {
+		sb_addf(err, "initial value '%s': only null, integers, "
+			"booleans and strings are supported", o->init);
+		json_decref(j);
+		return -NS_EUSAGE;
+	}
+	json_decref(j);
+	return 0;
+}
+
 static int parse_init(struct ctx *c, struct sb *err)
 {
 	const char *s = c->o->init;
@@ -525,15 +561,11 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 	memset(&c, 0, sizeof(c));
 	c.h = h;
 	c.o = o;
-	if (!o->model || !strcmp(o->model, "cas-register")) {
-		c.cas_allowed = 1;
-	} else if (!strcmp(o->model, "register")) {
-		c.cas_allowed = 0;
-	} else {
-		sb_addf(err, "unknown model '%s' (register, cas-register)",
-			o->model);
-		return -NS_EUSAGE;
-	}
+	rc = model_cas(o->model, err);
+	if (rc < 0)
+		return rc;
+	c.cas_allowed = rc;
+	rc = 0;
 	rc = parse_init(&c, err);
 	if (rc)
 		return rc;
@@ -686,5 +718,8 @@ const struct checker_type checker_linearizable = {
 	.name = "linearizable",
 	.help = "linearizability of a register or CAS register, per key "
 		"(--model register|cas-register, --init VALUE)",
+	.opts = CHECKER_OPT_MODEL | CHECKER_OPT_INIT | CHECKER_OPT_NIL_READS |
+		CHECKER_OPT_TIMEOUT,
+	.validate = lin_validate,
 	.check = lin_check,
 };

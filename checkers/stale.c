@@ -541,5 +541,6 @@ const struct checker_type checker_stale = {
 	.name = "stale",
 	.help = "stale reads: versions and ms behind the latest acknowledged "
 		"write, p50/p99/max; reads beyond --stale-ms are anomalies",
+	.opts = CHECKER_OPT_STALE_MS,
 	.check = stale_check,
 };

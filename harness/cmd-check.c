@@ -63,7 +63,9 @@ static void usage(FILE *f)
 "                         value (Knossos's test data); default: nil is\n"
 "                         a value (the key was absent)\n"
 "  --format FORMAT        json, edn or jepsen-log instead of detecting it\n"
-"  --timeout S            give up after S seconds (verdict unknown)\n"
+"  --timeout S            give up after S seconds (verdict unknown);\n"
+"                         0, the default, means no time limit (the\n"
+"                         memory budget still holds)\n"
 "  --stale-ms MS          stale: reads at most MS ms behind the latest\n"
 "                         acknowledged write are counted, not anomalies\n"
 "                         (default 0: every stale read is an anomaly)\n"
@@ -89,6 +91,7 @@ static int add_checkers(const char *list, const struct checker_type ***ts,
 			size_t *n, size_t *alloc)
 {
 	char *copy = xstrdup(list), *save = NULL, *name;
+	size_t i;
 	int rc = 0;
 
 	for (name = strtok_r(copy, ",", &save); name;
@@ -105,6 +108,13 @@ static int add_checkers(const char *list, const struct checker_type ***ts,
 			rc = -1;
 			break;
 		}
+		for (i = 0; i < *n; i++)
+			if ((*ts)[i] == t)
+				break;
+		if (i < *n) {
+			warnf("checker '%s' named twice: it runs once", name);
+			continue;
+		}
 		ALLOC_GROW(*ts, *n + 1, *alloc);
 		(*ts)[(*n)++] = t;
 	}
@@ -113,6 +123,56 @@ static int add_checkers(const char *list, const struct checker_type ***ts,
 		rc = -1;
 	}
 	free(copy);
+	return rc;
+}
+
+/* The options given (CHECKER_OPT_*), by their flags. */
+static const struct {
+	unsigned opt;
+	const char *flag;
+} opt_flags[] = {
+	{ CHECKER_OPT_MODEL, "--model" },
+	{ CHECKER_OPT_INIT, "--init" },
+	{ CHECKER_OPT_NIL_READS, "--nil-reads-unknown" },
+	{ CHECKER_OPT_TIMEOUT, "--timeout" },
+	{ CHECKER_OPT_STALE_MS, "--stale-ms" },
+};
+
+/*
+ * Before the history is read: each checker refuses the options it cannot
+ * use (an unknown --model), and an option no selected checker reads is
+ * warned about, naming the checkers that do.
+ */
+static int check_options(const struct checker_type **ts, size_t nts,
+			 const struct checker_opts *o, unsigned given)
+{
+	struct sb err = SB_INIT, who = SB_INIT;
+	unsigned read = 0;
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; i < nts && !rc; i++) {
+		read |= ts[i]->opts;
+		if (checker_validate(ts[i], o, &err) < 0) {
+			errorf("%s: %s", ts[i]->name, err.buf);
+			rc = -1;
+		}
+	}
+	for (k = 0; !rc && k < sizeof(opt_flags) / sizeof(opt_flags[0]);
+	     k++) {
+		if (!(given & opt_flags[k].opt) || (read & opt_flags[k].opt))
+			continue;
+		sb_reset(&who);
+		for (i = 0; checker_types[i]; i++)
+			if (checker_types[i]->opts & opt_flags[k].opt)
+				sb_addf(&who, "%s%s", who.len ? ", " : "",
+					checker_types[i]->name);
+		warnf("%s is ignored: it is read by %s, not run (see "
+		      "--checker)", opt_flags[k].flag,
+		      who.len ? who.buf : "no checker");
+	}
+	sb_release(&err);
+	sb_release(&who);
 	return rc;
 }
 
@@ -214,6 +274,7 @@ int cmd_check(int argc, char **argv)
 	json_t *doc = NULL, *arr = NULL;
 	char *init = NULL, *end;
 	int as_json = 0, c, rc, status = NS_EXIT_VALID;
+	unsigned given = 0;	/* CHECKER_OPT_* on the command line */
 
 	memset(&o, 0, sizeof(o));
 	optind = 1;
@@ -226,8 +287,10 @@ int cmd_check(int argc, char **argv)
 			break;
 		case 'm':
 			o.model = optarg;
+			given |= CHECKER_OPT_MODEL;
 			break;
 		case 'i':
+			given |= CHECKER_OPT_INIT;
 			free(init);
 			init = NULL;
 			if (parse_init(optarg, &init) < 0)
@@ -243,6 +306,7 @@ int cmd_check(int argc, char **argv)
 			fmt = (enum hist_format)rc;
 			break;
 		case 't':
+			given |= CHECKER_OPT_TIMEOUT;
 			o.timeout_s = strtod(optarg, &end);
 			if (end == optarg || *end || o.timeout_s < 0) {
 				errorf("--timeout wants seconds (a number "
@@ -251,6 +315,7 @@ int cmd_check(int argc, char **argv)
 			}
 			break;
 		case 's':
+			given |= CHECKER_OPT_STALE_MS;
 			o.stale_ms = strtod(optarg, &end);
 			if (end == optarg || *end || o.stale_ms < 0) {
 				errorf("--stale-ms wants milliseconds (a "
@@ -262,6 +327,7 @@ int cmd_check(int argc, char **argv)
 			as_json = 1;
 			break;
 		case 'N':
+			given |= CHECKER_OPT_NIL_READS;
 			o.nil_reads_unknown = 1;
 			break;
 		case 'h':
@@ -286,6 +352,8 @@ int cmd_check(int argc, char **argv)
 	if (!nts && add_checkers(DEFAULT_CHECKER, &ts, &nts, &ts_alloc) < 0)
 		goto usage_error;
 	o.init = init;
+	if (check_options(ts, nts, &o, given) < 0)
+		goto usage_error;
 
 	hist_init(&h);
 	rc = hist_read_file(&h, argv[optind], fmt, &warn, &err);
