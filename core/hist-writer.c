@@ -17,7 +17,8 @@
  *
  * Every FLUSH_MS a commit also calls fdatasync(2), so a crash of the
  * machine loses at most that much; the sync runs outside the commit lock
- * (one thread at a time), so the other writers do not wait for the disk.
+ * (one thread at a time, under its own lock), so the other writers do
+ * not wait for the disk.
  * hist_writer_flush() and hist_writer_close() write and sync at once.
  *
  * Ownership: hist_writer_open() returns a writer the caller frees with
@@ -30,7 +31,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +54,7 @@ struct hist_writer {
 	atomic_uint_fast64_t written;	/* ... of the last written one */
 	atomic_llong last_sync_ms;
 	atomic_int dirty;	/* written since the last sync */
-	atomic_flag syncing;
+	pthread_mutex_t slock;	/* one fdatasync(2) at a time */
 };
 
 static int64_t now_ms(void)
@@ -63,20 +63,6 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Spin a little before sleeping: the critical sections here are short,
-   and waking a sleeping thread costs more than they do. */
-static void mutex_init_adaptive(pthread_mutex_t *m)
-{
-	pthread_mutexattr_t a;
-
-	pthread_mutexattr_init(&a);
-#ifdef PTHREAD_MUTEX_ADAPTIVE_NP
-	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
-#endif
-	pthread_mutex_init(m, &a);
-	pthread_mutexattr_destroy(&a);
 }
 
 struct hist_writer *hist_writer_open(const char *path, struct sb *err)
@@ -90,8 +76,9 @@ struct hist_writer *hist_writer_open(const char *path, struct sb *err)
 		return NULL;
 	}
 	w = xcalloc(1, sizeof(*w));
-	mutex_init_adaptive(&w->qlock);
-	mutex_init_adaptive(&w->clock);
+	pthread_mutex_init(&w->qlock, NULL);
+	pthread_mutex_init(&w->clock, NULL);
+	pthread_mutex_init(&w->slock, NULL);
 	w->fd = fd;
 	w->path = xstrdup(path);
 	sb_init(&w->pending, 4096);
@@ -100,7 +87,6 @@ struct hist_writer *hist_writer_open(const char *path, struct sb *err)
 	atomic_init(&w->written, 0);
 	atomic_init(&w->last_sync_ms, now_ms());
 	atomic_init(&w->dirty, 0);
-	atomic_flag_clear(&w->syncing);
 	return w;
 }
 
@@ -172,11 +158,13 @@ int hist_writer_commit(struct hist_writer *w, uint64_t seq)
 		}
 		pthread_mutex_unlock(&w->clock);
 	}
+	/* Due for a sync: the first thread to see it syncs; the others
+	   go on (nobody waits for the disk but the one syncing). */
 	if (now_ms() - atomic_load(&w->last_sync_ms) >= FLUSH_MS &&
-	    !atomic_flag_test_and_set(&w->syncing)) {
+	    !pthread_mutex_trylock(&w->slock)) {
 		if (now_ms() - atomic_load(&w->last_sync_ms) >= FLUSH_MS)
 			sync_now(w);
-		atomic_flag_clear(&w->syncing);
+		pthread_mutex_unlock(&w->slock);
 	}
 	return atomic_load(&w->err) ? -NS_EWRITE : 0;
 }
@@ -195,10 +183,9 @@ int hist_writer_flush(struct hist_writer *w)
 	seq = w->queued;
 	pthread_mutex_unlock(&w->qlock);
 	hist_writer_commit(w, seq);
-	while (atomic_flag_test_and_set(&w->syncing))
-		sched_yield();
+	pthread_mutex_lock(&w->slock);
 	sync_now(w);
-	atomic_flag_clear(&w->syncing);
+	pthread_mutex_unlock(&w->slock);
 	return atomic_load(&w->err) ? -NS_EWRITE : 0;
 }
 
@@ -213,6 +200,7 @@ int hist_writer_close(struct hist_writer *w)
 		rc = -NS_EWRITE;
 	pthread_mutex_destroy(&w->qlock);
 	pthread_mutex_destroy(&w->clock);
+	pthread_mutex_destroy(&w->slock);
 	sb_release(&w->pending);
 	sb_release(&w->out);
 	free(w->path);
