@@ -592,9 +592,7 @@ json_t *checker__value_json(const struct history *h,
 
 	if (v->kind == HV_INT)
 		return json_integer((json_int_t)v->u.i);
-	if (v->kind == HV_STR)
-		return json_string(hist_str(h, v->u.str));
-	hist_value_json(h, v, &sb);
+	hist_value_json_show(h, v, &sb);
 	j = json_loadb(sb.buf, sb.len, JSON_DECODE_ANY, NULL);
 	sb_release(&sb);
 	return j ? j : json_null();
@@ -605,7 +603,7 @@ void checker__value_text(const struct history *h,
 {
 	size_t start = out->len;
 
-	hist_value_json(h, v, out);
+	hist_value_json_show(h, v, out);
 	if (out->len - start > 80) {
 		sb_setlen(out, start + 77);
 		sb_adds(out, "...");

@@ -175,7 +175,8 @@ static inline double checker__secs(int64_t ns)
 {
 	return (double)ns / 1e9;
 }
-/* A history value as a new JSON reference (null when unparsable). */
+/* A history value as a new JSON reference (null when unparsable),
+   shortened as evidence is (hist_value_json_show). */
 json_t *checker__value_json(const struct history *h,
 			    const struct hist_value *v);
 /* The value as JSON text, appended to out (shortened past 80 bytes). */

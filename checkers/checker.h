@@ -21,10 +21,11 @@
  *                      "ops": [ {event json of the invoke, plus
  *                                "position", "complete": {event json of
  *                                its completion} or null} ... ],
- *                      (an array value longer than 64 elements keeps
- *                       its first 64, with "value_count" and
- *                       "value_truncated": true; history.jsonl has it
- *                       all at "position")
+ *                      (a value is shortened, hist_value_json_show:
+ *                       a list to its first 64 elements, a string to
+ *                       its first 200 bytes, with "value_truncated":
+ *                       true and "value_count" or "value_bytes";
+ *                       history.jsonl has it all at "position")
  *                      "key": "k1" (when per key),
  *                      "detail": { ... } } ... ] }
  *

@@ -42,15 +42,25 @@
 #define STATES_SHOWN 16
 #define WINDOW_SHOWN 10
 
-static void value_text(const struct lin_evidence *ev, uint32_t id,
-		       struct sb *out)
+/* A value as evidence shows it (shortened): JSON text, or (sentence set)
+   text for a sentence. */
+static void value_show(const struct lin_evidence *ev, uint32_t id,
+		       int sentence, struct sb *out)
 {
 	const struct hist_value *v = &ev->vals[id];
 
 	if (v->kind == HV_STR && v->u.str == UINT32_MAX)
 		sb_adds(out, ev->init_text);
+	else if (sentence)
+		hist_value_show(ev->h, v, 0, out);
 	else
-		hist_value_json(ev->h, v, out);
+		hist_value_json_show(ev->h, v, out);
+}
+
+static void value_text(const struct lin_evidence *ev, uint32_t id,
+		       struct sb *out)
+{
+	value_show(ev, id, 1, out);
 }
 
 static json_t *value_json(const struct lin_evidence *ev, uint32_t id)
@@ -58,7 +68,7 @@ static json_t *value_json(const struct lin_evidence *ev, uint32_t id)
 	struct sb s = SB_INIT;
 	json_t *j;
 
-	value_text(ev, id, &s);
+	value_show(ev, id, 0, &s);
 	j = json_loadb(s.buf, s.len, JSON_DECODE_ANY, NULL);
 	if (!j)
 		j = json_string(s.buf);

@@ -81,36 +81,40 @@ const char *verdict_name(enum verdict_kind k)
 }
 
 /*
- * An op's value as evidence: an array longer than VERDICT_VALUE_MAX (a
- * whole-set read) keeps its first VERDICT_VALUE_MAX elements, with
- * "value_count" (its length) and "value_truncated": true.  Every anomaly
- * that cites the same final read would otherwise copy all of it
- * (1,000 lost elements x a 20,000-element read: a 500 MB results.json);
- * the whole value stays in history.jsonl at "position".
+ * An op as evidence: its event, with its value shortened as
+ * hist_value_json_show() does and, when it was, "value_truncated": true
+ * and "value_count" (a list's length) or "value_bytes" (a string's
+ * size).  Every anomaly that cites the same final read would otherwise
+ * copy all of it (1,000 lost elements x a 20,000-element read: a 500 MB
+ * results.json), and a 20 MB value would be printed whole; the whole
+ * value stays in history.jsonl at "position".
  */
-#define VERDICT_VALUE_MAX 64
-
 static json_t *event_json(const struct history *h, size_t pos)
 {
+	const struct hist_value *v = &h->ev[pos].value;
 	struct sb line = SB_INIT;
-	json_t *j, *val;
+	json_t *j;
 
 	hist_event_json(h, pos, &line);
 	j = json_loadb(line.buf, line.len, 0, NULL);
-	sb_release(&line);
 	if (!j)
 		j = json_object();
 	json_object_set_new(j, "position", json_integer((json_int_t)pos));
-	val = json_object_get(j, "value");
-	if (json_is_array(val) && json_array_size(val) > VERDICT_VALUE_MAX) {
-		size_t n = json_array_size(val);
+	sb_reset(&line);
+	if (hist_value_json_show(h, v, &line)) {
+		json_t *sv = json_loadb(line.buf, line.len, JSON_DECODE_ANY,
+					NULL);
 
-		json_object_set_new(j, "value_count",
-				    json_integer((json_int_t)n));
+		json_object_set_new(j, "value", sv ? sv : json_null());
 		json_object_set_new(j, "value_truncated", json_true());
-		while (json_array_size(val) > VERDICT_VALUE_MAX)
-			json_array_remove(val, json_array_size(val) - 1);
+		if (v->kind == HV_LIST)
+			json_object_set_new(j, "value_count",
+					    json_integer((json_int_t)v->n));
+		else
+			json_object_set_new(j, "value_bytes", json_integer(
+				(json_int_t)strlen(hist_str(h, v->u.str))));
 	}
+	sb_release(&line);
 	return j;
 }
 

@@ -272,10 +272,38 @@ static void add_json_string(struct sb *out, const char *s)
 	sb_addc(out, '"');
 }
 
-void hist_value_json(const struct history *h, const struct hist_value *v,
-		     struct sb *out)
+size_t hist_show_len(const char *s, size_t n)
 {
-	uint32_t i;
+	if (n <= HIST_SHOW_BYTES)
+		return n;
+	n = HIST_SHOW_BYTES;
+	/* back to the first byte of a UTF-8 character */
+	while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
+/* s as a JSON string; shown (show set) as its first bytes and its size
+   when longer than HIST_SHOW_BYTES (*cut set then). */
+static void add_json_string_show(struct sb *out, const char *s, int show,
+				 int *cut)
+{
+	size_t n = strlen(s), k = show ? hist_show_len(s, n) : n;
+
+	sb_addc(out, '"');
+	sb_add_json_escaped(out, s, k);
+	if (k < n) {
+		sb_addf(out, "... (%zu bytes)", n);
+		*cut = 1;
+	}
+	sb_addc(out, '"');
+}
+
+static void value_json(const struct history *h, const struct hist_value *v,
+		       int show, struct sb *out, int *cut)
+{
+	uint32_t i, n = v->n;
+	const char *raw;
 
 	switch (v->kind) {
 	case HV_NIL:
@@ -288,21 +316,68 @@ void hist_value_json(const struct history *h, const struct hist_value *v,
 		sb_adds(out, v->u.i ? "true" : "false");
 		break;
 	case HV_STR:
-		add_json_string(out, hist_str(h, v->u.str));
+		add_json_string_show(out, hist_str(h, v->u.str), show, cut);
 		break;
 	case HV_RAW:
-		sb_adds(out, hist_str(h, v->u.str));
+		/* JSON text: cut, it is no JSON; so a string of its head */
+		raw = hist_str(h, v->u.str);
+		if (show && strlen(raw) > HIST_SHOW_BYTES)
+			add_json_string_show(out, raw, show, cut);
+		else
+			sb_adds(out, raw);
 		break;
 	case HV_LIST:
+		if (show && n > HIST_SHOW_ELEMS) {
+			n = HIST_SHOW_ELEMS;
+			*cut = 1;
+		}
 		sb_addc(out, '[');
-		for (i = 0; i < v->n; i++) {
+		for (i = 0; i < n; i++) {
 			if (i)
 				sb_addc(out, ',');
-			hist_value_json(h, hist_list_elem(h, v, i), out);
+			value_json(h, hist_list_elem(h, v, i), show, out, cut);
 		}
 		sb_addc(out, ']');
 		break;
 	}
+}
+
+void hist_value_json(const struct history *h, const struct hist_value *v,
+		     struct sb *out)
+{
+	int cut = 0;
+
+	value_json(h, v, 0, out, &cut);
+}
+
+int hist_value_json_show(const struct history *h, const struct hist_value *v,
+			 struct sb *out)
+{
+	int cut = 0;
+
+	value_json(h, v, 1, out, &cut);
+	return cut;
+}
+
+void hist_value_show(const struct history *h, const struct hist_value *v,
+		     int bare, struct sb *out)
+{
+	const char *s;
+	size_t n, k;
+
+	if (bare && v->kind == HV_STR) {
+		s = hist_str(h, v->u.str);
+		n = strlen(s);
+		k = hist_show_len(s, n);
+		sb_add(out, s, k);
+		if (k < n)
+			sb_addf(out, "... (%zu bytes)", n);
+		return;
+	}
+	hist_value_json_show(h, v, out);
+	if (v->kind == HV_LIST && v->n > HIST_SHOW_ELEMS)
+		sb_addf(out, " and %" PRIu32 " more (%" PRIu32 " elements)",
+			v->n - HIST_SHOW_ELEMS, v->n);
 }
 
 const char *hist_type_name(enum hist_type t)

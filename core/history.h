@@ -168,6 +168,33 @@ int hist_value_from_json(struct history *h, const struct json_t *j,
 /* Append v as JSON text (strings quoted and escaped, nil as null). */
 void hist_value_json(const struct history *h, const struct hist_value *v,
 		     struct sb *out);
+
+/*
+ * Values shown to people: evidence (checker texts, the anomalies of
+ * results.json and `check --json`, the reports) shows a value shortened,
+ * the whole of it stays in the history alone.  A list keeps its first
+ * HIST_SHOW_ELEMS elements (a whole-set read cited once per lost element
+ * would otherwise be copied each time); a string its first
+ * HIST_SHOW_BYTES bytes, whole UTF-8 characters, then "... (N bytes)".
+ */
+#define HIST_SHOW_ELEMS 64
+#define HIST_SHOW_BYTES 200
+/* How many bytes of s[0..n) to show: n, or the first HIST_SHOW_BYTES at
+   most, cut before a character. */
+size_t hist_show_len(const char *s, size_t n);
+/*
+ * Append v as JSON text, shortened: each string (at any depth) longer
+ * than HIST_SHOW_BYTES becomes "<its first bytes>... (N bytes)", a list
+ * keeps its first HIST_SHOW_ELEMS elements (valid JSON either way; a long
+ * HV_RAW becomes such a string).  Returns 1 if anything was cut.
+ */
+int hist_value_json_show(const struct history *h, const struct hist_value *v,
+			 struct sb *out);
+/* Append v shortened as text for a sentence: hist_value_json_show, with
+   " and N more (M elements)" after a cut list; with bare, a string
+   without its quotes. */
+void hist_value_show(const struct history *h, const struct hist_value *v,
+		     int bare, struct sb *out);
 /* A 64-bit hash consistent with hist_value_eq. */
 uint64_t hist_value_hash(const struct history *h, const struct hist_value *v);
 

@@ -25,8 +25,9 @@ void report__secs(const struct report_run *r, int64_t t, struct sb *out);
 /* An event's value as text (strings bare, the rest JSON), HTML-escaped. */
 void report__value_html(const struct report_run *r, size_t pos,
 			struct sb *out);
-/* Same, unescaped (for JSON data and the timeline's titles).  A list
-   longer than 64 elements shows its first 64 and its size. */
+/* Same, unescaped (for JSON data and the timeline's titles), shortened
+   as evidence is (hist_value_show: a list to its first 64 elements, a
+   string to its first 200 bytes, each with its size). */
 void report__value_text(const struct report_run *r, size_t pos,
 			struct sb *out);
 /* CSS colour of fault kind k (stable per kind within one report). */

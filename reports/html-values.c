@@ -5,7 +5,6 @@
  */
 #include "html-internal.h"
 
-#include <inttypes.h>
 #include <string.h>
 
 static const char *const fault_palette[] = {
@@ -19,26 +18,12 @@ void report__secs(const struct report_run *r, int64_t t, struct sb *out)
 	sb_addf(out, "%.3f", (double)(t - r->t0) / 1e9);
 }
 
-#define REPORT_VALUE_MAX 64	/* list elements shown in full */
-
 void report__value_text(const struct report_run *r, size_t pos,
 			struct sb *out)
 {
-	const struct history *h = &r->hist;
-	const struct hist_value *v = &h->ev[pos].value;
-
-	if (v->kind == HV_LIST && v->n > REPORT_VALUE_MAX) {
-		/* A whole-set read: its first elements and its size (every
-		   anomaly citing it would repeat all of it). */
-		struct hist_value head = *v;
-
-		head.n = REPORT_VALUE_MAX;
-		hist_value_json(h, &head, out);
-		sb_addf(out, " and %" PRIu32 " more (%" PRIu32 " elements)",
-			v->n - REPORT_VALUE_MAX, v->n);
-	} else {
-		report_value_text(h, v, out);
-	}
+	/* shortened as all evidence is (a whole-set read, a 20 MB string:
+	   every anomaly and bar citing it would repeat all of it) */
+	hist_value_show(&r->hist, &r->hist.ev[pos].value, 1, out);
 }
 
 void report__value_html(const struct report_run *r, size_t pos,

@@ -1,7 +1,7 @@
 /*
  * test-report-timeline.c - the geometry of report.html's timeline
  * (reports/timeline.c): each op's bar lies in the lane labelled with its
- * process.
+ * process; a long value is shown shortened, in the bars and their data.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -105,5 +105,54 @@ TEST(report_timeline_bar_in_its_process_lane)
 	json_decref(data);
 	report_run_release(&r);
 	sb_release(&out);
+	sb_release(&err);
+}
+
+TEST(report_timeline_long_value_shortened)
+{
+	const char *dir = test_tmpdir();
+	struct report_run r;
+	struct sb err = SB_INIT, out = SB_INIT, hist = SB_INIT;
+	json_t *data = json_object();
+	uint32_t anom[2] = { 0 };
+	int anchored = 0;
+	char *js;
+	size_t i;
+
+	/* a 3000-byte value ending in a marker (and a multibyte character
+	   at the cut) */
+	sb_adds(&hist, "{\"time\":0,\"process\":0,\"type\":\"invoke\","
+		"\"f\":\"write\",\"value\":\"");
+	for (i = 0; i < 199; i++)
+		sb_addc(&hist, 'a');
+	sb_adds(&hist, "\xc3\xa9");
+	for (i = 0; i < 2800; i++)
+		sb_addc(&hist, 'b');
+	sb_adds(&hist, "TAIL\"}\n{\"time\":10,\"process\":0,\"type\":\"ok\","
+		"\"f\":\"write\",\"value\":null}\n");
+	{
+		char path[4096];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/history.jsonl", dir);
+		f = fopen(path, "w");
+		CHECK(f != NULL);
+		fputs(hist.buf, f);
+		fclose(f);
+	}
+	CHECK_EQ_INT(report_run_load(&r, dir, &err), 0);
+	report__timeline(&r, anom, 0, &anchored, &out, data);
+	js = json_dumps(data, JSON_COMPACT);
+	CHECK(!strstr(out.buf, "TAIL"));
+	CHECK(!strstr(js, "TAIL"));
+	/* whole characters: the 2-byte one that crosses byte 200 goes */
+	CHECK_CONTAINS(out.buf, "aaaa... (3005 bytes)");
+	CHECK(!strstr(out.buf, "\xc3\xa9"));
+	CHECK_CONTAINS(js, "aaaa... (3005 bytes)");
+	free(js);
+	json_decref(data);
+	report_run_release(&r);
+	sb_release(&out);
+	sb_release(&hist);
 	sb_release(&err);
 }
