@@ -53,6 +53,7 @@ void config_release(struct config *c)
 	free(c->store_dir);
 	if (c->root)
 		json_decref(c->root);
+	json_decref(c->flags);
 	config_init(c);
 }
 
@@ -80,13 +81,53 @@ static void add_path(struct sb *sb, const char *where, const char *key)
 	sb_adds(sb, key);
 }
 
+/* The flag that set where.key, or NULL. */
+static const char *flag_of(const struct config *c, const char *where,
+			   const char *key)
+{
+	struct sb path = SB_INIT;
+	const char *flag;
+
+	if (!c || !c->flags)
+		return NULL;
+	add_path(&path, where, key);
+	flag = json_string_value(json_object_get(c->flags, path.buf));
+	sb_release(&path);
+	return flag;
+}
+
+void cfg_set_flag(struct config *c, const char *where, const char *key,
+		  const char *flag)
+{
+	struct sb path = SB_INIT;
+
+	if (!c->flags)
+		c->flags = json_object();
+	add_path(&path, where, key);
+	json_object_set_new(c->flags, path.buf, json_string(flag));
+	sb_release(&path);
+}
+
+void cfg_subject(struct sb *sb, const struct config *c, const char *where,
+		 const char *key)
+{
+	const char *flag = flag_of(c, where, key);
+
+	if (flag) {
+		sb_adds(sb, flag);
+		return;
+	}
+	sb_addf(sb, "%s: '", cfg_name(c));
+	add_path(sb, where, key);
+	sb_addc(sb, '\'');
+}
+
 static int type_error(const struct config *c, const char *where,
 		      const char *key, const char *want, struct sb *err)
 {
 	msg_start(err);
-	sb_addf(err, "%s: '", cfg_name(c));
-	add_path(err, where, key);
-	sb_addf(err, "': expected %s", want);
+	cfg_subject(err, c, where, key);
+	sb_addf(err, ": expected %s", want);
 	return -NS_ECONFIG;
 }
 
@@ -114,9 +155,18 @@ int cfg_check_keys(const struct config *c, json_t *obj, const char *where,
 		if (ok)
 			continue;
 		msg_start(err);
-		sb_addf(err, "%s: '", cfg_name(c));
-		add_path(err, where, key);
-		sb_adds(err, "': unknown key (known:");
+		if (flag_of(c, where, key)) {
+			/* a flag this section's plug-in does not take */
+			sb_addf(err, "%s: not a setting of this %s "
+				"('", flag_of(c, where, key),
+				where && *where ? where : "config");
+			add_path(err, where, key);
+			sb_adds(err, "' unknown; known:");
+		} else {
+			sb_addf(err, "%s: '", cfg_name(c));
+			add_path(err, where, key);
+			sb_adds(err, "': unknown key (known:");
+		}
 		for (i = 0; allowed[i]; i++)
 			sb_addf(err, " %s", allowed[i]);
 		sb_addc(err, ')');
@@ -198,9 +248,8 @@ static int get_int_range(const struct config *c, json_t *obj,
 		return rc;
 	if (v < lo || v > hi) {
 		msg_start(err);
-		sb_addf(err, "%s: '", cfg_name(c));
-		add_path(err, where, key);
-		sb_addf(err, "': %lld is out of range [%lld, %lld]", v, lo,
+		cfg_subject(err, c, where, key);
+		sb_addf(err, ": %lld is out of range [%lld, %lld]", v, lo,
 			hi);
 		return -NS_ECONFIG;
 	}
@@ -443,6 +492,16 @@ static int load_doc(struct config *c, struct sb *err)
 		rc = dup_str(c, c->root, "", "store_dir", &c->store_dir, err);
 	if (rc)
 		return rc;
+	/* STORE/<name>/<timestamp>: one directory level, inside the store
+	   (and within the depth `netsplit heal` searches) */
+	if (c->name && (!*c->name || strchr(c->name, '/') ||
+			c->name[0] == '.')) {
+		msg_start(err);
+		sb_addf(err, "%s: 'name': '%s' must be a plain directory name "
+			"(no '/', not starting with '.'): it names the run's "
+			"directory under store_dir", cfg_name(c), c->name);
+		return -NS_ECONFIG;
+	}
 	if (!c->store_dir)
 		c->store_dir = xstrdup("./store");
 	rc = load_nodes(c, get(c->root, "nodes"), err);

@@ -77,6 +77,9 @@ struct config {
 				   limit, concurrency...; docs/config.md) */
 	json_t *db, *workload, *nemesis;	/* borrowed from root; may be
 						   empty objects, never NULL */
+	json_t *flags;		/* "section.key" -> "--flag": values a
+				   command line set (cfg_set_flag), blamed
+				   on the flag in messages; NULL: none */
 };
 
 void config_init(struct config *c);
@@ -86,6 +89,19 @@ int config_load(struct config *c, const char *path, struct sb *err);
 /* Same from a string (tests); name is used in messages. */
 int config_load_str(struct config *c, const char *name, const char *text,
 		    struct sb *err);
+/*
+ * Record that the value at where.key came from a command-line flag
+ * (e.g. "run", "concurrency", "--concurrency"): messages about it then
+ * name the flag, not the file.  Call after config_load().
+ */
+void cfg_set_flag(struct config *c, const char *where, const char *key,
+		  const char *flag);
+/*
+ * Append the subject of a message about where.key: the flag that set it
+ * ("--concurrency"), else "FILE: 'where.key'".
+ */
+void cfg_subject(struct sb *sb, const struct config *c, const char *where,
+		 const char *key);
 /* Index of the node called name, or -1. */
 int config_node_index(const struct config *c, const char *name);
 

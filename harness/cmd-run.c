@@ -13,7 +13,9 @@
  *   --rate R          run.rate           --seed X        run.seed
  *   --test-count N    run.test_count     --keep          run.keep
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,12 +104,22 @@ static json_t *num_arg(const char *flag, const char *arg, int integer,
 	double d;
 	long long v;
 
+	errno = 0;
 	if (integer) {
 		v = strtoll(arg, &end, 10);
+		if (end != arg && !*end && errno == ERANGE) {
+			errorf("%s: '%s' is out of range (at most %lld)",
+			       flag, arg, LLONG_MAX);
+			return NULL;
+		}
 		if (end != arg && !*end && (double)v >= min)
 			return json_integer(v);
 	} else {
 		d = strtod(arg, &end);
+		if (end != arg && !*end && errno == ERANGE) {
+			errorf("%s: '%s' is out of range", flag, arg);
+			return NULL;
+		}
 		if (end != arg && !*end && d >= min)
 			return json_real(d);
 	}
@@ -119,6 +131,7 @@ static json_t *num_arg(const char *flag, const char *arg, int integer,
 struct override {
 	const char *section;	/* "db", "workload", "nemesis", "run" */
 	const char *key;
+	const char *flag;	/* "--concurrency": named in messages */
 	json_t *value;		/* owned */
 };
 
@@ -166,8 +179,8 @@ static int read_run_section(const struct config *c, struct run_params *p,
 #define RANGE(cond, key, what)                                            \
 	do {                                                              \
 		if (!(cond)) {                                            \
-			sb_addf(err, "%s: 'run.%s': %s", c->path ?        \
-				c->path : "config", key, what);           \
+			cfg_subject(err, c, "run", key);                  \
+			sb_addf(err, ": %s", what);                       \
 			return -NS_ECONFIG;                               \
 		}                                                         \
 	} while (0)
@@ -177,6 +190,10 @@ static int read_run_section(const struct config *c, struct run_params *p,
 	RANGE(p->rate >= 0, "rate", "must be >= 0");
 	RANGE(count >= 1 && count <= 100000, "test_count",
 	      "must be 1..100000");
+	/* seeds are JSON integers (run.json): 0 .. 2^63 - 1, and so is the
+	   seed of the last of test_count runs */
+	RANGE(seed >= 0 && seed <= LLONG_MAX - (count - 1), "seed",
+	      "must be 0..9223372036854775807 (minus test_count - 1)");
 	RANGE(p->recover_s >= 0, "recover_s", "must be >= 0");
 	RANGE(p->check_timeout_s >= 0, "check_timeout_s", "must be >= 0");
 #undef RANGE
@@ -269,12 +286,14 @@ int cmd_run(int argc, char **argv)
 	struct run_params p;
 	struct sb err = SB_INIT;
 	int ch, rc, status = NS_EXIT_VALID, no_progress = 0, seed_given = 0;
+	int li = -1;
+	char flag[64];
 	long k;
 
 	memset(&p, 0, sizeof(p));
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", opts, &li)) != -1) {
 		json_t *v = NULL;
 		const char *sec = "run", *key = NULL;
 
@@ -345,6 +364,8 @@ int cmd_run(int argc, char **argv)
 		}
 		ov[nov].section = sec;
 		ov[nov].key = key;
+		ov[nov].flag = li >= 0 ? opts[li].name : key;
+		li = -1;
 		ov[nov++].value = v;
 	}
 	if (optind != argc) {
@@ -365,6 +386,8 @@ int cmd_run(int argc, char **argv)
 			seed_given = p.seed_flag = 1;
 		json_object_set(section(&c, ov[i].section), ov[i].key,
 				ov[i].value);
+		snprintf(flag, sizeof(flag), "--%s", ov[i].flag);
+		cfg_set_flag(&c, ov[i].section, ov[i].key, flag);
 	}
 	if (json_object_get(c.run, "seed"))
 		seed_given = 1;
@@ -383,6 +406,9 @@ int cmd_run(int argc, char **argv)
 		sb_addf(&err, "%s: 'nodes': no nodes to run on", config_path);
 		rc = -NS_ECONFIG;
 	}
+	/* every plug-in's config errors before anything is printed */
+	if (!rc)
+		rc = run_check_config(&c, &p, &err);
 	if (rc) {
 		errorf("%s", err.buf);
 		status = ns_exit_code(rc);

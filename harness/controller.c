@@ -392,6 +392,53 @@ static void first_error(int *rc, int r2, struct sb *err, struct sb *more)
 	}
 }
 
+/* Step 1: the plug-ins from r->cfg and r->p (no I/O). */
+static int plugins_new(struct run *r, struct sb *err)
+{
+	const struct config *c = r->cfg;
+	const struct db_type *dbt = db_find(r->p.db);
+	const struct workload_type *wlt = workload_find(r->p.workload);
+	int rc;
+
+	if (!dbt || !wlt) {
+		sb_addf(err, "unknown %s '%s'", !dbt ? "database" :
+			"workload", !dbt ? r->p.db : r->p.workload);
+		sb_adds(err, " (");
+		cfg_subject(err, c, !dbt ? "db" : "workload", "type");
+		sb_adds(err, ")");
+		return -NS_ECONFIG;
+	}
+	if (wlt->db && strcmp(wlt->db, dbt->name)) {
+		sb_addf(err, "workload '%s' runs against db '%s', not '%s'",
+			wlt->name, wlt->db, dbt->name);
+		return -NS_ECONFIG;
+	}
+	rc = db_new(&r->db, dbt, c, err);
+	if (!rc)
+		rc = workload_new(&r->wl, wlt, c, r->db,
+				  (size_t)r->p.concurrency, err);
+	if (!rc)
+		rc = nemesis_opts_from_config(&r->nopts, c, err);
+	return rc;
+}
+
+int run_check_config(const struct config *c, const struct run_params *p,
+		     struct sb *err)
+{
+	struct run r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.cfg = c;
+	r.p = *p;
+	nemesis_opts_init(&r.nopts);
+	rc = plugins_new(&r, err);
+	workload_free(r.wl);
+	db_free(r.db);
+	nemesis_opts_release(&r.nopts);
+	return rc;
+}
+
 int controller_run(const struct config *c, const struct run_params *p,
 		   char **dir_out, struct sb *err)
 {
@@ -416,29 +463,11 @@ int controller_run(const struct config *c, const struct run_params *p,
 	nemesis_opts_init(&r.nopts);
 
 	/* 1. Plug-ins: config errors before any node is touched. */
-	dbt = db_find(p->db);
-	wlt = workload_find(p->workload);
-	if (!dbt || !wlt) {
-		sb_addf(err, "%s: unknown %s '%s'", c->path ? c->path :
-			"config", !dbt ? "'db.type'" : "'workload.type'",
-			!dbt ? p->db : p->workload);
-		rc = -NS_ECONFIG;
-		goto out;
-	}
-	if (wlt->db && strcmp(wlt->db, dbt->name)) {
-		sb_addf(err, "workload '%s' runs against db '%s', not '%s'",
-			wlt->name, wlt->db, dbt->name);
-		rc = -NS_ECONFIG;
-		goto out;
-	}
-	rc = db_new(&r.db, dbt, c, err);
-	if (!rc)
-		rc = workload_new(&r.wl, wlt, c, r.db, (size_t)p->concurrency,
-				  err);
-	if (!rc)
-		rc = nemesis_opts_from_config(&r.nopts, c, err);
+	rc = plugins_new(&r, err);
 	if (rc)
 		goto out;
+	dbt = r.db->type;
+	wlt = r.wl->type;
 	r.nopts.seed = run_nemesis_seed(c, p, r.nopts.seed);
 	if (c->name)
 		sb_adds(&name, c->name);

@@ -134,6 +134,14 @@ void run_progress(struct run *r, int final_line);
 int controller_run(const struct config *c, const struct run_params *p,
 		   char **dir_out, struct sb *err);
 /*
+ * Step 1 of controller_run() alone: every plug-in reads its config
+ * section (no node is touched).  0, or -NS_ECONFIG/-NS_EUSAGE naming the
+ * key (or the flag that set it).  `netsplit run` calls it before it
+ * prints anything.
+ */
+int run_check_config(const struct config *c, const struct run_params *p,
+		     struct sb *err);
+/*
  * The nemesis schedule's seed: --seed when given (flags override the
  * config), else the config's nemesis.seed, else the run's seed.
  */

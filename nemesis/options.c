@@ -189,7 +189,9 @@ int nemesis_opts_from_config(struct nemesis_opts *o, const struct config *c,
 	    ((rc = nemesis_check_faults(o->faults, err)) ||
 	     (c->nnodes && (rc = nemesis_check_fit(o->faults, c->nnodes,
 						   err))))) {
-		sb_addf(err, " ('%s': 'nemesis.faults')", c->path);
+		sb_adds(err, " (");
+		cfg_subject(err, c, "nemesis", "faults");
+		sb_adds(err, ")");
 		return -NS_ECONFIG;
 	}
 #define INT_KEY(key, field, min)                                          \
@@ -198,8 +200,8 @@ int nemesis_opts_from_config(struct nemesis_opts *o, const struct config *c,
 		if ((rc = cfg_get_int(c, sec, "nemesis", key, &ll, err))) \
 			return rc;                                        \
 		if (ll < (min)) {                                         \
-			sb_addf(err, "%s: 'nemesis.%s': must be >= %d",   \
-				c->path, key, (int)(min));                \
+			cfg_subject(err, c, "nemesis", key);              \
+			sb_addf(err, ": must be >= %d", (int)(min));      \
 			return -NS_ECONFIG;                               \
 		}                                                         \
 		o->field = ll;                                            \
@@ -212,6 +214,11 @@ int nemesis_opts_from_config(struct nemesis_opts *o, const struct config *c,
 	ll = (long long)o->seed;
 	if ((rc = cfg_get_int(c, sec, "nemesis", "seed", &ll, err)))
 		return rc;
+	if (ll < 0) {
+		cfg_subject(err, c, "nemesis", "seed");
+		sb_adds(err, ": must be 0..9223372036854775807");
+		return -NS_ECONFIG;
+	}
 	o->seed = (uint64_t)ll;
 	if ((rc = cfg_get_double(c, sec, "nemesis", "loss_probability",
 				 &o->loss_probability, err)))

@@ -296,9 +296,9 @@ static int reg_init(struct workload *w, struct sb *err)
 		rc = cfg_get_str(c, o, "workload", "read_mode", &mode, err);
 	if (!rc && strcmp(mode, "linearizable") &&
 	    strcmp(mode, "serializable")) {
-		sb_addf(err, "%s: 'workload.read_mode': expected "
-			"\"linearizable\" or \"serializable\", not '%s'",
-			c->path ? c->path : "config", mode);
+		cfg_subject(err, c, "workload", "read_mode");
+		sb_addf(err, ": expected \"linearizable\" or "
+			"\"serializable\", not '%s'", mode);
 		rc = -NS_ECONFIG;
 	}
 	r->serializable = !strcmp(mode, "serializable");

@@ -25,7 +25,10 @@ bad() {	# NAME JQ-FILTER KEY [FLAGS...]
 	out=$("$NS" run --config "$tmp/$name.json" --time-limit 1 "$@" 2>&1)
 	rc=$?
 	check_eq "$name: exit 3" 3 "$rc"
-	check_contains "$name: names '$key'" "'$key'" "$out"
+	case $key in
+	--*) check_contains "$name: names $key" "$key:" "$out" ;;
+	*) check_contains "$name: names '$key'" "'$key'" "$out" ;;
+	esac
 	check "$name: no run directory" test ! -e "$tmp/store-$name"
 }
 bad unknown-run-key '.run = {"time_limt_s": 3}' run.time_limt_s
@@ -33,7 +36,9 @@ bad wrong-type '.run = {"concurrency": "many"}' run.concurrency
 bad unknown-db-key '.db = {"type": "etcd", "clientport": 1}' db.clientport
 bad unknown-workload-key '.workload = {"read_mod": "serializable"}' \
 	workload.read_mod
-bad bad-read-mode '.' workload.read_mode --read-mode eventually
+bad bad-read-mode '.' --read-mode --read-mode eventually
+bad bad-read-mode-in-file '.workload = {"read_mode": "eventually"}' \
+	workload.read_mode
 bad unknown-db '.db = {"type": "cassandra"}' db.type
 out=$("$NS" run --config "$CLUSTER_CONFIG" --time-limit soon 2>&1)
 check_eq "bad flag value: exit 3" 3 "$?"
