@@ -11,8 +11,9 @@
  * Killed members are restarted with the database plug-in the fault
  * record names (its settings from the config's db section).
  *
- * Exit 0 when nothing is left in force (also when there was nothing to
- * heal), 4 when a fault could not be healed (node unreachable, undo
+ * Exit 0 when nothing is left in force but the faults of live runs,
+ * which their controllers heal (the summary counts the runs skipped;
+ * also 0 when there was nothing to heal), 4 when a fault could not be healed (node unreachable, undo
  * failed, a killed member not restarted: the message names the node and
  * the fault, or a journal line that cannot be read: the harness's own
  * record, which may hide a fault still in force; file:line named), 3 on
@@ -39,7 +40,8 @@ static const char heal_usage[] =
 	"A run still in progress (its controller holds a lock on its\n"
 	"journal and heals its own faults) is skipped, naming its run\n"
 	"directory; --force heals it too.\n"
-	"Exit 0 when nothing is left, 4 when something could not be healed\n"
+	"Exit 0 when nothing is left but live runs' faults (the summary\n"
+	"counts them), 4 when something could not be healed\n"
 	"or a journal line could not be read (the file and line are named;\n"
 	"a torn last line is only a warning), 3 on usage/config errors.\n";
 
@@ -133,8 +135,13 @@ int cmd_heal(int argc, char **argv)
 	} else {
 		if (err.len)
 			warnf("%s", err.buf);
-		printf("healed %zu fault(s) from %zu journal(s)\n", st.healed,
+		printf("healed %zu fault(s) from %zu journal(s)", st.healed,
 		       st.journals);
+		if (st.live)
+			printf("; skipped %zu live run(s): their controllers "
+			       "heal their faults (--force heals them now)",
+			       st.live);
+		printf("\n");
 		status = NS_EXIT_VALID;
 	}
 	sb_release(&err);

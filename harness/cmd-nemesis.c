@@ -384,6 +384,14 @@ int cmd_nemesis(int argc, char **argv)
 	}
 	if ((rc = ns_mkdir_p(dir.buf, 0777, &err)))
 		goto fail;
+	/* Before any set-up on the nodes: a live run's members are not
+	   ours to set up again or tear down. */
+	if (run_dir && nemesis_run_live(run_dir)) {
+		sb_addf(&err, "%s: the run is live: another netsplit holds "
+			"its journal", run_dir);
+		rc = -NS_EUSAGE;
+		goto fail;
+	}
 	if (db_name) {
 		const struct db_type *type = db_find(db_name);
 

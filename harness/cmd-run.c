@@ -466,8 +466,17 @@ int cmd_run(int argc, char **argv)
 			      "error (above); run 'netsplit heal' if a fault "
 			      "may be left");
 		status = ns_exit_worse(status, rc);
-		if (rc >= NS_EXIT_USAGE || run_interrupted)
+		if (rc >= NS_EXIT_USAGE)
 			break;
+		if (run_interrupted) {
+			/* A signal after this run's verdict (while its
+			   report was written) still leaves runs undone:
+			   never 0. */
+			if (k + 1 < p.test_count)
+				status = ns_exit_worse(status,
+						       NS_EXIT_UNKNOWN);
+			break;
+		}
 	}
 	curl_global_cleanup();
 out_cfg:

@@ -449,7 +449,7 @@ int controller_run(const struct config *c, const struct run_params *p,
 	struct run_schedule *sched = NULL;
 	struct sb e2 = SB_INIT, warn = SB_INIT, name = SB_INIT;
 	json_t *results = NULL, *run_doc = NULL;
-	int rc = 0, r2, status, setup_done = 0;
+	int rc = 0, r2, status, setup_done = 0, interrupted;
 	double t_end;
 
 	*dir_out = NULL;
@@ -572,7 +572,8 @@ finish:
 	/* A run cut short proves nothing valid: what was recorded can still
 	   show an anomaly (1), else the verdict is unknown (2), so a
 	   cancelled CI job never passes. */
-	if (run_interrupted && status == NS_EXIT_VALID) {
+	interrupted = run_interrupted;	/* read once: results agree */
+	if (interrupted && status == NS_EXIT_VALID) {
 		status = NS_EXIT_UNKNOWN;
 		json_object_set_new(results, "verdict_reason",
 				    json_string("interrupted"));
@@ -581,7 +582,7 @@ finish:
 		status == NS_EXIT_VALID ? "valid" :
 		status == NS_EXIT_ANOMALY ? "invalid" : "unknown"));
 	json_object_set_new(results, "interrupted",
-			    json_boolean(run_interrupted));
+			    json_boolean(interrupted));
 	json_object_set_new(results, "faults", json_incref(r.faults));
 	if (warn.len)
 		json_object_set_new(results, "warnings",

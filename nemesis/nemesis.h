@@ -134,6 +134,13 @@ int nemesis_check_fit(const char *faults, size_t nnodes, struct sb *err);
  * NULL (then kill/pause are refused with -NS_EUSAGE).  run_dir receives
  * nemesis.journal.  Probes each node once (iptables backend, boot id).
  */
+/*
+ * Whether run_dir's journal is held by a live set (a controller or
+ * `netsplit nemesis` that has not ended): 1 yes, 0 no (or no journal).
+ * For callers that must refuse before doing anything to the nodes.
+ */
+int nemesis_run_live(const char *run_dir);
+
 int nemesis_set_new(struct nemesis_set **sp, const struct nemesis_opts *o,
 		    struct transport *t, struct db *db, const char *run_dir,
 		    struct sb *err);

@@ -187,6 +187,41 @@ static int add_entry(void *ctx, const struct nemesis_type *t,
 	return 0;
 }
 
+/* Take the journal's lock, held while the set lives.  `netsplit heal`
+   takes it only for a moment (to probe, or to heal a dead run), so a
+   busy lock is retried for 2 s; after that another controller or
+   `netsplit nemesis` owns the run: -1 with errno EWOULDBLOCK, at once
+   rather than a silent wait. */
+static int lock_journal(int fd)
+{
+	int tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		if (!flock(fd, LOCK_EX | LOCK_NB))
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		usleep(100000);
+	}
+	errno = EWOULDBLOCK;
+	return -1;
+}
+
+int nemesis_run_live(const char *run_dir)
+{
+	char path[4096];
+	int fd, live = 0;
+
+	snprintf(path, sizeof(path), "%s/nemesis.journal", run_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		live = 1;
+	close(fd);
+	return live;
+}
+
 static void random_tag(char *tag)
 {
 	unsigned char b[4] = { 0 };
@@ -227,11 +262,19 @@ int nemesis_set_new(struct nemesis_set **sp, const struct nemesis_opts *o,
 	   run's faults alone (heal only probes it, never holds it long) */
 	s->journal_fd = open(s->journal, O_WRONLY | O_APPEND | O_CREAT |
 			     O_CLOEXEC, 0644);
-	if (s->journal_fd < 0 || flock(s->journal_fd, LOCK_EX) < 0) {
+	if (s->journal_fd < 0) {
 		sb_addf(err, "%s: %s", s->journal, strerror(errno));
-		if (s->journal_fd >= 0)
-			close(s->journal_fd);
 		rc = -NS_EWRITE;
+		goto fail;
+	}
+	if (lock_journal(s->journal_fd)) {
+		int busy = errno == EWOULDBLOCK;
+
+		sb_addf(err, "%s: %s", s->journal, busy ?
+			"the run is live: another netsplit holds its journal" :
+			strerror(errno));
+		close(s->journal_fd);
+		rc = busy ? -NS_EUSAGE : -NS_EWRITE;
 		goto fail;
 	}
 	s->journal_locked = 1;

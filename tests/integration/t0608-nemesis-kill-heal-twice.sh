@@ -55,6 +55,18 @@ check_contains "heal skips the live run" "the run is live" "$heal"
 check_contains "heal names the run directory" "$CLUSTER_DIR/store/nemesis/" \
 	"$heal"
 check_contains "heal healed nothing" "healed 0 fault(s)" "$heal"
+check_contains "heal's summary counts the live run" "skipped 1 live run(s)" \
+	"$heal"
+# A second driver on the live run's directory is refused at once (it
+# would block on the journal's lock, silently).
+rundir=$(grep -o "$CLUSTER_DIR/store/nemesis/[^ :]*" <<<"$heal" | head -n 1)
+t0=$SECONDS
+second=$(timeout 20 "$NETSPLIT" nemesis --config "$CLUSTER_CONFIG" --db fake \
+	--faults kill-one --count 1 --hold 1 --run-dir "$rundir" 2>&1)
+rc=$?
+check_eq "a second driver on the live run exits 3" 3 $rc
+check_contains "it says the run is live" "the run is live" "$second"
+check "it is refused within 10 s" [ $((SECONDS - t0)) -lt 10 ]
 check_eq "$node: no member restarted by the plain heal" "" \
 	"$(members "$node" | xargs)"
 heal=$("$NETSPLIT" heal --config "$CLUSTER_CONFIG" --force 2>&1)
