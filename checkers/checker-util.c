@@ -73,15 +73,8 @@ void checker__valmap_reserve(struct checker__valmap *m, size_t n)
 {
 	if (n <= m->alloc)
 		return;
-	if (!m->n) {
-		free(m->keys);
-		free(m->hashes);
-		m->keys = xmalloc_large(n * sizeof(*m->keys));
-		m->hashes = xmalloc_large(n * sizeof(*m->hashes));
-	} else {
-		m->keys = xrealloc(m->keys, n * sizeof(*m->keys));
-		m->hashes = xrealloc(m->hashes, n * sizeof(*m->hashes));
-	}
+	m->keys = xrealloc(m->keys, n * sizeof(*m->keys));
+	m->hashes = xrealloc(m->hashes, n * sizeof(*m->hashes));
 	m->alloc = n;
 }
 
@@ -143,7 +136,7 @@ static struct checker__dslot *direct_slot(struct checker__valmap *m,
 	len = (size_t)(hi - lo);
 	if (len > 8 * (m->n + 65536))
 		return NULL;	/* too sparse: hash it */
-	d = xcalloc_large(len, sizeof(*d));
+	d = xcalloc(len, sizeof(*d));
 	if (m->direct) {
 		memcpy(d + (m->dmin - lo), m->direct,
 		       m->dlen * sizeof(*d));

@@ -75,20 +75,6 @@ void *xmalloc_large(size_t n)
 	return p;
 }
 
-void *xcalloc_large(size_t nmemb, size_t size)
-{
-	void *p;
-
-	if (size && nmemb > SIZE_MAX / size)
-		oom(SIZE_MAX);
-	if (nmemb * size < LARGE_ALLOC_MIN)
-		return xcalloc(nmemb, size);
-	/* Advised before the zeroing touches it. */
-	p = xmalloc_large(nmemb * size);
-	memset(p, 0, nmemb * size);
-	return p;
-}
-
 char *xstrndup(const char *s, size_t n)
 {
 	char *p = xmalloc(n + 1);

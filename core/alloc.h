@@ -25,12 +25,11 @@ char *xstrdup(const char *s);
  * (madvise(MADV_HUGEPAGE), where the system allows it), so that filling
  * it costs one page fault per 2 MiB instead of one per 4 KiB: page
  * faults were most of a set check of a million elements.  Smaller
- * requests are plain xmalloc()/xcalloc().  The pointer is the caller's
+ * requests are plain xmalloc().  The pointer is the caller's
  * to free() or xrealloc() like any other.
  */
 #define LARGE_ALLOC_MIN ((size_t)4 << 20)
 void *xmalloc_large(size_t n);
-void *xcalloc_large(size_t nmemb, size_t size);
 char *xstrndup(const char *s, size_t n);
 
 /* Grow *p (an array of *alloc elements of size sz) to hold at least need. */
