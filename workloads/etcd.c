@@ -39,9 +39,12 @@
  * worker doing ceil(ops_per_key / threads_per_key) ops on a key before
  * moving on, so each key's history stays small enough to check.  Values
  * written are unique per key (slot * threads_per_key + member + 1); a cas
- * expects a value from the last few slots of a random group member.  All
- * choices come from the worker's random stream (seed, worker): the same
- * seed gives the same operations.  Versions recorded: a read's kv
+ * expects the key's value as this worker last saw it (its last ok read,
+ * write or cas on the key: likely still current, so cas often succeeds),
+ * else a value from the last few slots of a random group member.  All
+ * choices come from the worker's random stream (seed, worker), drawn the
+ * same whatever was seen: the same seed gives the same operations, but
+ * for a cas's expected value, which follows what the worker saw.  Versions recorded: a read's kv
  * mod_revision (0 for a missing key), a write's or cas's header revision.
  */
 #include <curl/curl.h>
@@ -92,6 +95,11 @@ struct workload_client {
 	uint64_t slot;		/* ops done on the current key */
 	uint64_t per_key;	/* ops per worker per key */
 	int final_done;
+	/* The current key's value as this worker last saw it (an ok read,
+	   write or cas): what its next cas expects, as that value is
+	   likely still current; none yet on a fresh key. */
+	int has_seen;
+	json_int_t seen;
 };
 
 /* ===== base64 (OpenSSL's EVP block coder) ===== */
@@ -525,6 +533,7 @@ static void reg_next(struct workload_client *c, struct workload_op *op)
 	if (c->slot >= c->per_key) {
 		c->slot = 0;
 		c->keyj++;
+		c->has_seen = 0;
 	}
 	set_key(c, op);
 	if (r->round_robin) {
@@ -546,10 +555,15 @@ static void reg_next(struct workload_client *c, struct workload_op *op)
 		size_t m = (size_t)workload_rng_below(
 			&c->rng, (uint64_t)r->threads_per_key);
 
+		/* the generator's pick (drawn always, so the rng stream
+		   and every later op stay the same), unless this worker
+		   saw the key's value: a cas mostly expecting a stale
+		   value would rarely succeed (its model barely tested) */
+		json_int_t expect = c->has_seen ? c->seen :
+			(json_int_t)slot_value(c, c->slot - back, m);
+
 		op->f = "cas";
-		op->value = json_pack("[II]",
-				      (json_int_t)slot_value(c, c->slot -
-							     back, m),
+		op->value = json_pack("[II]", expect,
 				      (json_int_t)slot_value(c, c->slot,
 							     c->member));
 	}
@@ -580,6 +594,24 @@ static void b64_int(struct sb *out, json_int_t v)
 
 	snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, v);
 	b64_text(out, buf);
+}
+
+/* Remember the value an ok op leaves on the worker's current key. */
+static void reg_saw(struct workload_client *c, const struct workload_op *op)
+{
+	json_t *v = NULL;
+
+	if (op->type != HIST_OK || op->final)
+		return;
+	if (!strcmp(op->f, "read"))
+		v = op->out;
+	else if (!strcmp(op->f, "write"))
+		v = op->value;
+	else if (!strcmp(op->f, "cas"))
+		v = json_array_get(op->value, 1);
+	c->has_seen = json_is_integer(v);
+	if (c->has_seen)
+		c->seen = json_integer_value(v);
 }
 
 static void reg_invoke(struct workload_client *c, struct workload_op *op)
@@ -643,6 +675,7 @@ static void reg_invoke(struct workload_client *c, struct workload_op *op)
 	if (cc == CURLE_OPERATION_TIMEDOUT)
 		rep.failure = "timed out";
 	etcd__answer(op, &rep);
+	reg_saw(c, op);
 }
 
 static const char *const reg_checkers[] = {

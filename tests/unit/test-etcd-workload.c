@@ -517,3 +517,115 @@ TEST(workload_op_errorf_one_line_cut_to_fit)
 	CHECK_EQ_INT(strlen(op.error), sizeof(op.error) - 1);
 	workload_op_release(&op);
 }
+
+/*
+ * A server that answers every request on every connection with HTTP 200
+ * and a txn that succeeded: each write and cas is ok, each read finds no
+ * key.  Stops when the test closes its listening socket.
+ */
+static void *agreeing_server(void *p)
+{
+	struct dying *s = p;
+	static const char body[] =
+		"{\"header\":{\"revision\":\"2\"},\"succeeded\":true}";
+	char answer[256];
+	int fd, n;
+
+	n = snprintf(answer, sizeof(answer), "HTTP/1.1 200 OK\r\n"
+		     "Content-Type: application/json\r\n"
+		     "Content-Length: %zu\r\n\r\n%s", sizeof(body) - 1,
+		     body);
+	while ((fd = accept(s->lfd, NULL, NULL)) >= 0) {
+		while (!read_request(fd) &&
+		       write(fd, answer, (size_t)n) == n)
+			;
+		close(fd);
+	}
+	return NULL;
+}
+
+/*
+ * A cas expects the value its worker last saw on the key (here: the
+ * value of its last ok write or cas), not a value drawn from the other
+ * workers' slots, which is rarely current: cas then mostly succeeds.
+ * Without anything seen (a fresh key, a read of a missing key) it still
+ * expects the generator's pick; written values stay unique per key.
+ */
+TEST_T(register_cas_expects_the_value_last_seen, 20)
+{
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
+	struct dying srv;
+	pthread_t th;
+	struct config c;
+	struct db d;
+	struct workload *w;
+	struct workload_client *cl;
+	struct sb err = SB_INIT;
+	json_t *seen = json_object();
+	char key[64] = "";
+	long long last = -1;
+	int i, cas = 0, cas_after_seen = 0;
+
+	curl_global_init(CURL_GLOBAL_ALL);
+	srv.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(!bind(srv.lfd, (struct sockaddr *)&sa, sizeof(sa)));
+	CHECK(!listen(srv.lfd, 4));
+	CHECK(!getsockname(srv.lfd, (struct sockaddr *)&sa, &salen));
+	dying_port = ntohs(sa.sin_port);
+	CHECK(!pthread_create(&th, NULL, agreeing_server, &srv));
+
+	setup(&c, &d, &w, 1);
+	d.type = &dying_db;
+	CHECK_EQ_INT(w->type->client_open(w, 0, 0, 5, &cl, &err), 0);
+	for (i = 0; i < 200; i++) {
+		struct workload_op op;
+		char id[96];
+		json_t *nv = NULL;
+
+		workload_op_init(&op);
+		w->type->next(cl, &op);
+		if (strcmp(key, op.key)) {
+			snprintf(key, sizeof(key), "%s", op.key);
+			last = -1;
+		}
+		if (!strcmp(op.f, "cas")) {
+			cas++;
+			if (last >= 0) {
+				cas_after_seen++;
+				CHECK_EQ_INT(json_integer_value(
+					json_array_get(op.value, 0)), last);
+			}
+			nv = json_array_get(op.value, 1);
+		} else if (!strcmp(op.f, "write")) {
+			nv = op.value;
+		}
+		if (nv) {
+			snprintf(id, sizeof(id), "%s=%lld", op.key,
+				 (long long)json_integer_value(nv));
+			CHECK(!json_object_get(seen, id));
+			json_object_set_new(seen, id, json_true());
+		}
+		w->type->invoke(cl, &op);
+		CHECK_EQ_INT(op.type, HIST_OK);
+		if (nv)
+			last = json_integer_value(nv);
+		else if (!strcmp(op.f, "read"))
+			last = -1;	/* no key: nothing seen */
+		workload_op_release(&op);
+	}
+	CHECK(cas > 20);
+	CHECK(cas_after_seen > 10);
+	w->type->client_close(cl);
+	shutdown(srv.lfd, SHUT_RDWR);
+	close(srv.lfd);
+	pthread_join(th, NULL);
+	workload_free(w);
+	config_release(&c);
+	json_decref(seen);
+	sb_release(&err);
+	curl_global_cleanup();
+}
