@@ -58,12 +58,17 @@ static const struct cmd_struct *find_command(const char *name)
 }
 
 /* `netsplit help` lists the commands; `netsplit help CMD` is CMD --help. */
+static int is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
 int cmd_help(int argc, char **argv)
 {
 	const struct cmd_struct *c;
 	char *args[3];
 
-	if (argc < 2) {
+	if (argc < 2 || is_help(argv[1])) {
 		usage(stdout);
 		return NS_EXIT_VALID;
 	}
@@ -85,6 +90,12 @@ int cmd_help(int argc, char **argv)
 
 int cmd_version(int argc, char **argv)
 {
+	if (argc == 2 && is_help(argv[1])) {
+		printf("usage: netsplit version\n\n"
+		       "Print netsplit's version (also 'netsplit "
+		       "--version').\n");
+		return NS_EXIT_VALID;
+	}
 	if (argc > 1) {
 		errorf("version: unexpected argument '%s'", argv[1]);
 		return NS_EXIT_USAGE;
@@ -101,7 +112,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return NS_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+	if (is_help(argv[1]))
 		return cmd_help(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--version"))
 		return cmd_version(argc - 1, argv + 1);
