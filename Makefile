@@ -3,7 +3,8 @@
 #   make              build ./netsplit (installs missing Debian packages first)
 #   make check        the whole test suite; ends with "N passed, N failed"
 #   make bench        benchmark figures
-#   make install      PREFIX=/usr/local (binary + man page)
+#   make install      PREFIX=/usr/local (binary, man page, docs/*.md in
+#                     PREFIX/share/doc/netsplit)
 #
 # Sources are found by wildcard: a new .c file in a part's folder is built
 # without touching this file.  Unit tests are tests/unit/test-*.c, bench
@@ -96,9 +97,11 @@ bench: netsplit $(BENCH_BIN)
 	@tests/bench/run
 
 install: netsplit
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/doc/netsplit
 	install -m 755 netsplit $(DESTDIR)$(PREFIX)/bin/netsplit
 	install -m 644 docs/netsplit.1 $(DESTDIR)$(PREFIX)/share/man/man1/netsplit.1
+	install -m 644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/netsplit
 
 clean:
 	rm -rf build netsplit
