@@ -36,6 +36,14 @@ struct etcd__reply {
 void etcd__answer(struct workload_op *op, const struct etcd__reply *r);
 
 /*
+ * Tell the register generator how op ended (type, and out for a read):
+ * an ok op leaves the value its worker's next cas on the key expects.
+ * reg_invoke() calls it; so does a bench's bare client, to send the same
+ * ops.
+ */
+void etcd__saw(struct workload_client *c, const struct workload_op *op);
+
+/*
  * The value stored in etcd for an integer register value and back: the
  * decimal text.  A stored value that is not a decimal integer comes back
  * as a JSON string.

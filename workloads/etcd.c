@@ -597,7 +597,7 @@ static void b64_int(struct sb *out, json_int_t v)
 }
 
 /* Remember the value an ok op leaves on the worker's current key. */
-static void reg_saw(struct workload_client *c, const struct workload_op *op)
+void etcd__saw(struct workload_client *c, const struct workload_op *op)
 {
 	json_t *v = NULL;
 
@@ -675,7 +675,7 @@ static void reg_invoke(struct workload_client *c, struct workload_op *op)
 	if (cc == CURLE_OPERATION_TIMEDOUT)
 		rep.failure = "timed out";
 	etcd__answer(op, &rep);
-	reg_saw(c, op);
+	etcd__saw(c, op);
 }
 
 static const char *const reg_checkers[] = {
