@@ -97,25 +97,13 @@ TEST(report_base64_rfc4648)
 	sb_release(&out);
 }
 
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	CHECK(f != NULL);
-	fputs(text, f);
-	fclose(f);
-}
-
 TEST(report_run_faults_and_cited_ops)
 {
 	const char *dir = test_tmpdir();
 	struct report_run r;
 	struct sb err = SB_INIT;
 
-	write_file(dir, "history.jsonl",
+	test_write_file(dir, "history.jsonl",
 		"{\"index\":0,\"time\":0,\"process\":0,\"type\":\"invoke\","
 		"\"f\":\"write\",\"value\":1}\n"
 		"{\"index\":1,\"time\":10,\"process\":\"nemesis\","
@@ -131,7 +119,7 @@ TEST(report_run_faults_and_cited_ops)
 		"\"type\":\"info\",\"f\":\"start-kill\",\"value\":null}\n"
 		"{\"index\":6,\"time\":60,\"process\":1,\"type\":\"invoke\","
 		"\"f\":\"read\",\"value\":null}\n");
-	write_file(dir, "results.json",
+	test_write_file(dir, "results.json",
 		"{\"verdict\":\"invalid\",\"checkers\":[{\"checker\":\"x\","
 		"\"verdict\":\"invalid\",\"anomaly_count\":1,\"anomalies\":["
 		"{\"kind\":\"lost\",\"text\":\"t\",\"ops\":["
@@ -171,7 +159,7 @@ TEST(report_run_fault_is_the_one_applied)
 
 	/* a partition-leader planned around n1, applied around n3 (the
 	   leader when it started) */
-	write_file(dir, "history.jsonl",
+	test_write_file(dir, "history.jsonl",
 		"{\"time\":0,\"process\":\"nemesis\",\"type\":\"invoke\","
 		"\"f\":\"start-partition-leader\",\"value\":{\"grudge\":"
 		"{\"n1\":[\"n2\",\"n3\"]},\"planned\":\"n1\"}}\n"
@@ -202,7 +190,7 @@ TEST(report_run_errors_name_the_file)
 	CHECK_CONTAINS(err.buf, "is not a run directory");
 	report_run_release(&r);
 	sb_reset(&err);
-	write_file(dir, "run.json", "[1, 2]\n");
+	test_write_file(dir, "run.json", "[1, 2]\n");
 	CHECK(report_run_load(&r, dir, &err) < 0);
 	CHECK_CONTAINS(err.buf, "run.json: not a JSON object");
 	report_run_release(&r);

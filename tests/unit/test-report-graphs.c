@@ -11,18 +11,6 @@
 #include "test.h"
 #include "reports/report.h"
 
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	CHECK(f != NULL);
-	fputs(text, f);
-	fclose(f);
-}
-
 static char *read_file(const char *dir, const char *name)
 {
 	char path[4096];
@@ -48,7 +36,7 @@ static void fake_gnuplot(const char *dir)
 
 	snprintf(text, sizeof(text), "#!/bin/sh\ncp \"$1\" \"%s/kept-$(basename "
 		 "\"$1\")\"\nexit 1\n", dir);
-	write_file(dir, "gnuplot", text);
+	test_write_file(dir, "gnuplot", text);
 	snprintf(path, sizeof(path), "%s/gnuplot", dir);
 	CHECK(chmod(path, 0755) == 0);
 	setenv("NS_GNUPLOT", path, 1);
@@ -74,9 +62,9 @@ TEST(report_stale_bins_in_lag_order)
 	char *gp;
 
 	fake_gnuplot(dir);
-	write_file(dir, "history.jsonl", ops3);
+	test_write_file(dir, "history.jsonl", ops3);
 	/* as the run writes it: keys sorted (JSON_SORT_KEYS) */
-	write_file(dir, "results.json",
+	test_write_file(dir, "results.json",
 		"{\"verdict\":\"invalid\",\"checkers\":[{\"checker\":"
 		"\"stale\",\"verdict\":\"invalid\",\"anomaly_count\":0,"
 		"\"anomalies\":[],\"stats\":{\"histogram\":{\"0\":5,"
@@ -112,7 +100,7 @@ TEST_T(report_graphs_of_ops_a_few_ns_apart, 60)
 	if (system("command -v gnuplot >/dev/null 2>&1"))
 		test_fail_(__FILE__, __LINE__, "gnuplot is not installed "
 			   "(scripts/install-deps installs it)");
-	write_file(dir, "history.jsonl", ops3);
+	test_write_file(dir, "history.jsonl", ops3);
 	CHECK_EQ_INT(report_run_load(&r, dir, &err), 0);
 	n = report_graphs(&r, g);
 	CHECK_EQ_INT(n, 2);

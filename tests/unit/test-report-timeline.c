@@ -11,18 +11,6 @@
 #include "test.h"
 #include "reports/html-internal.h"
 
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	CHECK(f != NULL);
-	fputs(text, f);
-	fclose(f);
-}
-
 /* The number after `key` in s (s must hold it). */
 static long num_after(const char *s, const char *key)
 {
@@ -46,7 +34,7 @@ TEST(report_timeline_bar_in_its_process_lane)
 
 	/* processes 0, 1, 2 and 7, each with a session of its own (not the
 	   process id), interleaved */
-	write_file(dir, "history.jsonl",
+	test_write_file(dir, "history.jsonl",
 		"{\"time\":0,\"process\":2,\"session\":12,\"type\":\"invoke\","
 		"\"f\":\"write\",\"value\":1}\n"
 		"{\"time\":10,\"process\":0,\"session\":10,\"type\":\"invoke\","

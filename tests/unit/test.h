@@ -82,4 +82,19 @@ const char *test_tmpdir(void);
 				   check_n_);                             \
 	} while (0)
 
+/* Write text to DIR/NAME (a fixture file); a file that cannot be opened
+   fails the test. */
+static inline void test_write_file(const char *dir, const char *name,
+				   const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
 #endif
