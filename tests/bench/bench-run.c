@@ -6,7 +6,8 @@
  *
  * The etcd member is started here on 127.0.0.1 (ports 23790-23899 picked
  * from the pid, data under /dev/shm when it exists so the disk does not
- * dominate), killed by its pid at the end.  Rounds run bare, workload
+ * dominate), killed by its pid at the end (and by the kernel if the
+ * bench dies first).  Rounds run bare, workload
  * client alone and controller back to back (ROUNDS rounds of SECONDS
  * each, the order rotating every round) so load from elsewhere on the
  * machine hits all alike.
@@ -41,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -538,6 +540,12 @@ static pid_t start_etcd(const char *dir, int port)
 	if (pid == 0) {
 		char ic[128];
 
+		/* dies with the bench, however the bench ends (a reader
+		   that closed its pipe left etcd running) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(127);
+
 		snprintf(ic, sizeof(ic), "b=%s", peer_url);
 		if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
 			_exit(127);
@@ -634,6 +642,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench-run [SECONDS] [CONCURRENCY]\n");
 		return 3;
 	}
+	/* a reader that stops reading (| head) must not cut the clean-up
+	   of etcd's data short */
+	signal(SIGPIPE, SIG_IGN);
 	if (!dir)
 		dir = mkdtemp(tmpl2);
 	if (!dir) {
