@@ -591,14 +591,47 @@ json_t *checker__value_json(const struct history *h,
 	return j ? j : json_null();
 }
 
+/*
+ * Where to cut JSON text s[0..n) to keep at most max bytes: never inside
+ * a UTF-8 character or a backslash escape (half a character, or a lone
+ * backslash before the "...", would misquote the value).
+ */
+static size_t text_cut(const char *s, size_t n, size_t max)
+{
+	size_t i = 0, len;
+
+	if (n <= max)
+		return n;
+	while (i < max) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\\')
+			len = i + 1 < n && s[i + 1] == 'u' ? 6 : 2;
+		else if (c >= 0xf0)
+			len = 4;
+		else if (c >= 0xe0)
+			len = 3;
+		else if (c >= 0xc0)
+			len = 2;
+		else
+			len = 1;
+		if (i + len > max)
+			break;
+		i += len;
+	}
+	return i;
+}
+
 void checker__value_text(const struct history *h,
 			 const struct hist_value *v, struct sb *out)
 {
 	size_t start = out->len;
 
 	hist_value_json_show(h, v, out);
-	if (out->len - start > 80) {
-		sb_setlen(out, start + 77);
+	if (out->len - start > CHECKER__TEXT_MAX) {
+		sb_setlen(out, start + text_cut(out->buf + start,
+						out->len - start,
+						CHECKER__TEXT_MAX - 3));
 		sb_adds(out, "...");
 	}
 }

@@ -179,7 +179,9 @@ static inline double checker__secs(int64_t ns)
    shortened as evidence is (hist_value_json_show). */
 json_t *checker__value_json(const struct history *h,
 			    const struct hist_value *v);
-/* The value as JSON text, appended to out (shortened past 80 bytes). */
+/* The value as JSON text, appended to out; past CHECKER__TEXT_MAX bytes
+   its head and "..." (whole UTF-8 characters and escapes). */
+#define CHECKER__TEXT_MAX 80
 void checker__value_text(const struct history *h,
 			 const struct hist_value *v, struct sb *out);
 /* Whether the invoke or the completion of the op at pos has flag. */

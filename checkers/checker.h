@@ -25,6 +25,9 @@
  *                       a list to its first 64 elements, a string to
  *                       its first 200 bytes, with "value_truncated":
  *                       true and "value_count" or "value_bytes";
+ *                       an "error" text likewise to its first 200
+ *                       bytes, with "error_truncated": true and
+ *                       "error_bytes";
  *                       history.jsonl has it all at "position")
  *                      "key": "k1" (when per key),
  *                      "detail": { ... } } ... ] }

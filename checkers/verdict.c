@@ -87,7 +87,9 @@ const char *verdict_name(enum verdict_kind k)
  * size).  Every anomaly that cites the same final read would otherwise
  * copy all of it (1,000 lost elements x a 20,000-element read: a 500 MB
  * results.json), and a 20 MB value would be printed whole; the whole
- * value stays in history.jsonl at "position".
+ * value stays in history.jsonl at "position".  An error text is shortened
+ * the same way (hist_str_show), with "error_truncated": true and
+ * "error_bytes".
  */
 static json_t *event_json(const struct history *h, size_t pos)
 {
@@ -113,6 +115,19 @@ static json_t *event_json(const struct history *h, size_t pos)
 		else
 			json_object_set_new(j, "value_bytes", json_integer(
 				(json_int_t)strlen(hist_str(h, v->u.str))));
+	}
+	if (h->ev[pos].error) {
+		const char *err = hist_str(h, h->ev[pos].error);
+
+		sb_reset(&line);
+		if (hist_str_show(err, &line)) {
+			/* the same for an error text (a 20 MB stack trace) */
+			json_object_set_new(j, "error",
+					    json_stringn(line.buf, line.len));
+			json_object_set_new(j, "error_truncated", json_true());
+			json_object_set_new(j, "error_bytes", json_integer(
+				(json_int_t)strlen(err)));
+		}
 	}
 	sb_release(&line);
 	return j;

@@ -359,19 +359,22 @@ int hist_value_json_show(const struct history *h, const struct hist_value *v,
 	return cut;
 }
 
+int hist_str_show(const char *s, struct sb *out)
+{
+	size_t n = strlen(s), k = hist_show_len(s, n);
+
+	sb_add(out, s, k);
+	if (k == n)
+		return 0;
+	sb_addf(out, "... (%zu bytes)", n);
+	return 1;
+}
+
 void hist_value_show(const struct history *h, const struct hist_value *v,
 		     int bare, struct sb *out)
 {
-	const char *s;
-	size_t n, k;
-
 	if (bare && v->kind == HV_STR) {
-		s = hist_str(h, v->u.str);
-		n = strlen(s);
-		k = hist_show_len(s, n);
-		sb_add(out, s, k);
-		if (k < n)
-			sb_addf(out, "... (%zu bytes)", n);
+		hist_str_show(hist_str(h, v->u.str), out);
 		return;
 	}
 	hist_value_json_show(h, v, out);

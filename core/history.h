@@ -195,6 +195,10 @@ int hist_value_json_show(const struct history *h, const struct hist_value *v,
    without its quotes. */
 void hist_value_show(const struct history *h, const struct hist_value *v,
 		     int bare, struct sb *out);
+/* Append text s (an event's error, say) shortened as a string value is:
+   whole up to HIST_SHOW_BYTES, else its first bytes (whole characters)
+   then "... (N bytes)"; no quotes, no escaping.  Returns 1 if cut. */
+int hist_str_show(const char *s, struct sb *out);
 /* A 64-bit hash consistent with hist_value_eq. */
 uint64_t hist_value_hash(const struct history *h, const struct hist_value *v);
 

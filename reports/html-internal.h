@@ -30,6 +30,10 @@ void report__value_html(const struct report_run *r, size_t pos,
    string to its first 200 bytes, each with its size). */
 void report__value_text(const struct report_run *r, size_t pos,
 			struct sb *out);
+/* An event's error text, HTML-escaped and shortened as values are
+   (hist_str_show: its first 200 bytes, with its size). */
+void report__error_html(const struct report_run *r, size_t pos,
+			struct sb *out);
 /* CSS colour of fault kind k (stable per kind within one report). */
 const char *report__fault_colour(const struct report_run *r, size_t fault);
 

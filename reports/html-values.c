@@ -36,6 +36,16 @@ void report__value_html(const struct report_run *r, size_t pos,
 	sb_release(&t);
 }
 
+void report__error_html(const struct report_run *r, size_t pos,
+			struct sb *out)
+{
+	struct sb t = SB_INIT;
+
+	hist_str_show(hist_str(&r->hist, r->hist.ev[pos].error), &t);
+	report_html_escape(out, t.buf);
+	sb_release(&t);
+}
+
 const char *report__fault_colour(const struct report_run *r, size_t fault)
 {
 	size_t i, k = 0;

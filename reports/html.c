@@ -272,7 +272,7 @@ static void story(const struct report_run *r, size_t pos, struct sb *out)
 		}
 		if (ce->error) {
 			sb_adds(out, " (error: ");
-			report_html_escape(out, hist_str(h, ce->error));
+			report__error_html(r, (size_t)c, out);
 			sb_adds(out, ")");
 		}
 	}
@@ -308,7 +308,7 @@ static void op_row(const struct report_run *r, size_t pos, struct sb *out)
 		report__value_html(r, (size_t)c, out);
 		if (h->ev[c].error) {
 			sb_adds(out, " (");
-			report_html_escape(out, hist_str(h, h->ev[c].error));
+			report__error_html(r, (size_t)c, out);
 			sb_adds(out, ")");
 		}
 	}

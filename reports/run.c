@@ -129,7 +129,8 @@ static void derive_faults(struct report_run *r)
 				ft = &r->unapplied[r->nunapplied++];
 				memset(ft, 0, sizeof(*ft));
 				ft->kind = xstrdup(kind);
-				ft->desc = xstrdup(hist_str(h, c->error));
+				hist_str_show(hist_str(h, c->error), &d);
+				ft->desc = sb_detach(&d, NULL);
 				ft->start = e->time;
 				ft->stop = c->time;
 				ft->start_pos = i;

@@ -169,9 +169,12 @@ static void op_json(const struct report_run *r, size_t opi, json_t *ops)
 		report__value_text(r, (size_t)op->comp, &v);
 		json_object_set_new(o, "returned",
 				    json_stringn(v.buf, v.len));
-		if (c->error)
-			json_object_set_new(o, "error", json_string(
-				hist_str(h, c->error)));
+		if (c->error) {
+			sb_reset(&v);
+			hist_str_show(hist_str(h, c->error), &v);
+			json_object_set_new(o, "error",
+					    json_stringn(v.buf, v.len));
+		}
 	}
 	sb_addf(&idx, "%" PRIu64, hist_index(h, op->inv));
 	json_object_set_new(ops, idx.buf, o);

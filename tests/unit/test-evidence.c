@@ -1,0 +1,228 @@
+/*
+ * test-evidence.c - what evidence shows of an op: a value's text cut on
+ * a character (checker__value_text), an event's error text shortened in
+ * results.json (verdict_json) and in report.html (its ops, story and
+ * timeline), as values are.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "histbuild.h"
+#include "checkers/checker-util.h"
+#include "reports/report.h"
+
+/* Whether s[0..n) is whole UTF-8 characters. */
+static int utf8_whole(const char *s, size_t n)
+{
+	size_t i = 0, len, k;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+
+		len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 :
+		      c >= 0xc0 ? 2 : 0;
+		if (!len || i + len > n)
+			return 0;
+		for (k = 1; k < len; k++)
+			if (((unsigned char)s[i + k] & 0xc0) != 0x80)
+				return 0;
+		i += len;
+	}
+	return 1;
+}
+
+static struct hist_value str_value(struct history *h, const struct sb *s)
+{
+	struct hist_value v = { .kind = HV_STR };
+
+	v.u.str = hist_intern(h, s->buf, s->len);
+	return v;
+}
+
+TEST(evidence_value_text_cut_on_a_character)
+{
+	static const char *const chars[] = {
+		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+	};
+	struct history h;
+	struct sb s = SB_INIT, out = SB_INIT;
+	struct hist_value v;
+	size_t c, pad, cuts = 0;
+
+	hist_init(&h);
+	/* The character at every offset around the cut (byte 77 of the
+	   JSON text, its quote included). */
+	for (c = 0; c < 3; c++)
+		for (pad = 70; pad < 78; pad++) {
+			sb_reset(&s);
+			sb_reset(&out);
+			while (s.len < pad)
+				sb_addc(&s, 'a');
+			sb_adds(&s, chars[c]);
+			while (s.len < 120)
+				sb_addc(&s, 'b');
+			sb_adds(&out, "x");	/* appended after it */
+			v = str_value(&h, &s);
+			checker__value_text(&h, &v, &out);
+			CHECK(out.len <= 1 + CHECKER__TEXT_MAX);
+			CHECK(out.len >= 1 + CHECKER__TEXT_MAX - 3);
+			CHECK(!strcmp(out.buf + out.len - 3, "..."));
+			CHECK(utf8_whole(out.buf, out.len));
+			cuts += !strstr(out.buf, chars[c]);
+		}
+	/* the character went where it crossed the cut, and only there */
+	CHECK(cuts > 0 && cuts < 24);
+	sb_release(&s);
+	sb_release(&out);
+	hist_release(&h);
+}
+
+TEST(evidence_value_text_cut_not_in_an_escape)
+{
+	struct history h;
+	struct sb s = SB_INIT, out = SB_INIT;
+	struct hist_value v;
+	size_t pad, back;
+
+	hist_init(&h);
+	/* '"' is written \" and a control character \u0001: neither is
+	   cut in half, whatever its offset */
+	for (pad = 70; pad < 80; pad++) {
+		const char *esc[] = { "\"", "\x01", "\\" };
+		size_t k;
+
+		for (k = 0; k < 3; k++) {
+			sb_reset(&s);
+			sb_reset(&out);
+			while (s.len < pad)
+				sb_addc(&s, 'a');
+			sb_adds(&s, esc[k]);
+			while (s.len < 120)
+				sb_addc(&s, 'b');
+			v = str_value(&h, &s);
+			checker__value_text(&h, &v, &out);
+			CHECK(!strcmp(out.buf + out.len - 3, "..."));
+			/* an even run of backslashes before the "..." */
+			for (back = 0; back < out.len - 3 &&
+			     out.buf[out.len - 4 - back] == '\\'; back++)
+				;
+			CHECK(back % 2 == 0);
+			/* no "\u" without its four digits */
+			CHECK(!strstr(out.buf + out.len - 8, "\\u") ||
+			      strstr(out.buf, "\\u0001..."));
+		}
+	}
+	sb_release(&s);
+	sb_release(&out);
+	hist_release(&h);
+}
+
+/* A 2 MB error text ending in TAIL, with a 2-byte character across byte
+   200 (the cut). */
+static void long_error(struct sb *e)
+{
+	while (e->len < 199)
+		sb_addc(e, 'E');
+	sb_adds(e, "\xc3\xa9");
+	while (e->len < 2000000)
+		sb_addc(e, 'e');
+	sb_adds(e, "TAIL");
+}
+
+TEST(evidence_long_error_shortened_in_results)
+{
+	struct history h;
+	struct verdict v;
+	struct sb e = SB_INIT;
+	size_t add;
+	char *j;
+
+	hist_init(&h);
+	long_error(&e);
+	/* an add that failed with the long error, then read: unexpected,
+	   citing the add */
+	add = hb_op(&h, 0, "add", hb_int(1), HIST_FAIL, hb_int(1), 10, 11);
+	h.ev[h.ev[add].pair].error = hist_intern(&h, e.buf, e.len);
+	hb_final(&h, hb_op(&h, 1, "read", hb_nil(), HIST_OK,
+			   hb_list(&h, 1, 1), 20, 21));
+	j = hb_check(&h, "set", NULL, &v);
+	CHECK(j);
+	CHECK_EQ_INT(hb_count(&v, "unexpected"), 1);
+	CHECK(!strstr(j, "TAIL"));
+	CHECK(strlen(j) < 20000);
+	CHECK_CONTAINS(j, "\"error_truncated\":true");
+	CHECK_CONTAINS(j, "\"error_bytes\":2000004");
+	CHECK_CONTAINS(j, "EEEE... (2000004 bytes)\"");
+	CHECK(!strstr(j, "\xc3\xa9"));
+	free(j);
+	verdict_release(&v);
+	sb_release(&e);
+	hist_release(&h);
+}
+
+TEST_T(evidence_long_error_shortened_in_report, 20)
+{
+	const char *dir = test_tmpdir();
+	const struct report_type *html = report_find("html");
+	struct history h;
+	struct verdict v;
+	struct report_run r;
+	struct sb e = SB_INIT, hist = SB_INIT, err = SB_INIT, path = SB_INIT;
+	json_t *res;
+	char *text;
+	FILE *f;
+	long size;
+
+	CHECK(html != NULL);
+	long_error(&e);
+	sb_adds(&hist, "{\"time\":10,\"process\":0,\"type\":\"invoke\","
+		"\"f\":\"add\",\"value\":1}\n"
+		"{\"time\":11,\"process\":0,\"type\":\"fail\",\"f\":\"add\","
+		"\"value\":1,\"error\":\"");
+	sb_adds(&hist, e.buf);
+	sb_adds(&hist, "\"}\n{\"time\":20,\"process\":1,\"type\":\"invoke\","
+		"\"f\":\"read\",\"value\":null,\"final\":true}\n"
+		"{\"time\":21,\"process\":1,\"type\":\"ok\",\"f\":\"read\","
+		"\"value\":[1],\"final\":true}\n");
+	test_write_file(dir, "history.jsonl", hist.buf);
+	hist_init(&h);
+	CHECK_EQ_INT(hist_read_mem(&h, "history.jsonl", hist.buf, hist.len,
+				   HIST_FMT_JSON, &err, &err), 0);
+	text = hb_check(&h, "set", NULL, &v);
+	CHECK(text != NULL);
+	free(text);
+	res = json_pack("{s:s, s:[o]}", "verdict", "invalid", "checkers",
+			verdict_json(&h, &v));
+	text = json_dumps(res, JSON_COMPACT);
+	test_write_file(dir, "results.json", text);
+	free(text);
+	json_decref(res);
+	verdict_release(&v);
+	hist_release(&h);
+
+	CHECK_EQ_INT(report_run_load(&r, dir, &err), 0);
+	CHECK_EQ_INT(html->write(&r, dir, &err), 0);
+	report_run_release(&r);
+	sb_addf(&path, "%s/%s", dir, html->file);
+	f = fopen(path.buf, "r");
+	CHECK(f != NULL);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	text = malloc((size_t)size + 1);
+	CHECK(fread(text, 1, (size_t)size, f) == (size_t)size);
+	text[size] = 0;
+	fclose(f);
+	/* the story, the ops table and the timeline's data: shortened */
+	CHECK(size < 1000000);
+	CHECK(!strstr(text, "TAIL"));
+	CHECK_CONTAINS(text, "EEEE... (2000004 bytes)");
+	free(text);
+	sb_release(&e);
+	sb_release(&hist);
+	sb_release(&err);
+	sb_release(&path);
+}
