@@ -60,6 +60,32 @@ static void num_row(struct cmp *c, const char *label, double a, double b,
 		sb_adds(&row->delta, "new");
 }
 
+/*
+ * A latency row: only ok ops have a latency, so a run without any (every
+ * op of this type failed, or it has none) shows "-" rather than 0 ms, and
+ * there is no change to give.
+ */
+static void lat_row(struct cmp *c, const char *label, size_t oka,
+		    double a, size_t okb, double b)
+{
+	struct cmp_row *row;
+
+	if (oka && okb) {
+		num_row(c, label, a, b, "%.2f");
+		return;
+	}
+	row = add_row(c, label);
+	if (oka)
+		sb_addf(&row->a, "%.2f", a);
+	else
+		sb_adds(&row->a, "-");
+	if (okb)
+		sb_addf(&row->b, "%.2f", b);
+	else
+		sb_adds(&row->b, "-");
+	row->changed = oka || okb;
+}
+
 static void field_row(struct cmp *c, const struct report_run *a,
 		      const struct report_run *b, const char *label,
 		      const char *field)
@@ -151,10 +177,17 @@ static void stats_rows(struct cmp *c, const struct report_run *a,
 	if (!f)
 		ROW("duration (s)", sa.duration_s, sb_.duration_s, "%.1f");
 	ROW("throughput (ok/s)", sa.throughput, sb_.throughput, "%.1f");
-	ROW("latency p50 (ms)", sa.p50_ms, sb_.p50_ms, "%.2f");
-	ROW("latency p95 (ms)", sa.p95_ms, sb_.p95_ms, "%.2f");
-	ROW("latency p99 (ms)", sa.p99_ms, sb_.p99_ms, "%.2f");
-	ROW("latency max (ms)", sa.max_ms, sb_.max_ms, "%.2f");
+#define LAT(name, field)                                                  \
+	do {                                                              \
+		sb_reset(&l);                                             \
+		sb_addf(&l, "%slatency %s (ms)", p.buf, name);            \
+		lat_row(c, l.buf, sa.ok, sa.field, sb_.ok, sb_.field);    \
+	} while (0)
+	LAT("p50", p50_ms);
+	LAT("p95", p95_ms);
+	LAT("p99", p99_ms);
+	LAT("max", max_ms);
+#undef LAT
 #undef ROW
 	sb_release(&p);
 	sb_release(&l);
@@ -222,6 +255,7 @@ void report_compare_text(const struct report_run *a,
 			 const struct report_run *b, struct sb *out)
 {
 	struct cmp c = { NULL, 0, 0 };
+	int wl = 28, wa = 24, wb = 24;	/* at least; wider to fit */
 	size_t i;
 
 	build(&c, a, b);
@@ -229,12 +263,19 @@ void report_compare_text(const struct report_run *a,
 		sanitize(&c.rows[i].label);
 		sanitize(&c.rows[i].a);
 		sanitize(&c.rows[i].b);
+		if (c.rows[i].label.len > (size_t)wl - 1)
+			wl = (int)c.rows[i].label.len + 1;
+		if (c.rows[i].a.len > (size_t)wa - 1)
+			wa = (int)c.rows[i].a.len + 1;
+		if (c.rows[i].b.len > (size_t)wb - 1)
+			wb = (int)c.rows[i].b.len + 1;
 	}
-	sb_addf(out, "%-28s %-24s %-24s %s\n", "", "A", "B", "change");
+	sb_addf(out, "%-*s %-*s %-*s %s\n", wl, "", wa, "A", wb, "B",
+		"change");
 	for (i = 0; i < c.n; i++)
-		sb_addf(out, "%-28s %-24s %-24s %s%s\n", c.rows[i].label.buf,
-			c.rows[i].a.buf, c.rows[i].b.buf,
-			c.rows[i].delta.buf,
+		sb_addf(out, "%-*s %-*s %-*s %s%s\n", wl,
+			c.rows[i].label.buf, wa, c.rows[i].a.buf, wb,
+			c.rows[i].b.buf, c.rows[i].delta.buf,
 			c.rows[i].changed && i ? "  <- differs" : "");
 	release(&c);
 }

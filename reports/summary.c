@@ -120,13 +120,18 @@ static void summary_md(const struct report_run *r, struct sb *out)
 	if (r->have_hist) {
 		report_stats_compute(r, NULL, &st);
 		sb_addf(out, "%zu %s (%zu ok, %zu fail, %zu indeterminate) "
-			"in %.1f s, %.1f ok/s; latency of ok ops: p50 %.1f "
-			"ms, p99 %.1f ms, max %.1f ms; %zu fault %s.\n\n",
-			st.ops, sb_plural(st.ops, "op", "ops"), st.ok,
-			st.fail, st.info, st.duration_s,
-			st.throughput, st.p50_ms, st.p99_ms, st.max_ms,
-			r->nfaults, sb_plural(r->nfaults, "window",
-					      "windows"));
+			"in %.1f s, %.1f ok/s; ", st.ops,
+			sb_plural(st.ops, "op", "ops"), st.ok, st.fail,
+			st.info, st.duration_s, st.throughput);
+		/* only ok ops have a latency: none is not 0 ms */
+		if (st.ok)
+			sb_addf(out, "latency of ok ops: p50 %.1f ms, p99 "
+				"%.1f ms, max %.1f ms", st.p50_ms, st.p99_ms,
+				st.max_ms);
+		else
+			sb_adds(out, "no ok op, so no latency");
+		sb_addf(out, "; %zu fault %s.\n\n", r->nfaults,
+			sb_plural(r->nfaults, "window", "windows"));
 	}
 	if (r->notes.len) {
 		sb_adds(out, "> ");
