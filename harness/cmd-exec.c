@@ -51,7 +51,8 @@ static void print_errors(const struct sb *err)
 	}
 }
 
-/* Print buf with every line prefixed by "name: ". */
+/* Print buf with every line prefixed by "name: ", byte for byte (a NUL
+   in the output is passed on, not an end of line). */
 static void print_prefixed(FILE *f, const char *name, const struct sb *buf)
 {
 	const char *p = buf->buf, *end = buf->buf + buf->len;
@@ -60,7 +61,9 @@ static void print_prefixed(FILE *f, const char *name, const struct sb *buf)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
-		fprintf(f, "%s: %.*s\n", name, (int)n, p);
+		fprintf(f, "%s: ", name);
+		fwrite(p, 1, n, f);
+		fputc('\n', f);
 		p += n + (nl ? 1 : 0);
 	}
 }

@@ -53,6 +53,13 @@ check_contains "one node fails: error names node, command, status, stderr" \
 	"$(cat "$T/err")"
 check_contains "one node fails: stderr prefixed" "n3: err n3" "$(cat "$T/err")"
 
+# Output is passed on byte for byte, a NUL included (the prefixed lines
+# once stopped at it: "n1: a" for "a\0b")
+"$NS_BIN" exec --config "$C" --nodes n1 -- printf 'a\000b\nc' >"$T/nul" \
+	2>/dev/null
+check_eq "NUL in output: the whole line, prefixed" "6e313a206100620a6e313a20630a" \
+	"$(od -An -tx1 "$T/nul" | tr -d ' \n')"
+
 "$NS_BIN" exec --config "$C" >/dev/null 2>&1
 check_eq "no command: exit 3" 3 "$?"
 "$NS_BIN" exec --config "$C" --nodes n1,n9 -- true >/dev/null 2>&1
