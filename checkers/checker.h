@@ -17,6 +17,8 @@
  *     "summary": "one line",
  *     "stats": { ... checker's counts ... },
  *     "anomaly_count": N,              (may exceed the anomalies listed)
+ *     "anomaly_kinds": {"lost": N, ...},  (every anomaly found, by kind;
+ *                                       absent when none was found)
  *     "anomalies": [ { "kind": "...", "text": "...",
  *                      "ops": [ {event json of the invoke, plus
  *                                "position", "complete": {event json of
@@ -67,6 +69,7 @@ struct verdict {
 	struct anomaly *anomalies;
 	size_t n, alloc;
 	size_t anomaly_count;	/* total found (n may be capped) */
+	json_t *kind_counts;	/* owned {"kind": count} of all found */
 	json_t *stats;		/* owned object; never NULL after init */
 	struct sb summary;	/* one line for people */
 };

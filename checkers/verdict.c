@@ -17,6 +17,7 @@ void verdict_init(struct verdict *v, const char *checker)
 	v->checker = checker;
 	v->kind = VERDICT_VALID;
 	v->stats = json_object();
+	v->kind_counts = json_object();
 	sb_init(&v->summary, 0);
 }
 
@@ -32,6 +33,7 @@ void verdict_release(struct verdict *v)
 	}
 	free(v->anomalies);
 	json_decref(v->stats);
+	json_decref(v->kind_counts);
 	sb_release(&v->summary);
 	memset(v, 0, sizeof(*v));
 }
@@ -46,6 +48,10 @@ struct anomaly *verdict_add(struct verdict *v, const char *kind,
 	va_list ap;
 
 	v->anomaly_count++;
+	/* by kind over all found, also those past the cap (junit.xml) */
+	json_object_set_new(v->kind_counts, kind, json_integer(
+		json_integer_value(json_object_get(v->kind_counts, kind)) +
+		1));
 	if (v->kind == VERDICT_VALID)
 		v->kind = VERDICT_INVALID;
 	if (v->n >= DEFAULT_MAX_ANOMALIES) {
@@ -144,6 +150,8 @@ json_t *verdict_json(const struct history *h, const struct verdict *v)
 	json_object_set(root, "stats", v->stats);
 	json_object_set_new(root, "anomaly_count",
 			    json_integer((json_int_t)v->anomaly_count));
+	if (json_object_size(v->kind_counts))
+		json_object_set(root, "anomaly_kinds", v->kind_counts);
 	for (i = 0; i < v->n; i++) {
 		const struct anomaly *a = &v->anomalies[i];
 		json_t *ja = json_object(), *ops = json_array();

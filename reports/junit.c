@@ -41,14 +41,35 @@ static void attr(struct sb *out, const char *name, const char *val)
 	sb_addc(out, '"');
 }
 
-/* "3 anomalies: lost (2), stale-read (1)" */
+/*
+ * "3 anomalies: lost (2), stale-read (1)", each kind counted over every
+ * anomaly found ("anomaly_kinds"), not only over the ones results.json
+ * lists; a results.json without it (written before it existed) is
+ * counted from its list.
+ */
 static void failure_message(json_t *c, struct sb *out)
 {
 	json_t *list = json_object_get(c, "anomalies"), *a;
+	json_t *kinds = json_object_get(c, "anomaly_kinds");
 	size_t i, k, nk = 0, listed = json_array_size(list);
 	size_t total = report_checker_count(c);
 	struct kind_count *kc = xcalloc(listed ? listed : 1, sizeof(*kc));
 
+	if (json_is_object(kinds) && json_object_size(kinds)) {
+		const char *kind;
+
+		sb_addf(out, "%zu %s", total, sb_plural(total, "anomaly",
+							 "anomalies"));
+		if (total > listed)
+			sb_addf(out, " (%zu listed)", listed);
+		k = 0;
+		json_object_foreach(kinds, kind, a)
+			sb_addf(out, "%s%s (%" JSON_INTEGER_FORMAT ")",
+				k++ ? ", " : ": ", kind,
+				json_integer_value(a));
+		free(kc);
+		return;
+	}
 	json_array_foreach(list, i, a) {
 		const char *kind = json_string_value(
 			json_object_get(a, "kind"));
@@ -87,7 +108,9 @@ static void failure_body(json_t *c, struct sb *out)
 			json_object_get(a, "text"));
 
 		if (i == MAX_DETAIL) {
-			sb_addf(out, "... %zu more in results.json\n",
+			/* results.json may list fewer than were found */
+			sb_addf(out, "... %zu more: results.json lists "
+				"%zu of them\n", report_checker_count(c) - i,
 				json_array_size(list) - i);
 			break;
 		}

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "html-internal.h"
 
 #define SUMMARY_MAX (1024 * 1024)
 #define MAX_LISTED 20
@@ -53,7 +54,7 @@ static void summary_md(const struct report_run *r, struct sb *out)
 	struct sb name = SB_INIT;
 	struct report_stats st;
 	json_t *c;
-	size_t i, j;
+	size_t i, j, total = 0;
 
 	report_run_field(r, "name", &name);
 	sb_addf(out, "## netsplit: ");
@@ -92,6 +93,13 @@ static void summary_md(const struct report_run *r, struct sb *out)
 		}
 		sb_adds(out, "\n");
 	}
+	/* found, which may be more than results.json lists */
+	if (r->results)
+		json_array_foreach(json_object_get(r->results, "checkers"),
+				   i, c)
+			total += report_checker_count(c);
+	if (total < r->nanomalies)
+		total = r->nanomalies;
 	for (i = 0; i < r->nanomalies && i < MAX_LISTED; i++) {
 		const struct report_anomaly *an = &r->anomalies[i];
 
@@ -112,9 +120,13 @@ static void summary_md(const struct report_run *r, struct sb *out)
 				(unsigned long long)an->op_index[j]);
 		sb_adds(out, an->nops ? ")\n" : "\n");
 	}
-	if (r->nanomalies > MAX_LISTED)
-		sb_addf(out, "\n%zu more in report.html and results.json.\n",
-			r->nanomalies - MAX_LISTED);
+	if (total > MAX_LISTED)
+		sb_addf(out, "\n%zu more: report.html shows %zu in detail, "
+			"results.json lists %zu of the %zu found.\n",
+			total - MAX_LISTED,
+			r->nanomalies < REPORT_HTML_MAX_ANOMALIES
+			? r->nanomalies : (size_t)REPORT_HTML_MAX_ANOMALIES,
+			r->nanomalies, total);
 	if (r->nanomalies)
 		sb_adds(out, "\n");
 	if (r->have_hist) {
