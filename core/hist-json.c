@@ -245,7 +245,8 @@ static int blank(const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' &&
+		    s[i] != '\n')
 			return 0;
 	return 1;
 }
@@ -275,13 +276,19 @@ int hist__read_json(struct history *h, struct hist__src *src,
 			continue;
 		obj = json_loadb(s, n, JSON_REJECT_DUPLICATES, &jerr);
 		if (!obj) {
-			if (!nl) {
+			/* Cut by a crash: no newline after it, or the blank
+			   padding the controller's writer grows its file by
+			   (spaces after the cut, or a block of them after
+			   its newline) and nothing else. */
+			if (!nl || (blank(buf + pos, len - pos) &&
+				    ((n && s[n - 1] == ' ') || pos < len))) {
 				h->truncated_tail = 1;
 				sb_addf(warn, "%s:%u: last line is cut short "
-					"(no newline at the end and not "
-					"valid JSON: %s); ignored it, the "
-					"rest of the history is used",
-					src->name, line, jerr.text);
+					"(%s and not valid JSON: %s); "
+					"ignored it, the rest of the history "
+					"is used", src->name, line,
+					nl ? "only blank space after it" :
+					"no newline at the end", jerr.text);
 				break;
 			}
 			sb_addf(err, "%s:%u: invalid JSON at column %d: %s",

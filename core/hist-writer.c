@@ -2,21 +2,29 @@
  * hist-writer.c - the streaming JSON Lines writer (hist_writer_*, see
  * history.h) the controller records a run with.
  *
- * Group commit.  hist_writer_queue() formats an event (hist_event_json)
- * onto the end of a pending buffer and gives it a sequence number; the
- * caller does this under its own lock, the one that orders its events,
- * so the file is in the history's order.  hist_writer_commit(seq) then
- * returns once that line is in the kernel: the first thread to get the
- * commit lock hands the whole pending buffer to one write(2) on a file
- * opened O_APPEND, and the threads that queued behind it find their lines
- * already written and make no system call.  The caller's lock is not held
- * during the write, so other threads keep recording meanwhile.  A line
- * is in the kernel before hist_writer_commit() returns, so a crash of the
- * controller loses nothing already committed (a reader sees at most one
- * cut line, which the JSON reader drops with a warning).
+ * Through a shared memory map.  The file is mapped MAP_SHARED and each
+ * line is copied into the map by hist_writer_queue(), under the caller's
+ * lock (the one that orders its events, so the file is in the history's
+ * order).  A line copied into a shared file map is in the kernel's page
+ * cache at once: a crash of the controller, even kill -9, loses nothing
+ * already queued, and recording an event makes no system call at all
+ * (one write(2) per event was most of the cost of recording).  The file
+ * is grown EXTEND bytes at a time ahead of the lines, by appending blank
+ * padding, so a live history, or one whose controller was killed, ends
+ * in up to 64 KiB of spaces and a newline: blank space that JSON Lines
+ * readers (ours, jq) skip.  hist_writer_close() cuts the file to its
+ * lines.  hist_writer_commit() has nothing left to write.
+ *
+ * Where the file cannot be mapped (a file system without shared
+ * writable maps), group commit through write(2) instead:
+ * hist_writer_queue() formats the line onto a pending buffer, and
+ * hist_writer_commit(seq) returns once that line is in the kernel: the
+ * first thread to get the commit lock hands the whole pending buffer to
+ * one write(2) on a file opened O_APPEND, and the threads that queued
+ * behind it find their lines already written.
  *
  * Every FLUSH_MS a commit also calls fdatasync(2), so a crash of the
- * machine loses at most that much; the sync runs outside the commit lock
+ * machine loses at most that much; the sync runs outside the other locks
  * (one thread at a time, under its own lock), so the other writers do
  * not wait for the disk.
  * hist_writer_flush() and hist_writer_close() write and sync at once.
@@ -26,6 +34,7 @@
  * borrowed for the call; the caller keeps it from being resized while
  * the line is formatted.
  */
+#define _GNU_SOURCE		/* mremap */
 #include "history.h"
 
 #include <errno.h>
@@ -34,6 +43,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +52,8 @@
 #include "err.h"
 
 #define FLUSH_MS 200
+#define EXTEND (64 << 10)	/* the file grows this much at a time */
+#define WINDOW (1 << 20)	/* first map length (grows by doubling) */
 
 struct hist_writer {
 	pthread_mutex_t qlock;	/* pending, queued */
@@ -55,6 +68,11 @@ struct hist_writer {
 	atomic_llong last_sync_ms;
 	atomic_int dirty;	/* written since the last sync */
 	pthread_mutex_t slock;	/* one fdatasync(2) at a time */
+	/* the map (NULL: write(2) instead); all under qlock */
+	char *map;
+	size_t maplen;		/* bytes mapped */
+	size_t size;		/* the file's length */
+	size_t off;		/* where the next line goes */
 };
 
 static int64_t now_ms(void)
@@ -65,10 +83,31 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-struct hist_writer *hist_writer_open(const char *path, struct sb *err)
+/* Map the file from offset 0 (on failure w->map stays NULL and lines go
+   through write(2)). */
+static void map_open(struct hist_writer *w)
+{
+	struct stat st;
+	size_t len = WINDOW;
+	void *m;
+
+	if (fstat(w->fd, &st) || !S_ISREG(st.st_mode))
+		return;
+	while (len < (size_t)st.st_size + EXTEND)
+		len *= 2;
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, w->fd, 0);
+	if (m == MAP_FAILED)
+		return;
+	w->map = m;
+	w->maplen = len;
+	w->size = w->off = (size_t)st.st_size;
+}
+
+struct hist_writer *hist_writer_open(const char *path, unsigned flags,
+				     struct sb *err)
 {
 	struct hist_writer *w;
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
 	if (fd < 0) {
 		sb_addf(err, "cannot open '%s' for writing: %s", path,
@@ -87,6 +126,8 @@ struct hist_writer *hist_writer_open(const char *path, struct sb *err)
 	atomic_init(&w->written, 0);
 	atomic_init(&w->last_sync_ms, now_ms());
 	atomic_init(&w->dirty, 0);
+	if (!(flags & HIST_WRITER_NOMAP))
+		map_open(w);
 	return w;
 }
 
@@ -121,14 +162,69 @@ static void sync_now(struct hist_writer *w)
 	atomic_store(&w->last_sync_ms, now_ms());
 }
 
+/* Make room in the file and the map for n more bytes; qlock held.  The
+   file grows by a block of blank padding (spaces, then a newline)
+   appended with write(2): a full disk is an error here, not a SIGBUS
+   when the map is written, and a reader of a live or crashed history
+   sees blank space after the last line, which JSON Lines readers skip. */
+static int map_room(struct hist_writer *w, size_t n)
+{
+	static char pad[EXTEND];
+	size_t need = w->off + n;
+
+	while (need > w->size) {
+		int e;
+
+		if (!pad[0]) {
+			memset(pad, ' ', sizeof(pad) - 1);
+			pad[sizeof(pad) - 1] = '\n';
+		}
+		e = write_all(w->fd, pad, sizeof(pad));
+		if (e)
+			return e;
+		w->size += sizeof(pad);
+	}
+	if (need > w->maplen) {
+		size_t len = w->maplen * 2;
+		void *m;
+
+		while (len < need)
+			len *= 2;
+		m = mremap(w->map, w->maplen, len, MREMAP_MAYMOVE);
+		if (m == MAP_FAILED)
+			return errno;
+		w->map = m;
+		w->maplen = len;
+	}
+	return 0;
+}
+
 uint64_t hist_writer_queue(struct hist_writer *w, const struct history *h,
 			   size_t i)
 {
 	uint64_t seq;
 
 	pthread_mutex_lock(&w->qlock);
-	hist_event_json(h, i, &w->pending);
-	seq = ++w->queued;
+	if (w->map) {
+		int e;
+
+		sb_reset(&w->pending);
+		hist_event_json(h, i, &w->pending);
+		e = atomic_load(&w->err) ? 0 : map_room(w, w->pending.len);
+		if (e)
+			set_err(w, e);
+		else if (!atomic_load(&w->err)) {
+			memcpy(w->map + w->off, w->pending.buf,
+			       w->pending.len);
+			w->off += w->pending.len;
+			atomic_store(&w->dirty, 1);
+		}
+		seq = ++w->queued;
+		atomic_store(&w->written, seq);
+	} else {
+		hist_event_json(h, i, &w->pending);
+		seq = ++w->queued;
+	}
 	pthread_mutex_unlock(&w->qlock);
 	return seq;
 }
@@ -195,6 +291,14 @@ int hist_writer_close(struct hist_writer *w)
 
 	if (!w)
 		return 0;
+	if (w->map) {
+		/* cut the zeros the file was grown by, then sync */
+		munmap(w->map, w->maplen);
+		w->map = NULL;
+		if (ftruncate(w->fd, (off_t)w->off) < 0)
+			set_err(w, errno);
+		atomic_store(&w->dirty, 1);
+	}
 	rc = hist_writer_flush(w);
 	if (close(w->fd) < 0 && !rc)
 		rc = -NS_EWRITE;

@@ -243,17 +243,24 @@ void hist_event_json(const struct history *h, size_t i, struct sb *out);
 /*
  * A streaming writer for the controller: each event is written whole, as
  * one line, when it happens.  hist_writer_write() = queue + commit.
- * hist_writer_queue() formats event i onto the pending lines (call it
+ * hist_writer_queue() puts event i's line after the others (call it
  * under the lock that orders your events: lines keep that order) and
  * returns its sequence number; hist_writer_commit(seq) returns once that
  * line is in the kernel, so a crash of the controller loses nothing
- * committed.  Threads committing at once share one write(2) (group
- * commit).  Every 200 ms a commit also syncs to disk;
- * hist_writer_flush() writes and syncs at once.  Thread-safe; errors
- * are sticky (-NS_EWRITE from then on).
+ * committed.  The file is written through a shared memory map, so a
+ * line is in the kernel as soon as it is queued; while the writer is
+ * open (or after a crash) the file ends in up to 64 KiB of blank
+ * padding (spaces, a newline), which JSON Lines readers skip;
+ * hist_writer_close() cuts it.
+ * HIST_WRITER_NOMAP, or a file that cannot be mapped, writes with
+ * write(2) instead (threads committing at once share one write).  Every
+ * 200 ms a commit also syncs to disk; hist_writer_flush() syncs at once.
+ * Thread-safe; errors are sticky (-NS_EWRITE from then on).
  */
 struct hist_writer;
-struct hist_writer *hist_writer_open(const char *path, struct sb *err);
+#define HIST_WRITER_NOMAP 1u
+struct hist_writer *hist_writer_open(const char *path, unsigned flags,
+				     struct sb *err);
 uint64_t hist_writer_queue(struct hist_writer *w, const struct history *h,
 			   size_t i);
 int hist_writer_commit(struct hist_writer *w, uint64_t seq);

@@ -29,7 +29,7 @@ int run_record_open(struct run *r, struct sb *err)
 	struct sb path = SB_INIT;
 
 	sb_addf(&path, "%s/history.jsonl", r->dir);
-	r->writer = hist_writer_open(path.buf, err);
+	r->writer = hist_writer_open(path.buf, 0, err);
 	sb_release(&path);
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	return r->writer ? 0 : -NS_EWRITE;

@@ -32,7 +32,8 @@
  *   build/bench-run [SECONDS] [CONCURRENCY]     (default 1 s, 5 threads)
  *
  * NS_BENCH_MODE=bare|plain|ctl runs only that mode, ROUNDS times, and
- * prints its figures: for profiling one side (perf record -p).
+ * prints its figures: for profiling one side (perf record -p);
+ * NS_BENCH_MODE=rec runs only the recording microbench (no etcd).
  */
 #include <curl/curl.h>
 #include <dirent.h>
@@ -633,9 +634,9 @@ int main(int argc, char **argv)
 	if (argc > 2)
 		conc = atol(argv[2]);
 	if (mode && strcmp(mode, "bare") && strcmp(mode, "plain") &&
-	    strcmp(mode, "ctl")) {
-		fprintf(stderr, "bench-run: NS_BENCH_MODE: bare, plain or "
-			"ctl, not '%s'\n", mode);
+	    strcmp(mode, "ctl") && strcmp(mode, "rec")) {
+		fprintf(stderr, "bench-run: NS_BENCH_MODE: bare, plain, "
+			"ctl or rec, not '%s'\n", mode);
 		return 3;
 	}
 	if (seconds <= 0 || conc < 1) {
@@ -651,7 +652,7 @@ int main(int argc, char **argv)
 		perror("bench-run: mkdtemp");
 		return 4;
 	}
-	if (!mode) {
+	if (!mode || !strcmp(mode, "rec")) {
 		double w1, c1, w5;
 
 		bench_recording(dir, 1, &w1, &c1);
@@ -661,6 +662,8 @@ int main(int argc, char **argv)
 		       "(%.2f us CPU), %ld threads %.2f us/op (%.2f us CPU)\n",
 		       w1, c1, conc, w5, rec_cpu_us);
 		fflush(stdout);
+		if (mode)
+			goto out;
 	}
 	curl_global_init(CURL_GLOBAL_ALL);
 	pid = start_etcd(dir, 23790 + (int)(getpid() % 50) * 2);

@@ -116,7 +116,7 @@ pid=$!
 for _ in $(seq 100); do
 	crun=$(readlink -f "$store/local-cluster/latest")
 	[ "$crun" != "$prev" ] && [ -f "$crun/history.jsonl" ] &&
-		[ "$(wc -l <"$crun/history.jsonl")" -gt 200 ] && break
+		[ "$(grep -c "^{" "$crun/history.jsonl")" -gt 200 ] && break
 	sleep 0.2
 done
 kill -9 "$pid"

@@ -22,7 +22,7 @@ crun=
 for _ in $(seq 150); do
 	crun=$(readlink -f "$store/local-cluster/latest" 2>/dev/null)
 	[ -n "$crun" ] && [ -f "$crun/history.jsonl" ] &&
-		[ "$(wc -l <"$crun/history.jsonl")" -gt 50 ] && break
+		[ "$(grep -c "^{" "$crun/history.jsonl")" -gt 50 ] && break
 	nap 0.2
 done
 check "history recorded before the signal" test -s "$crun/history.jsonl"

@@ -25,7 +25,7 @@ TEST(exit_write_failure_is_harness_error)
 	hist_init(&h);
 	CHECK(!hist_read_mem(&h, "t", ev, sizeof(ev) - 1, HIST_FMT_JSON,
 			     &warn, &err));
-	w = hist_writer_open("/dev/full", &err);
+	w = hist_writer_open("/dev/full", 0, &err);
 	CHECK(w != NULL);
 	for (i = 0; i < 64 && !rc; i++)
 		rc = hist_writer_write(w, &h, 0);

@@ -175,6 +175,20 @@ TEST(hist_json_truncated_tail)
 	CHECK_CONTAINS(warn.buf, "h.jsonl:3: last line is cut short");
 	hist_release(&h);
 	sb_reset(&warn);
+	/* cut by a crash inside the writer's blank padding: the cut line
+	   is followed by spaces and a newline */
+	CHECK_EQ_INT(rd(&h, INV(1, "write", 1) DONE(1, "ok", "write", 2)
+			"{\"time\":3,\"process\":1,\"ty        \n",
+			&warn, &err), 0);
+	CHECK_EQ_INT(h.n, 2);
+	CHECK(h.truncated_tail);
+	CHECK_CONTAINS(warn.buf, "h.jsonl:3: last line is cut short (only "
+		       "blank space after it");
+	hist_release(&h);
+	sb_reset(&warn);
+	/* but a bad line with a line after it is an error */
+	bad(INV(1, "write", 1) "{\"time\":3,\"process\n   \n"
+	    DONE(1, "ok", "write", 2), "h.jsonl:2: invalid JSON");
 	/* a complete last line without its newline is fine */
 	CHECK_EQ_INT(rd(&h, INV(1, "write", 1)
 			"{\"time\":2,\"process\":1,\"type\":\"ok\","

@@ -3,6 +3,10 @@
 #include "test.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "history.h"
@@ -41,7 +45,7 @@ static void *writer_thread(void *arg)
 	return NULL;
 }
 
-TEST(hist_writer_threads_write_whole_lines)
+static void threads_write_whole_lines(unsigned flags)
 {
 	struct history h;
 	struct sb err = SB_INIT;
@@ -59,7 +63,7 @@ TEST(hist_writer_threads_write_whole_lines)
 		add(&h, 0, (int64_t)(i % 4), HIST_OK, "write", (int64_t)i);
 	}
 	snprintf(path, sizeof(path), "%s/h.jsonl", test_tmpdir());
-	w = hist_writer_open(path, &err);
+	w = hist_writer_open(path, flags, &err);
 	CHECK(w);
 	/* the threads write interleaved: every line must stay whole */
 	for (i = 0; i < 4; i++) {
@@ -94,6 +98,16 @@ TEST(hist_writer_threads_write_whole_lines)
 	}
 	hist_release(&h);
 	sb_release(&err);
+}
+
+TEST(hist_writer_threads_write_whole_lines)
+{
+	threads_write_whole_lines(0);
+}
+
+TEST(hist_writer_threads_write_whole_lines_nomap)
+{
+	threads_write_whole_lines(HIST_WRITER_NOMAP);
 }
 
 /* Group commit: threads queue under one ordering lock and commit
@@ -146,7 +160,7 @@ static void *gc_thread(void *arg)
 	return NULL;
 }
 
-TEST(hist_writer_group_commit_keeps_order_and_commits)
+static void keeps_order_and_commits(unsigned flags)
 {
 	struct history h;
 	struct sb err = SB_INIT;
@@ -163,7 +177,7 @@ TEST(hist_writer_group_commit_keeps_order_and_commits)
 	for (i = 0; i < 1200; i++)
 		add(&h, (int64_t)i, 0, HIST_INFO, "start", (int64_t)i);
 	snprintf(path, sizeof(path), "%s/g.jsonl", test_tmpdir());
-	w = hist_writer_open(path, &err);
+	w = hist_writer_open(path, flags, &err);
 	CHECK(w);
 	for (i = 0; i < 4; i++) {
 		jobs[i].w = w;
@@ -197,6 +211,106 @@ TEST(hist_writer_group_commit_keeps_order_and_commits)
 	sb_release(&err);
 }
 
+TEST(hist_writer_map_keeps_order_and_commits)
+{
+	keeps_order_and_commits(0);
+}
+
+/* Group commit through write(2), where the file cannot be mapped. */
+TEST(hist_writer_group_commit_keeps_order_and_commits)
+{
+	keeps_order_and_commits(HIST_WRITER_NOMAP);
+}
+
+/* A controller killed with -9 loses nothing it recorded: every line it
+   queued is in the file (the map is the page cache), after it only the
+   blank padding the file grows by, and the history reads back whole.
+   20000 lines also take the map past its first length (it grows). */
+TEST_T(hist_writer_map_survives_kill_9, 20)
+{
+	struct history h, back;
+	struct sb warn = SB_INIT, err = SB_INIT;
+	char path[512];
+	struct stat st;
+	pid_t pid;
+	int status;
+	size_t i;
+
+	hist_init(&h);
+	for (i = 0; i < 20000; i++)
+		add(&h, (int64_t)i, HIST_NEMESIS, HIST_INFO, "start",
+		    (int64_t)i);
+	snprintf(path, sizeof(path), "%s/k.jsonl", test_tmpdir());
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		struct hist_writer *w = hist_writer_open(path, 0, &err);
+
+		for (i = 0; w && i < h.n; i++)
+			if (hist_writer_write(w, &h, i) < 0)
+				_exit(1);
+		raise(SIGKILL);
+		_exit(2);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	CHECK(!stat(path, &st));
+	CHECK_EQ_INT(st.st_size % (64 << 10), 0);	/* padding left */
+	hist_init(&back);
+	hist_read_file(&back, path, HIST_FMT_AUTO, &warn, &err);
+	CHECK_EQ_STR(err.buf, "");
+	CHECK_EQ_STR(warn.buf, "");
+	CHECK_EQ_INT(back.n, h.n);
+	CHECK_EQ_INT(back.ev[h.n - 1].value.u.i, 19999);
+	hist_release(&back);
+	hist_release(&h);
+	sb_release(&warn);
+	sb_release(&err);
+}
+
+/* Closed, the file holds its lines and nothing after them. */
+TEST(hist_writer_close_cuts_the_padding)
+{
+	struct history h;
+	struct sb err = SB_INIT, want = SB_INIT;
+	struct hist_writer *w;
+	char path[512];
+	struct stat st;
+	size_t i;
+
+	hist_init(&h);
+	for (i = 0; i < 300; i++) {
+		add(&h, (int64_t)i, 0, HIST_INVOKE, "write", (int64_t)i);
+		hist_event_json(&h, i, &want);
+	}
+	snprintf(path, sizeof(path), "%s/c.jsonl", test_tmpdir());
+	w = hist_writer_open(path, 0, &err);
+	CHECK(w);
+	for (i = 0; i < h.n; i++)
+		CHECK_EQ_INT(hist_writer_write(w, &h, i), 0);
+	CHECK(!stat(path, &st));
+	CHECK_EQ_INT(st.st_size, 64 << 10);	/* grown ahead, padded */
+	CHECK_EQ_INT(hist_writer_close(w), 0);
+	CHECK(!stat(path, &st));
+	CHECK_EQ_INT(st.st_size, want.len);
+	{
+		struct sb got = SB_INIT;
+		FILE *f = fopen(path, "r");
+		char buf[4096];
+		size_t k;
+
+		CHECK(f);
+		while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
+			sb_add(&got, buf, k);
+		fclose(f);
+		CHECK_EQ_STR(got.buf, want.buf);
+		sb_release(&got);
+	}
+	hist_release(&h);
+	sb_release(&err);
+	sb_release(&want);
+}
+
 TEST(hist_writer_round_trip)
 {
 	struct history h, back;
@@ -213,7 +327,7 @@ TEST(hist_writer_round_trip)
 	h.ev[3].error = hist_intern(&h, "timed out", 9);
 	add(&h, 5, HIST_NEMESIS, HIST_INFO, "start", 0);
 	snprintf(path, sizeof(path), "%s/r.jsonl", test_tmpdir());
-	w = hist_writer_open(path, &err);
+	w = hist_writer_open(path, 0, &err);
 	CHECK(w);
 	for (i = 0; i < h.n; i++)
 		CHECK_EQ_INT(hist_writer_write(w, &h, i), 0);
@@ -241,7 +355,7 @@ TEST(hist_writer_open_fails_with_a_message)
 {
 	struct sb err = SB_INIT;
 
-	CHECK(!hist_writer_open("/nonexistent/dir/h.jsonl", &err));
+	CHECK(!hist_writer_open("/nonexistent/dir/h.jsonl", 0, &err));
 	CHECK_CONTAINS(err.buf, "cannot open '/nonexistent/dir/h.jsonl'");
 	sb_release(&err);
 }
