@@ -350,15 +350,24 @@ int cmd_nemesis(int argc, char **argv)
 	}
 	config_init(&cfg);
 	nemesis_opts_init(&o);
-	if ((rc = config_load(&cfg, config_path, &err)) ||
-	    (rc = nemesis_opts_from_config(&o, &cfg, &err)))
+	o.faults_flag = "--faults";
+	if ((rc = config_load(&cfg, config_path, &err)))
 		goto fail;
 	if (faults) {
-		if ((rc = nemesis_check_faults(faults, &err)) ||
-		    (rc = nemesis_check_fit(faults, cfg.nnodes, &err)))
-			goto fail;
-		free(o.faults);
-		o.faults = xstrdup(faults);
+		/* --faults overrides nemesis.faults, checked (and blamed)
+		   like it: kinds, and shapes that fit the nodes */
+		json_object_set_new(cfg.nemesis, "faults",
+				    json_string(faults));
+		cfg_set_flag(&cfg, "nemesis", "faults", "--faults");
+	}
+	if ((rc = nemesis_opts_from_config(&o, &cfg, &err)))
+		goto fail;
+	if (!o.faults[0]) {
+		sb_addf(&err, "no faults to inject (%s%s is empty or none)",
+			faults ? "--faults" : cfg.path,
+			faults ? "" : ": 'nemesis.faults'");
+		rc = -NS_EUSAGE;
+		goto fail;
 	}
 	if (seed >= 0)
 		o.seed = (uint64_t)seed;

@@ -417,6 +417,7 @@ static int plugins_new(struct run *r, struct sb *err)
 	if (!rc)
 		rc = workload_new(&r->wl, wlt, c, r->db,
 				  (size_t)r->p.concurrency, err);
+	r->nopts.faults_flag = "--nemesis";
 	if (!rc)
 		rc = nemesis_opts_from_config(&r->nopts, c, err);
 	return rc;

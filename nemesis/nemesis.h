@@ -106,6 +106,10 @@ struct nemesis_opts {
 	double loss_probability;	/* loss: drop probability, 0.3 */
 	long long clock_delta_ms;	/* clock bump: |offset| <= this */
 	long long strobe_period_ms;	/* clock strobe: flip period */
+	const char *faults_flag;	/* the command's flag that sets faults
+					   ("--nemesis"), named when the
+					   default faults do not fit; NULL:
+					   none (borrowed) */
 };
 
 void nemesis_opts_init(struct nemesis_opts *o);
@@ -114,7 +118,9 @@ void nemesis_opts_release(struct nemesis_opts *o);
  * Read c->nemesis strictly (unknown key or wrong type: -NS_ECONFIG naming
  * the key).  Keys: faults (string or array of strings), interval_s, seed,
  * deadman_s, iptables, loss_probability, clock_delta_ms,
- * strobe_period_ms, order ("random" or "cycle").
+ * strobe_period_ms, order ("random" or "cycle").  The faults list, given
+ * or the default, must fit the config's nodes (nemesis_check_fit()):
+ * else -NS_ECONFIG naming the key (and o->faults_flag for a default).
  */
 int nemesis_opts_from_config(struct nemesis_opts *o, const struct config *c,
 			     struct sb *err);

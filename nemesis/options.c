@@ -252,5 +252,20 @@ int nemesis_opts_from_config(struct nemesis_opts *o, const struct config *c,
 		free(o->iptables);
 		o->iptables = xstrdup(s);
 	}
+	/*
+	 * The default faults list must fit the cluster too: a default
+	 * `partition` on one node would otherwise fail at the first fault,
+	 * with the database set up and the clients running.  Checked last,
+	 * so an error in another key is named first.
+	 */
+	if (!v && o->faults[0] && c->nnodes &&
+	    nemesis_check_fit(o->faults, c->nnodes, err)) {
+		sb_adds(err, ": it is the default of ");
+		cfg_subject(err, c, "nemesis", "faults");
+		sb_addf(err, "; set %s%s to faults that fit (e.g. kill) "
+			"or to none", o->faults_flag ? "that key or " : "it",
+			o->faults_flag ? o->faults_flag : "");
+		return -NS_ECONFIG;
+	}
 	return 0;
 }

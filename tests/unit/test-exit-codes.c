@@ -68,9 +68,12 @@ static uint64_t seed_for(const char *cfgtext, int flag, uint64_t run_seed)
 
 TEST(seed_flag_beats_config)
 {
-	const char *with = "{\"nodes\":[{\"name\":\"n1\",\"host\":\"h\"}],"
+	/* two nodes: the default faults (partition) need them */
+	const char *with = "{\"nodes\":[{\"name\":\"n1\",\"host\":\"h\"},"
+			   "{\"name\":\"n2\",\"host\":\"i\"}],"
 			   "\"nemesis\":{\"seed\":42}}";
-	const char *without = "{\"nodes\":[{\"name\":\"n1\",\"host\":\"h\"}]}";
+	const char *without = "{\"nodes\":[{\"name\":\"n1\",\"host\":\"h\"},"
+			      "{\"name\":\"n2\",\"host\":\"i\"}]}";
 
 	CHECK_EQ_INT(seed_for(with, 1, 7), 7);		/* --seed 7 */
 	CHECK_EQ_INT(seed_for(with, 0, 7), 42);		/* config only */

@@ -228,8 +228,13 @@ TEST(options_from_config_are_strict)
 	sb_release(&err);
 }
 
-/* A config of n nodes whose nemesis.faults is faults (a JSON value). */
-static int opts_for(size_t n, const char *faults, struct sb *err)
+/*
+ * Read the nemesis options of a config of n nodes whose nemesis.faults is
+ * faults (a JSON value; NULL: no such key, the default applies), flag
+ * being the command's flag for it.
+ */
+static int opts_flag_for(size_t n, const char *faults, const char *flag,
+			 struct sb *err)
 {
 	struct sb text = SB_INIT;
 	struct config c;
@@ -241,15 +246,24 @@ static int opts_for(size_t n, const char *faults, struct sb *err)
 	for (i = 0; i < n; i++)
 		sb_addf(&text, "%s{\"name\":\"n%zu\",\"host\":\"10.0.0.%zu\"}",
 			i ? "," : "", i + 1, i + 1);
-	sb_addf(&text, "],\"nemesis\":{\"faults\":%s}}", faults);
+	if (faults)
+		sb_addf(&text, "],\"nemesis\":{\"faults\":%s}}", faults);
+	else
+		sb_adds(&text, "],\"nemesis\":{\"interval_s\":3}}");
 	config_init(&c);
 	CHECK_EQ_INT(config_load_str(&c, "t.json", text.buf, err), 0);
 	nemesis_opts_init(&o);
+	o.faults_flag = flag;
 	rc = nemesis_opts_from_config(&o, &c, err);
 	nemesis_opts_release(&o);
 	config_release(&c);
 	sb_release(&text);
 	return rc;
+}
+
+static int opts_for(size_t n, const char *faults, struct sb *err)
+{
+	return opts_flag_for(n, faults, NULL, err);
 }
 
 /*
@@ -278,6 +292,32 @@ TEST(explicit_shape_too_big_for_the_cluster_is_a_config_error)
 	CHECK_EQ_INT(opts_for(3, "\"partition,partition-bridge\"", &err), 0);
 	CHECK_EQ_INT(opts_for(4, "\"partition-ring\"", &err), 0);
 	CHECK_EQ_INT(opts_for(2, "\"partition\"", &err), 0);
+	CHECK_EQ_INT(err.len, 0);
+	sb_release(&err);
+}
+
+/*
+ * The default faults list (partition) on one node is refused with the
+ * config, naming the key it defaults and the flag that sets it, not at
+ * the first fault of a run already under way.
+ */
+TEST(default_faults_that_do_not_fit_are_a_config_error)
+{
+	struct sb err = SB_INIT;
+
+	CHECK_EQ_INT(opts_flag_for(1, NULL, "--nemesis", &err), -NS_ECONFIG);
+	CHECK_CONTAINS(err.buf, "'partition' needs at least 2 nodes, not 1");
+	CHECK_CONTAINS(err.buf, "default of t.json: 'nemesis.faults'");
+	CHECK_CONTAINS(err.buf, "set that key or --nemesis to faults that "
+		       "fit");
+	sb_reset(&err);
+	CHECK_EQ_INT(opts_for(1, NULL, &err), -NS_ECONFIG);
+	CHECK_CONTAINS(err.buf, "'nemesis.faults'; set it to faults");
+	sb_reset(&err);
+	/* two nodes take a partition; "none" on one node is fine */
+	CHECK_EQ_INT(opts_flag_for(2, NULL, "--nemesis", &err), 0);
+	CHECK_EQ_INT(opts_for(1, "\"none\"", &err), 0);
+	CHECK_EQ_INT(opts_for(1, "\"kill\"", &err), 0);
 	CHECK_EQ_INT(err.len, 0);
 	sb_release(&err);
 }

@@ -200,3 +200,38 @@ TEST_T(run_prints_the_seed_only_after_the_config_passed, 20)
 	CHECK_EQ_STR(s.out, "");
 	said_release(&s);
 }
+
+/*
+ * The default nemesis (partition) on a one-node config is refused before
+ * any node is touched (exit 3, not 4 at the first fault), naming the key
+ * and the flag; --nemesis kill or none passes the config (then exit 4:
+ * nobody listens on the node's port).
+ */
+TEST_T(run_refuses_default_faults_that_do_not_fit, 30)
+{
+	const char *none[] = { NULL };
+	const char *kill[] = { "--nemesis", "kill", NULL };
+	const char *off[] = { "--nemesis", "none", NULL };
+	struct said s;
+
+	s = run_with("", none);
+	CHECK_EQ_INT(s.status, 3);
+	CHECK_CONTAINS(s.err, "'partition' needs at least 2 nodes, not 1");
+	CHECK_CONTAINS(s.err, "t2.json: 'nemesis.faults'");
+	CHECK_CONTAINS(s.err, "--nemesis");
+	CHECK_EQ_STR(s.out, "");
+	{
+		char store[600];
+
+		snprintf(store, sizeof(store), "%s/store", test_tmpdir());
+		CHECK(access(store, F_OK) != 0);
+	}
+	said_release(&s);
+
+	s = run_with("", kill);
+	CHECK_EQ_INT(s.status, 4);
+	said_release(&s);
+	s = run_with("", off);
+	CHECK_EQ_INT(s.status, 4);
+	said_release(&s);
+}
