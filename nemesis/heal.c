@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "alloc.h"
@@ -99,8 +98,7 @@ static int read_journal(struct scan *sc, const char *path, struct sb *log,
 		sc->bad_lines++;
 		return -NS_EREAD;
 	}
-	if (flock(fileno(fp), LOCK_SH | LOCK_NB) < 0 &&
-	    errno == EWOULDBLOCK) {
+	if (nemesis__journal_busy(fileno(fp))) {
 		add_run_dir(log, path);
 		if (!sc->force) {
 			sb_adds(log, ": the run is live (its controller holds "

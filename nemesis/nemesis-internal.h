@@ -189,6 +189,12 @@ size_t nemesis__live_targets(const struct fault *f);
 void nemesis__note_once(struct nemesis_set *s, struct sb *note,
 			const char *line);
 
+/*
+ * 1 when a live set (a controller, `netsplit nemesis`) holds the lock of
+ * the journal open on fd; else 0, and fd now holds a shared lock (until
+ * it is closed), so no set takes the journal meanwhile.
+ */
+int nemesis__journal_busy(int fd);
 /* Append one journal line (event "apply", "applied" or "healed"),
    fsync'd but for "applied". */
 int nemesis__journal_append(const char *path, const char *event,

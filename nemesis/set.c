@@ -207,17 +207,21 @@ static int lock_journal(int fd)
 	return -1;
 }
 
+int nemesis__journal_busy(int fd)
+{
+	return flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
 int nemesis_run_live(const char *run_dir)
 {
 	char path[4096];
-	int fd, live = 0;
+	int fd, live;
 
 	snprintf(path, sizeof(path), "%s/nemesis.journal", run_dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
-		live = 1;
+	live = nemesis__journal_busy(fd);
 	close(fd);
 	return live;
 }
@@ -423,33 +427,6 @@ static struct nemesis *instance(struct nemesis_set *s,
 	return NULL;
 }
 
-/* Undo every live target of f in parallel (the default stop). */
-static int undo_all(struct transport *t, struct fault *f, struct sb *err)
-{
-	struct nemesis_batch b = NEMESIS_BATCH_INIT;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < f->ntargets; i++) {
-		struct nemesis_job *j;
-
-		if (f->targets[i].unsupported)
-			continue;
-		j = nemesis__batch_add(&b, f->targets[i].index, i, 15000);
-		f->type->undo(f, i, &j->script, &j->args);
-	}
-	rc = nemesis__batch_run(t, &b, "undo", -NS_EREMOTE, err,
-				"fault '%s' (%s): heal: ", f->id,
-				f->type->name);
-	nemesis__batch_release(&b);
-	return rc;
-}
-
-int nemesis__undo_all(struct transport *t, struct fault *f, struct sb *err)
-{
-	return undo_all(t, f, err);
-}
-
 /* Does a fault in force other than f keep a dead-man lease on node? */
 static int lease_needed(const struct nemesis_set *s, const struct fault *f,
 			size_t node)
@@ -487,7 +464,7 @@ static int stop_locked(struct nemesis_set *s, struct fault *f,
 	if (n && f->type->stop)
 		rc = f->type->stop(n, f, err);
 	else
-		rc = undo_all(s->t, f, err);
+		rc = nemesis__undo_all(s->t, f, err);
 	if (rc) {
 		free(drop);
 		return rc;

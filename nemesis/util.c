@@ -292,20 +292,45 @@ void nemesis__note_once(struct nemesis_set *s, struct sb *note,
 
 /* ===== Undo and the dead-man switch ===== */
 
-int nemesis__undo_target(struct transport *t, const struct fault *f,
-			 size_t i, struct sb *err)
+#define UNDO_EVERY ((size_t)-1)
+
+/*
+ * The undo batch: target `only` of f, or (UNDO_EVERY) every live target,
+ * each one job built from the kind's undo, run in parallel.
+ */
+static int undo_batch(struct transport *t, const struct fault *f,
+		      size_t only, struct sb *err)
 {
 	struct nemesis_batch b = NEMESIS_BATCH_INIT;
-	struct nemesis_job *j;
+	size_t i;
 	int rc;
 
-	j = nemesis__batch_add(&b, f->targets[i].index, i, 15000);
-	f->type->undo(f, i, &j->script, &j->args);
+	for (i = 0; i < f->ntargets; i++) {
+		int take = only == UNDO_EVERY ? !f->targets[i].unsupported :
+			   i == only;
+		struct nemesis_job *j;
+
+		if (!take)
+			continue;
+		j = nemesis__batch_add(&b, f->targets[i].index, i, 15000);
+		f->type->undo(f, i, &j->script, &j->args);
+	}
 	rc = nemesis__batch_run(t, &b, "undo", -NS_EREMOTE, err,
 				"fault '%s' (%s): heal: ", f->id,
 				f->type->name);
 	nemesis__batch_release(&b);
 	return rc;
+}
+
+int nemesis__undo_target(struct transport *t, const struct fault *f,
+			 size_t i, struct sb *err)
+{
+	return undo_batch(t, f, i, err);
+}
+
+int nemesis__undo_all(struct transport *t, struct fault *f, struct sb *err)
+{
+	return undo_batch(t, f, UNDO_EVERY, err);
 }
 
 /*
