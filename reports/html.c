@@ -45,6 +45,7 @@ static const char css[] =
 "\n.note{background:#fff8e1;border-left:4px solid #e0b000;padding:4px 8px}"
 "\n.anomaly{border:1px solid #e5b5b5;border-left:5px solid #c62828;"
 "padding:8px 12px;margin:10px 0;background:#fffafa}"
+".anomaly p,.anomaly li{overflow-wrap:anywhere}"
 ".anomaly .text{font-weight:600}.story li{margin:2px 0}"
 ".fault-note{color:#5a3d8a}\n"
 "#overview{position:relative;height:22px;background:#f3f6fa;"

@@ -158,6 +158,74 @@ else
 	fail screenshot-written "no PNG at $RUN/report.png"
 fi
 
+# ===== long values stay inside the page's width =====
+# A final read of 300 elements (the report shows 64 of them, a long line
+# without spaces) lacking one acknowledged add: nothing may stick out of
+# its anomaly's box.  A page next to the report measures it inside an
+# iframe (the report's own policy lets no script in).
+W=$OUT/wide
+mkdir -p "$W"
+awk 'BEGIN {
+	for (i = 0; i < 301; i++) {
+		printf "{\"index\":%d,\"time\":%d,\"process\":0,\"type\":" \
+			"\"invoke\",\"f\":\"add\",\"value\":%d}\n", 2 * i,
+			1000000 * i, 1000000 + i
+		printf "{\"index\":%d,\"time\":%d,\"process\":0,\"type\":" \
+			"\"ok\",\"f\":\"add\",\"value\":%d}\n", 2 * i + 1,
+			1000000 * i + 500000, 1000000 + i
+	}
+	printf "{\"index\":602,\"time\":400000000,\"process\":0," \
+		"\"type\":\"invoke\",\"f\":\"read\",\"final\":true," \
+		"\"value\":null}\n{\"index\":603,\"time\":401000000," \
+		"\"process\":0,\"type\":\"ok\",\"f\":\"read\"," \
+		"\"final\":true,\"value\":["
+	for (i = 0; i < 300; i++)
+		printf "%s%d", i ? "," : "", 1000000 + i
+	printf "]}\n"
+	}' >"$W/history.jsonl"
+"$NS" check --json --checker set "$W/history.jsonl" 2>/dev/null |
+	jq '{verdict: "invalid", checkers: .checkers}' >"$W/results.json"
+NS_GNUPLOT=/nonexistent "$NS" report "$W" >/dev/null 2>&1
+check_eq wide-report-exit 1 "$?"
+cat >"$OUT/wide-measure.html" <<HTML
+<!DOCTYPE html><html><body>
+<iframe id="f" src="file://$W/report.html" style="width:1200px;height:900px"></iframe>
+<pre id="out">not measured</pre>
+<script>
+window.addEventListener('load', function () {
+	var d = document.getElementById('f').contentDocument, bad = [];
+	if (!d) return;
+	d.querySelectorAll('article.anomaly').forEach(function (a) {
+		if (a.scrollWidth > a.clientWidth + 1)
+			bad.push(a.id + ':' + a.scrollWidth + '>' + a.clientWidth);
+	});
+	document.getElementById('out').textContent =
+		d.querySelectorAll('article.anomaly').length + ' anomalies; ' +
+		'page ' + d.documentElement.scrollWidth + ' of ' +
+		d.documentElement.clientWidth + '; too wide: ' + bad.join(' ');
+});
+</script></body></html>
+HTML
+timeout -k 5 90 chromium --headless --no-sandbox --disable-gpu \
+	--disable-quic --no-first-run --disable-background-networking \
+	--disable-component-update --disable-sync \
+	--user-data-dir="$PROFILE/wide" --allow-file-access-from-files \
+	--window-size=1280,1000 --dump-dom "file://$OUT/wide-measure.html" \
+	>"$OUT/wide-dom.html" 2>/dev/null
+m=$(xp "$OUT/wide-dom.html" 'string(//pre[@id="out"])')
+check_contains wide-measured "1 anomalies; " "$m"
+check_contains wide-value-inside-anomaly "too wide: " "$m"
+case "$m" in
+*"too wide: "?*) fail wide-nothing-sticks-out "$m" ;;
+*) pass wide-nothing-sticks-out ;;
+esac
+w=$(sed -n 's/.*page \([0-9]*\) of \([0-9]*\);.*/\1 \2/p' <<<"$m")
+if [ -n "$w" ] && [ "${w% *}" -le "${w#* }" ]; then
+	pass wide-page-no-horizontal-scroll
+else
+	fail wide-page-no-horizontal-scroll "$m"
+fi
+
 # ===== XSS: every payload stays text =====
 X=$OUT/xss
 cp -r tests/data/report/xss "$X"
