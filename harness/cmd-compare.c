@@ -7,6 +7,7 @@
  * Exit status: 1 if either run found an anomaly, else 2 if either is
  * unknown, else 0; 3 for unreadable input or an unwritable FILE.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -69,21 +70,26 @@ int cmd_compare(int argc, char **argv)
 		sb_release(&err);
 		return ns_exit_code(ret);
 	}
+	/* a run without its history compares as 0 ops: say why */
+	if (a.notes.len)
+		fprintf(stderr, "%s", a.notes.buf);
+	if (b.notes.len)
+		fprintf(stderr, "%s", b.notes.buf);
 	report_compare_text(&a, &b, &out);
 	fwrite(out.buf, 1, out.len, stdout);
 	if (html) {
 		FILE *f = fopen(html, "w");
+		int bad = !f;
 
 		sb_reset(&out);
 		report_compare_html(&a, &b, &out);
-		int bad = !f;
-
 		if (f) {
 			bad = fwrite(out.buf, 1, out.len, f) != out.len;
 			bad |= fclose(f) != 0;
 		}
 		if (bad) {
-			errorf("cannot write '%s'", html);
+			errorf("cannot write '%s': %s", html,
+			       strerror(errno));
 			ret = NS_EXIT_USAGE;
 		}
 	}

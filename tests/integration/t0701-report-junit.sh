@@ -126,6 +126,19 @@ check_eq compare-html-rows "$(grep -c . <<<"$out")" \
 		"$T/cmp.html" 2>/dev/null)"
 "$NS" compare "$B" "$B" >/dev/null 2>&1
 check_eq compare-both-valid 0 "$?"
+# a run without its history compares as 0 ops: compare says why
+NH=$T/cmp-nohist
+cp -r "$B" "$NH"
+rm "$NH/history.jsonl"
+err=$("$NS" compare "$NH" "$B" 2>&1 >/dev/null)
+check_eq compare-nohist-exit 0 "$?"
+check_contains compare-nohist-names-file "$NH/history.jsonl is missing" \
+	"$err"
+err=$("$NS" compare --html "$T/no-such-dir/c.html" "$B" "$B" 2>&1 \
+	>/dev/null)
+check_eq compare-html-unwritable-exit 3 "$?"
+check_contains compare-html-unwritable-why \
+	"cannot write '$T/no-such-dir/c.html': No such file or directory" "$err"
 
 # ===== missing and broken parts =====
 M=$T/noresults
