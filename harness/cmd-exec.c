@@ -6,7 +6,8 @@
  *                 [--max-output BYTES] [--out-dir DIR] -- CMD [ARG...]
  *
  * CMD and its arguments reach the remote side as literal words (quoted
- * for the remote shell by the transport).  Exit 0 when the command
+ * for the remote shell by the transport); with --timeout they run under
+ * timeout(1) on the node, so a command that hangs does not outlive it.  Exit 0 when the command
  * succeeded on every node, 4 when any node failed, timed out or was
  * unreachable, 3 on a usage or config error.
  */
@@ -33,8 +34,42 @@ static const char exec_usage[] =
 	"Runs CMD on the nodes (all by default) in parallel and prints each\n"
 	"node's stdout (to stdout) and stderr (to stderr), every line\n"
 	"prefixed by the node's name.  --out-dir also writes them unprefixed\n"
-	"to DIR/NODE.out and DIR/NODE.err.  Exit 0 when every node succeeded,\n"
+	"to DIR/NODE.out and DIR/NODE.err.  --timeout: a command still\n"
+	"running after SECONDS is reported as timed out and ended on the\n"
+	"node (under timeout(1): TERM, then KILL 2 s later).\n"
+	"Exit 0 when every node succeeded,\n"
 	"4 when any failed or was unreachable, 3 on usage/config errors.\n";
+
+/*
+ * The remote side of a command with a deadline.  The transport gives up
+ * on it at the deadline but cannot signal it (libssh2 1.10), so a
+ * command that hangs without writing would run on; it runs under
+ * timeout(1) instead, which ends it (and its children: its process
+ * group) with TERM at the deadline, then KILL 2 s later.  A node
+ * without timeout(1) runs the command as it is.
+ */
+static const char timeout_script[] =
+	"if command -v timeout >/dev/null 2>&1; then "
+	"exec timeout -k 2 \"$0\" \"$@\"; fi; exec \"$@\"";
+
+static char **with_timeout(char **argv, double timeout_s, char *secs,
+			   size_t size)
+{
+	size_t n = 0, i;
+	char **w;
+
+	while (argv[n])
+		n++;
+	w = xcalloc(n + 5, sizeof(*w));
+	snprintf(secs, size, "%.3f", timeout_s);
+	w[0] = "sh";
+	w[1] = "-c";
+	w[2] = (char *)timeout_script;
+	w[3] = secs;
+	for (i = 0; i < n; i++)
+		w[4 + i] = argv[i];
+	return w;
+}
 
 /* errorf() each line of err. */
 static void print_errors(const struct sb *err)
@@ -151,7 +186,7 @@ int cmd_exec(int argc, char **argv)
 	struct sb err = SB_INIT;
 	size_t *idx = NULL, i, k;
 	int *rcs = NULL, opt, rc, status = NS_EXIT_VALID;
-	char *end;
+	char *end, **remote = NULL, secs[32];
 
 	while ((opt = getopt_long(argc, argv, "+c:n:t:m:o:h", opts,
 				  NULL)) != -1) {
@@ -237,7 +272,11 @@ int cmd_exec(int argc, char **argv)
 		res[k].out.max = res[k].err.max = (size_t)max_output;
 		idx[k++] = i;
 	}
-	transport_exec_many(t, idx, k, (const char *const *)argv + optind,
+	remote = timeout_s > 0
+		? with_timeout(argv + optind, timeout_s, secs, sizeof(secs))
+		: NULL;
+	transport_exec_many(t, idx, k, (const char *const *)(remote
+			    ? remote : argv + optind),
 			    (int)(timeout_s * 1000 + 0.5), res, rcs, &err);
 	for (i = 0; i < k; i++) {
 		const char *name = sub.nodes[idx[i]].name;
@@ -271,6 +310,7 @@ int cmd_exec(int argc, char **argv)
 	print_errors(&err);
 out:
 	transport_close(t);
+	free(remote);
 	free(idx);
 	free(rcs);
 	free(res);

@@ -156,6 +156,19 @@ check_eq "deadline: the next command on that node works" \
 out=$("$NS_BIN" exec --config "$C" --nodes n2 --timeout 0.5 -- sleep 30 2>&1)
 check_eq "netsplit exec --timeout" "4 netsplit: n2: 'sleep 30' timed out" \
 	"$? $out"
+# ... and the command that hung does not run on after it (the transport
+# cannot signal it; timeout(1) on the node ends it, children included)
+"$NS_BIN" exec --config "$C" --nodes n2 --timeout 0.5 -- \
+	sh -c 'sleep 31.7 & sleep 31.6' >/dev/null 2>&1
+left=""
+for _ in $(seq 50); do
+	left=$(pgrep -f 'sleep 31\.[67]')
+	[ -z "$left" ] && break
+	nap 0.1
+done
+check_eq "netsplit exec --timeout: nothing left running on the node" "" \
+	"$left"
+[ -n "$left" ] && kill $left 2>/dev/null
 
 drv "par	n2	20	20000	sh	-c	sleep 0.5; echo x"
 check_contains "20 concurrent commands on one node complete" \
