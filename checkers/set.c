@@ -55,89 +55,20 @@
  * all reads, R reads, G gaps (an element missing between two reads that
  * list it: rare); memory O(E) (no allocation per event).  The lost list
  * looks up faults in O(F) per lost element, F fault windows.
+ *
+ * The anomalies' words (texts, detail), stats and summary are in
+ * set-report.c; the structures both share, in set-internal.h.
  */
 #include "checker.h"
 
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
-#include "checker-util.h"
+#include "set-internal.h"
 
 #define NONE CHECKER__NONE
-#define MAX_FINAL 64
 #define PREFETCH 16	/* elements visited ahead of their fetch */
-
-enum { ADD_NONE, ADD_OK, ADD_INFO, ADD_FAIL };
-
-#define EL_DUP		0x01	/* duplicate reported */
-#define EL_UNEXP	0x02	/* unexpected reported */
-#define EL_REVIVED	0x04	/* revived reported */
-#define EL_LISTED	0x08	/* some read listed it */
-
-struct read {
-	size_t inv, cmp;	/* positions of the invoke and completion */
-	uint32_t key;		/* key index */
-	int fin;		/* ordinal among the key's final reads, or -1 */
-};
-
-/*
- * 32 bytes, two a cache line: there is one per element, so every byte
- * here is a megabyte on a million-element history.  Positions fit 32
- * bits (HIST_EVENTS_MAX); the key index is found from the element's
- * (key, value) entry when needed (elem_key()).
- */
-struct elem {
-	uint64_t finmask;	/* final reads (ordinals) that list it */
-	uint32_t add;		/* invoke position of its add, NONE */
-	uint32_t last;		/* last read (grouped index) listing it, NONE */
-	uint32_t mincmp;	/* listing read that completed first, NONE */
-	uint32_t gap, gap_a;	/* best R2 so far and its R1, NONE */
-	uint8_t add_state;
-	uint8_t flags;
-};
-_Static_assert(sizeof(struct elem) == 32, "struct elem is 32 bytes");
-
-struct key {
-	uint32_t key;		/* interned key, CHECKER__NOKEY */
-	size_t nreads;
-	size_t nelems;		/* elements added or listed */
-	size_t off;		/* first grouped read */
-	size_t nfinal;		/* ok final reads */
-	size_t final_failed;	/* final reads that did not return */
-	size_t final_bad;	/* ok final reads whose value is no set */
-	size_t fin_off;		/* first entry in finals[] */
-};
-
-struct setchk {
-	const struct history *h;
-	struct verdict *v;
-	struct checker__valmap elems_map;
-	struct checker__keymap keys_map;
-	struct elem *el;
-	size_t nel, el_alloc;
-	struct key *keys;
-	size_t nkeys, keys_alloc;
-	struct read *rd;	/* ok reads, history order, then grouped */
-	size_t nrd, rd_alloc;
-	uint32_t *tree;		/* segment tree: argmin of rd[].cmp */
-	size_t tsize;
-	uint32_t *finals;	/* grouped indices of final reads per key */
-	struct checker__faults faults;
-	/* counts */
-	size_t adds, adds_ok, adds_fail, adds_info, dup_adds;
-	size_t reads_ok, reads_fail, reads_info, malformed;
-	size_t final_ok, final_failed, final_ignored;
-	size_t final_bad;	/* ok final reads whose value is no set */
-	size_t bad_read, bad_final;	/* completion of the first such
-					   read (not final, final);
-					   SIZE_MAX: none */
-	size_t lost, unexpected, duplicated, revived;
-	size_t info_survived, info_lost, unresolved, acked_ok;
-	json_t *l_lost, *l_unexp, *l_dup, *l_rev, *by_fault;
-};
 
 static uint32_t key_index(struct setchk *c, uint32_t key)
 {
@@ -160,7 +91,7 @@ static uint32_t elem_id(struct setchk *c, uint32_t key, uint32_t kidx,
 	uint32_t id = checker__valmap_put(&c->elems_map, c->h, key, v, &added);
 
 	if (added) {
-		struct elem *e;
+		struct set_elem *e;
 
 		ALLOC_GROW(c->el, c->nel + 1, c->el_alloc);
 		e = &c->el[c->nel++];
@@ -200,20 +131,23 @@ static void collect(struct setchk *c, uint32_t f_add, uint32_t f_read)
 		kidx = key_index(c, ev_key(e));
 		if (e->f == f_add) {
 			uint32_t id = elem_id(c, ev_key(e), kidx, &e->value);
-			struct elem *el = &c->el[id];
-			int st = !cp ? ADD_INFO : cp->type == HIST_OK ? ADD_OK :
-				 cp->type == HIST_FAIL ? ADD_FAIL : ADD_INFO;
+			struct set_elem *el = &c->el[id];
+			int st = !cp ? SET_ADD_INFO :
+				 cp->type == HIST_OK ? SET_ADD_OK :
+				 cp->type == HIST_FAIL ? SET_ADD_FAIL :
+				 SET_ADD_INFO;
 
 			c->adds++;
-			c->adds_ok += st == ADD_OK;
-			c->adds_fail += st == ADD_FAIL;
-			c->adds_info += st == ADD_INFO;
+			c->adds_ok += st == SET_ADD_OK;
+			c->adds_fail += st == SET_ADD_FAIL;
+			c->adds_info += st == SET_ADD_INFO;
 			if (el->add != NONE)
 				c->dup_adds++;
 			/* The strongest outcome wins: ok, then info. */
-			if (el->add == NONE || st == ADD_OK ||
-			    (st == ADD_INFO && el->add_state == ADD_FAIL)) {
-				if (el->add_state != ADD_OK) {
+			if (el->add == NONE || st == SET_ADD_OK ||
+			    (st == SET_ADD_INFO &&
+			     el->add_state == SET_ADD_FAIL)) {
+				if (el->add_state != SET_ADD_OK) {
 					el->add = (uint32_t)i;
 					el->add_state = (uint8_t)st;
 				}
@@ -223,7 +157,7 @@ static void collect(struct setchk *c, uint32_t f_add, uint32_t f_read)
 		/* A read. */
 		{
 			int fin = checker__op_flag(h, i, HIST_F_FINAL);
-			struct read *r;
+			struct set_read *r;
 
 			if (!cp || cp->type != HIST_OK) {
 				if (!cp || cp->type == HIST_INFO)
@@ -263,7 +197,7 @@ static void collect(struct setchk *c, uint32_t f_add, uint32_t f_read)
 /* Group reads by key (stable: invoke order within a key). */
 static void group_reads(struct setchk *c)
 {
-	struct read *g = xmalloc((c->nrd ? c->nrd : 1) * sizeof(*g));
+	struct set_read *g = xmalloc((c->nrd ? c->nrd : 1) * sizeof(*g));
 	size_t *fill = xcalloc(c->nkeys ? c->nkeys : 1, sizeof(*fill));
 	size_t i, off = 0, nfin = 0;
 
@@ -273,11 +207,11 @@ static void group_reads(struct setchk *c)
 		off += c->keys[i].nreads;
 	}
 	for (i = 0; i < c->nrd; i++) {
-		struct read *r = &c->rd[i];
-		struct key *k = &c->keys[r->key];
+		struct set_read *r = &c->rd[i];
+		struct set_key *k = &c->keys[r->key];
 
 		if (r->fin >= 0) {
-			if (k->nfinal < MAX_FINAL)
+			if (k->nfinal < SET_MAX_FINAL)
 				r->fin = (int)k->nfinal;
 			else {
 				r->fin = -1;
@@ -296,15 +230,15 @@ static void group_reads(struct setchk *c)
 	c->finals = xmalloc((nfin ? nfin : 1) * sizeof(*c->finals));
 	nfin = 0;
 	for (i = 0; i < c->nkeys; i++) {
-		struct key *k = &c->keys[i];
+		struct set_key *k = &c->keys[i];
 		size_t j;
 
 		k->fin_off = nfin;
 		for (j = k->off; j < k->off + k->nreads; j++)
 			if (c->rd[j].fin >= 0)
 				c->finals[nfin++] = (uint32_t)j;
-		if (k->nfinal > MAX_FINAL)
-			k->nfinal = MAX_FINAL;
+		if (k->nfinal > SET_MAX_FINAL)
+			k->nfinal = SET_MAX_FINAL;
 	}
 }
 
@@ -360,129 +294,24 @@ static size_t first_after(const struct setchk *c, size_t lo, size_t hi,
 	return lo;
 }
 
-/* ===== Anomalies ===== */
-
-static json_t *elem_json(const struct setchk *c, uint32_t id)
-{
-	const struct checker__vkey *k = &c->elems_map.keys[id];
-	json_t *v = checker__value_json(c->h, &k->v);
-
-	if (k->key == CHECKER__NOKEY)
-		return v;
-	return json_pack("[s, o]", hist_str(c->h, k->key), v);
-}
-
-static void elem_text(const struct setchk *c, uint32_t id, struct sb *out)
-{
-	checker__value_text(c->h, &c->elems_map.keys[id].v, out);
-}
-
-static double t_at(const struct setchk *c, size_t pos)
-{
-	return checker__secs(c->h->ev[pos].time);
-}
-
-
-static uint32_t anomaly_key(const struct setchk *c, uint32_t id)
-{
-	return c->elems_map.keys[id].key;
-}
-
-/*
- * Add an anomaly of kind about element id.  Its ops are the element's add
- * (when there is one) then the invokes at reads[0..nreads); its text is
- * "element E " followed by fmt; its detail {"element": E} (callers may
- * add fields).  The element also goes in list, the full list stats keep,
- * and *count grows.
- */
-static struct anomaly *report_elem(struct setchk *c, uint32_t id,
-				   const char *kind, const size_t *reads,
-				   size_t nreads, json_t *list, size_t *count,
-				   const char *fmt, ...)
-	__attribute__((format(printf, 8, 9)));
-static struct anomaly *report_elem(struct setchk *c, uint32_t id,
-				   const char *kind, const size_t *reads,
-				   size_t nreads, json_t *list, size_t *count,
-				   const char *fmt, ...)
-{
-	const struct elem *e = &c->el[id];
-	size_t ops[8], n = 0, i;
-	struct sb text = SB_INIT;
-	struct anomaly *a;
-	va_list ap;
-
-	if (e->add != NONE)
-		ops[n++] = e->add;
-	for (i = 0; i < nreads && n < sizeof(ops) / sizeof(*ops); i++)
-		ops[n++] = reads[i];
-	sb_adds(&text, "element ");
-	elem_text(c, id, &text);
-	sb_addc(&text, ' ');
-	va_start(ap, fmt);
-	sb_vaddf(&text, fmt, ap);
-	va_end(ap);
-	a = verdict_add(c->v, kind, ops, n, anomaly_key(c, id), "%s",
-			text.buf);
-	a->detail = json_pack("{s:o}", "element", elem_json(c, id));
-	json_array_append_new(list, elem_json(c, id));
-	(*count)++;
-	sb_release(&text);
-	return a;
-}
-
-static void report_revived(struct setchk *c, uint32_t id, uint32_t g)
-{
-	const struct elem *e = &c->el[id];
-	const struct read *ra = &c->rd[e->gap_a], *rb = &c->rd[e->gap],
-			  *rc = &c->rd[g];
-	size_t reads[3] = { ra->inv, rb->inv, rc->inv };
-
-	report_elem(c, id, "revived", reads, 3, c->l_rev, &c->revived,
-		    "was read by a read that ended at %.3f s, missing from "
-		    "a read that began after it (%.3f s to %.3f s), and "
-		    "read again by a read that began at %.3f s: it "
-		    "disappeared and came back", t_at(c, ra->cmp),
-		    t_at(c, rb->inv), t_at(c, rb->cmp), t_at(c, rc->inv));
-}
-
-static void report_unexpected(struct setchk *c, uint32_t id, uint32_t g)
-{
-	size_t r = c->rd[g].inv;
-
-	report_elem(c, id, "unexpected", &r, 1, c->l_unexp, &c->unexpected,
-		    "was read at %.3f s %s", t_at(c, r),
-		    c->el[id].add_state == ADD_FAIL ?
-		    "although its add failed (a failed op must not take "
-		    "effect)" : "but nobody added it");
-}
-
-static void report_duplicate(struct setchk *c, uint32_t id, uint32_t g)
-{
-	size_t r = c->rd[g].inv;
-
-	report_elem(c, id, "duplicate", &r, 1, c->l_dup, &c->duplicated,
-		    "appears more than once in the read that began at "
-		    "%.3f s (a set holds each element once)", t_at(c, r));
-}
-
 /* Visit element id listed by grouped read g. */
 static void visit(struct setchk *c, uint32_t id, uint32_t g)
 {
-	struct elem *e = &c->el[id];
-	const struct read *r = &c->rd[g];
+	struct set_elem *e = &c->el[id];
+	const struct set_read *r = &c->rd[g];
 
 	if (e->last == g) {
-		if (!(e->flags & EL_DUP)) {
-			e->flags |= EL_DUP;
-			report_duplicate(c, id, g);
+		if (!(e->flags & SET_EL_DUP)) {
+			e->flags |= SET_EL_DUP;
+			checker__set_duplicate(c, id, g);
 		}
 		return;
 	}
-	e->flags |= EL_LISTED;
-	if ((e->add_state == ADD_NONE || e->add_state == ADD_FAIL) &&
-	    !(e->flags & EL_UNEXP)) {
-		e->flags |= EL_UNEXP;
-		report_unexpected(c, id, g);
+	e->flags |= SET_EL_LISTED;
+	if ((e->add_state == SET_ADD_NONE || e->add_state == SET_ADD_FAIL) &&
+	    !(e->flags & SET_EL_UNEXP)) {
+		e->flags |= SET_EL_UNEXP;
+		checker__set_unexpected(c, id, g);
 	}
 	if (r->fin >= 0)
 		e->finmask |= (uint64_t)1 << r->fin;
@@ -504,9 +333,9 @@ static void visit(struct setchk *c, uint32_t id, uint32_t g)
 			}
 		}
 		if (e->gap != NONE && c->rd[e->gap].cmp < r->inv &&
-		    !(e->flags & EL_REVIVED)) {
-			e->flags |= EL_REVIVED;
-			report_revived(c, id, g);
+		    !(e->flags & SET_EL_REVIVED)) {
+			e->flags |= SET_EL_REVIVED;
+			checker__set_revived(c, id, g);
 		}
 	}
 	if (e->mincmp == NONE || r->cmp < c->rd[e->mincmp].cmp)
@@ -540,7 +369,7 @@ static void scan_reads(struct setchk *c)
 	size_t g, n, prev_n = 0, prev_alloc = 0, cur_alloc = 0;
 
 	for (g = 0; g < c->nrd; g++) {
-		const struct read *r = &c->rd[g];
+		const struct set_read *r = &c->rd[g];
 		const struct hist_value *v = &h->ev[r->cmp].value;
 		uint32_t key = c->keys[r->key].key, j;
 
@@ -584,62 +413,15 @@ static void scan_reads(struct setchk *c)
  * acknowledgement, or the completion of the first read listing it;
  * SIZE_MAX when neither exists.
  */
-static size_t known_at(const struct setchk *c, const struct elem *e)
+static size_t known_at(const struct setchk *c, const struct set_elem *e)
 {
 	size_t k = SIZE_MAX;
 
-	if (e->add_state == ADD_OK)
+	if (e->add_state == SET_ADD_OK)
 		k = (size_t)c->h->ev[e->add].pair;
 	if (e->mincmp != NONE && c->rd[e->mincmp].cmp < k)
 		k = c->rd[e->mincmp].cmp;
 	return k;
-}
-
-static void report_lost(struct setchk *c, uint32_t id, size_t known,
-			const struct read *f)
-{
-	const struct history *h = c->h;
-	const struct elem *e = &c->el[id];
-	struct sb fault = SB_INIT, how = SB_INIT;
-	size_t reads[2], n = 0;
-	int64_t t_fault;
-	struct anomaly *a;
-	json_t *cnt;
-
-	if (e->add_state == ADD_OK) {
-		size_t ack = (size_t)h->ev[e->add].pair;
-
-		t_fault = h->ev[ack].time;
-		sb_addf(&how, "its add (invoked at %.3f s) was acknowledged "
-			"at %.3f s", t_at(c, e->add), t_at(c, ack));
-	} else {
-		const struct read *r = &c->rd[e->mincmp];
-
-		reads[n++] = r->inv;
-		t_fault = e->add != NONE ? h->ev[e->add].time :
-			  h->ev[r->inv].time;
-		sb_addf(&how, "its add was %s, but a read that ended at "
-			"%.3f s listed it",
-			e->add == NONE ? "never invoked" : "indeterminate",
-			t_at(c, r->cmp));
-	}
-	reads[n++] = f->inv;
-	checker__faults_at(&c->faults, t_fault, &fault);
-	a = report_elem(c, id, "lost", reads, n, c->l_lost, &c->lost,
-			"was lost: %s, during %s, but the final read that "
-			"began at %.3f s lacks it", how.buf, fault.buf,
-			t_at(c, f->inv));
-	json_object_set_new(a->detail, "add", json_string(
-		e->add_state == ADD_OK ? "ok" : e->add != NONE ? "info" :
-		"none"));
-	json_object_set_new(a->detail, "known_at_s",
-			    json_real(t_at(c, known)));
-	json_object_set_new(a->detail, "fault", json_string(fault.buf));
-	cnt = json_object_get(c->by_fault, fault.buf);
-	json_object_set_new(c->by_fault, fault.buf, json_integer(
-		(cnt ? json_integer_value(cnt) : 0) + 1));
-	sb_release(&fault);
-	sb_release(&how);
 }
 
 /* Judge every element against its key's final reads. */
@@ -648,16 +430,17 @@ static void judge_final(struct setchk *c)
 	uint32_t id;
 
 	for (id = 0; id < c->nel; id++) {
-		const struct elem *e = &c->el[id];
-		const struct key *k = &c->keys[elem_key(c, id)];
+		const struct set_elem *e = &c->el[id];
+		const struct set_key *k = &c->keys[elem_key(c, id)];
 		uint64_t full = k->nfinal >= 64 ? ~(uint64_t)0 :
 				((uint64_t)1 << k->nfinal) - 1;
 		size_t known, j;
 		int lost = 0;
 
-		if (e->add_state == ADD_FAIL || e->add_state == ADD_NONE)
+		if (e->add_state == SET_ADD_FAIL ||
+		    e->add_state == SET_ADD_NONE)
 			continue;	/* unexpected, if ever listed */
-		if (e->add_state == ADD_OK)
+		if (e->add_state == SET_ADD_OK)
 			c->acked_ok++;
 		if (!k->nfinal) {
 			c->unresolved++;
@@ -667,13 +450,13 @@ static void judge_final(struct setchk *c)
 		known = e->finmask != full ? known_at(c, e) : SIZE_MAX;
 		if (known != SIZE_MAX) {
 			for (j = 0; j < k->nfinal; j++) {
-				const struct read *f =
+				const struct set_read *f =
 					&c->rd[c->finals[k->fin_off + j]];
 
 				if (e->finmask & ((uint64_t)1 << j))
 					continue;
 				if (known < f->inv) {
-					report_lost(c, id, known, f);
+					checker__set_lost(c, id, known, f);
 					lost = 1;
 					break;
 				}
@@ -681,7 +464,7 @@ static void judge_final(struct setchk *c)
 		}
 		if (lost)
 			continue;
-		if (e->add_state == ADD_INFO) {
+		if (e->add_state == SET_ADD_INFO) {
 			if (e->finmask)
 				c->info_survived++;
 			else
@@ -691,147 +474,6 @@ static void judge_final(struct setchk *c)
 			 * began: that read cannot judge it. */
 			c->unresolved++;
 		}
-	}
-}
-
-static void fill_stats(struct setchk *c)
-{
-	json_t *s = c->v->stats;
-
-	json_object_set_new(s, "adds", json_pack(
-		"{s:I, s:I, s:I, s:I, s:I}",
-		"attempted", (json_int_t)c->adds, "ok", (json_int_t)c->adds_ok,
-		"fail", (json_int_t)c->adds_fail,
-		"info", (json_int_t)c->adds_info,
-		"repeated", (json_int_t)c->dup_adds));
-	json_object_set_new(s, "reads", json_pack(
-		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-		"ok", (json_int_t)c->reads_ok,
-		"fail", (json_int_t)c->reads_fail,
-		"info", (json_int_t)c->reads_info,
-		"malformed", (json_int_t)c->malformed,
-		"final_ok", (json_int_t)c->final_ok,
-		"final_failed", (json_int_t)c->final_failed,
-		"final_not_judged", (json_int_t)c->final_ignored));
-	json_object_set_new(s, "keys", json_integer((json_int_t)c->nkeys));
-	json_object_set_new(s, "elements", json_integer((json_int_t)c->nel));
-	json_object_set_new(s, "acknowledged",
-			    json_integer((json_int_t)c->acked_ok));
-	json_object_set_new(s, "lost_count", json_integer((json_int_t)c->lost));
-	json_object_set(s, "lost", c->l_lost);
-	json_object_set(s, "lost_by_fault", c->by_fault);
-	json_object_set_new(s, "unexpected_count",
-			    json_integer((json_int_t)c->unexpected));
-	json_object_set(s, "unexpected", c->l_unexp);
-	json_object_set_new(s, "duplicated_count",
-			    json_integer((json_int_t)c->duplicated));
-	json_object_set(s, "duplicated", c->l_dup);
-	json_object_set_new(s, "revived_count",
-			    json_integer((json_int_t)c->revived));
-	json_object_set(s, "revived", c->l_rev);
-	json_object_set_new(s, "indeterminate_survived",
-			    json_integer((json_int_t)c->info_survived));
-	json_object_set_new(s, "indeterminate_lost",
-			    json_integer((json_int_t)c->info_lost));
-	json_object_set_new(s, "unresolved",
-			    json_integer((json_int_t)c->unresolved));
-	json_object_set_new(s, "faults", checker__faults_json(&c->faults));
-}
-
-/* "FILE:LINE: VALUE" of the completion at pos, for the summary. */
-static void bad_value(const struct setchk *c, size_t pos, struct sb *s)
-{
-	hist_where(c->h, pos, s);
-	sb_adds(s, ": ");
-	hist_value_json(c->h, &c->h->ev[pos].value, s);
-}
-
-/* Why no final read judged the set (one key, or the whole history). */
-static void no_final_reason(const struct setchk *c, struct sb *s)
-{
-	if (c->final_bad == 1 && !c->final_failed) {
-		sb_adds(s, "; the final read's value is not a set (");
-		bad_value(c, c->bad_final, s);
-		sb_adds(s, ")");
-	} else if (c->final_bad) {
-		sb_addf(s, "; no final read returned a set (%zu failed, "
-			"%zu returned a value that is not a set, the first ",
-			c->final_failed, c->final_bad);
-		bad_value(c, c->bad_final, s);
-		sb_adds(s, ")");
-	} else if (c->final_failed) {
-		sb_addf(s, "; no final read succeeded (%zu failed)",
-			c->final_failed);
-	} else {
-		sb_adds(s, "; the history has no final read");
-	}
-}
-
-static void summarize(struct setchk *c)
-{
-	struct sb *s = &c->v->summary;
-	size_t k, undecided = 0;
-
-	for (k = 0; k < c->nkeys; k++)
-		if (!c->keys[k].nfinal && (c->keys[k].nelems ||
-		    c->keys[k].final_failed || c->keys[k].final_bad))
-			undecided++;
-	/* Counts of add ops, not of elements: an element added twice is
-	 * two adds (the model assumes unique elements: say so). */
-	sb_addf(s, "%zu of %zu %s acknowledged", c->adds_ok, c->adds,
-		sb_plural(c->adds, "add", "adds"));
-	if (c->dup_adds)
-		sb_addf(s, " (%zu repeated an element already added)",
-			c->dup_adds);
-	sb_addf(s, "; %zu lost, %zu unexpected, "
-		"%zu duplicated, %zu revived; indeterminate adds: %zu "
-		"survived, %zu did not", c->lost,
-		c->unexpected, c->duplicated, c->revived, c->info_survived,
-		c->info_lost);
-	if (!c->adds && !c->nel) {
-		/* Nothing was added and no read listed anything: no
-		 * question about lost writes was asked. */
-		sb_addf(s, "; the history has no add ops (f \"add\")%s: "
-			"nothing to judge", c->malformed ?
-			" and its reads do not return lists" :
-			c->reads_ok ? ", only empty reads" : " and no reads");
-		if (c->v->kind == VERDICT_VALID)
-			c->v->kind = VERDICT_UNKNOWN;
-		return;
-	}
-	if ((!c->final_ok && c->nel) || undecided) {
-		if (c->nkeys > 1) {
-			sb_addf(s, "; %zu %s without a successful final "
-				"read", undecided,
-				sb_plural(undecided, "key", "keys"));
-			if (c->final_bad) {
-				sb_addf(s, " (%zu final %s returned a "
-					"value that is not a set, the first ",
-					c->final_bad, sb_plural(c->final_bad,
-					"read", "reads"));
-				bad_value(c, c->bad_final, s);
-				sb_adds(s, ")");
-			}
-		} else {
-			no_final_reason(c, s);
-		}
-		sb_adds(s, ": lost writes cannot be judged");
-		if (c->v->kind == VERDICT_VALID)
-			c->v->kind = VERDICT_UNKNOWN;
-	} else if (c->final_bad) {
-		sb_addf(s, "; %zu final %s returned a value that is not "
-			"a set, not used (the first ", c->final_bad,
-			sb_plural(c->final_bad, "read", "reads"));
-		bad_value(c, c->bad_final, s);
-		sb_adds(s, ")");
-	}
-	if (c->malformed > c->final_bad) {
-		sb_addf(s, "; %zu %s during the run returned a value "
-			"that is not a set, not used (the first ", c->malformed -
-			c->final_bad, sb_plural(c->malformed - c->final_bad,
-			"read", "reads"));
-		bad_value(c, c->bad_read, s);
-		sb_adds(s, ")");
 	}
 }
 
@@ -866,8 +508,8 @@ static int set_check(const struct history *h, const struct checker_opts *o,
 	tree_build(&c);
 	scan_reads(&c);
 	judge_final(&c);
-	fill_stats(&c);
-	summarize(&c);
+	checker__set_stats(&c);
+	checker__set_summary(&c);
 
 	json_decref(c.l_lost);
 	json_decref(c.l_unexp);
