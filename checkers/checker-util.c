@@ -400,14 +400,24 @@ static void open_window(struct checker__faults *f, const struct history *h,
 	w->start = e->time;
 	w->end = INT64_MAX;
 	w->pos = pos;
+	w->end_pos = SIZE_MAX;
 	w->open = 1;
 	w->label = add_text(&f->labels, label.buf);
 	w->suffix = add_text(&f->labels, suffix);
 	sb_release(&label);
 }
 
+/* Close window w at the event at pos. */
+static void close_window(struct checker__fault *w, const struct history *h,
+			 size_t pos)
+{
+	w->open = 0;
+	w->end = h->ev[pos].time;
+	w->end_pos = pos;
+}
+
 static void close_windows(struct checker__faults *f, const char *suffix,
-			  int64_t t)
+			  size_t pos)
 {
 	size_t i, matched = 0;
 
@@ -415,17 +425,14 @@ static void close_windows(struct checker__faults *f, const char *suffix,
 		for (i = 0; i < f->n; i++)
 			if (f->w[i].open &&
 			    !strcmp(f->labels.buf + f->w[i].suffix, suffix)) {
-				f->w[i].open = 0;
-				f->w[i].end = t;
+				close_window(&f->w[i], f->h, pos);
 				matched++;
 			}
 	if (matched)
 		return;
 	for (i = 0; i < f->n; i++)
-		if (f->w[i].open) {
-			f->w[i].open = 0;
-			f->w[i].end = t;
-		}
+		if (f->w[i].open)
+			close_window(&f->w[i], f->h, pos);
 }
 
 void checker__faults_build(struct checker__faults *f,
@@ -435,10 +442,12 @@ void checker__faults_build(struct checker__faults *f,
 
 	memset(f, 0, sizeof(*f));
 	sb_init(&f->labels, 0);
+	f->h = h;
 	for (i = 0; i < h->n; i++) {
 		const struct hist_event *e = &h->ev[i];
 		const char *name, *sfx;
 
+		f->timed |= e->time != 0;
 		if (hist_is_client(e))
 			continue;
 		/* Completions of a paired op are handled at its invoke. */
@@ -453,7 +462,7 @@ void checker__faults_build(struct checker__faults *f,
 				e->type == HIST_INVOKE ?
 				checker__completion(h, i) : NULL;
 
-			close_windows(f, sfx, c ? c->time : e->time);
+			close_windows(f, sfx, c ? (size_t)e->pair : i);
 		}
 	}
 }
@@ -465,24 +474,29 @@ void checker__faults_release(struct checker__faults *f)
 	memset(f, 0, sizeof(*f));
 }
 
-size_t checker__faults_at(const struct checker__faults *f, int64_t t,
+size_t checker__faults_at(const struct checker__faults *f, size_t pos,
 			  struct sb *out)
 {
+	int64_t t = f->h->ev[pos].time;
 	size_t i, n = 0;
 
 	for (i = 0; i < f->n; i++) {
 		const struct checker__fault *w = &f->w[i];
 
-		if (t < w->start || t >= w->end)
+		if (f->timed ? t < w->start || t >= w->end :
+		    pos < w->pos || pos >= w->end_pos)
 			continue;
 		if (n++)
 			sb_adds(out, "; ");
-		sb_addf(out, "%s (from %.3f s", f->labels.buf + w->label,
-			checker__secs(w->start));
-		if (w->end == INT64_MAX)
+		sb_addf(out, "%s (from ", f->labels.buf + w->label);
+		checker__when(f->h, f->timed, w->pos, out);
+		if (w->end_pos == SIZE_MAX) {
 			sb_adds(out, ", never healed)");
-		else
-			sb_addf(out, " to %.3f s)", checker__secs(w->end));
+		} else {
+			sb_adds(out, " to ");
+			checker__when(f->h, f->timed, w->end_pos, out);
+			sb_adds(out, ")");
+		}
 	}
 	if (!n)
 		sb_adds(out, "no fault");
@@ -497,13 +511,21 @@ json_t *checker__faults_json(const struct checker__faults *f)
 	for (i = 0; i < f->n; i++) {
 		const struct checker__fault *w = &f->w[i];
 
+		int closed = w->end_pos != SIZE_MAX;
+
 		json_array_append_new(arr, json_pack(
-			"{s:s, s:f, s:o, s:I}",
+			"{s:s, s:o, s:o, s:I, s:o}",
 			"label", f->labels.buf + w->label,
-			"start_s", checker__secs(w->start),
-			"end_s", w->end == INT64_MAX ? json_null() :
-				 json_real(checker__secs(w->end)),
-			"position", (json_int_t)w->pos));
+			"start_s", f->timed ?
+				   json_real(checker__secs(w->start)) :
+				   json_null(),
+			"end_s", f->timed && closed ?
+				 json_real(checker__secs(w->end)) :
+				 json_null(),
+			"position", (json_int_t)w->pos,
+			"end_position", closed ?
+					json_integer((json_int_t)w->end_pos) :
+					json_null()));
 	}
 	return arr;
 }
@@ -634,6 +656,36 @@ void checker__value_text(const struct history *h,
 						CHECKER__TEXT_MAX - 3));
 		sb_adds(out, "...");
 	}
+}
+
+/* ===== Citing an event ===== */
+
+int checker__timed(const struct history *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (h->ev[i].time)
+			return 1;
+	return 0;
+}
+
+void checker__when(const struct history *h, int timed, size_t pos,
+		   struct sb *out)
+{
+	if (timed)
+		sb_addf(out, "%.3f s", checker__secs(h->ev[pos].time));
+	else
+		hist_where(h, pos, out);
+}
+
+void checker__at(const struct history *h, int timed, size_t pos,
+		 struct sb *out)
+{
+	sb_adds(out, timed ? " at " : " (");
+	checker__when(h, timed, pos, out);
+	if (!timed)
+		sb_addc(out, ')');
 }
 
 int checker__op_flag(const struct history *h, size_t pos, unsigned flag)

@@ -133,6 +133,8 @@ static inline uint32_t checker__pslot_a(const struct checker__pslot *s)
 struct checker__fault {
 	int64_t start, end;		/* ns; end INT64_MAX if never closed */
 	size_t pos;			/* position of the opening event */
+	size_t end_pos;			/* of the closing one; SIZE_MAX if
+					   never closed */
 	size_t label;			/* offset in checker__faults.labels */
 	size_t suffix;			/* offset of the f suffix */
 	int open;
@@ -142,20 +144,50 @@ struct checker__faults {
 	struct checker__fault *w;
 	size_t n, alloc;
 	struct sb labels;		/* NUL-separated texts */
+	const struct history *h;	/* borrowed */
+	int timed;			/* checker__timed(h), found while
+					   building (free: every event is
+					   visited anyway) */
 };
 
+/* O(events). */
 void checker__faults_build(struct checker__faults *f,
 			   const struct history *h);
 void checker__faults_release(struct checker__faults *f);
 /*
- * Describe the faults in force at time t into out ("partition {...}
- * (10.000 s to 25.000 s)", several joined by "; "), or "no fault".
- * Returns the number of windows in force.  O(windows).
+ * Describe the faults in force when the event at position pos happened
+ * into out ("partition {...} (from 10.000 s to 25.000 s)", several joined
+ * by "; "), or "no fault".  Without times (f->timed clear) a window is
+ * from its opening event to its closing one in history order, and says
+ * where they are written: "(from FILE:LINE to FILE:LINE)".  Returns the
+ * number of windows in force.  O(windows).
  */
-size_t checker__faults_at(const struct checker__faults *f, int64_t t,
+size_t checker__faults_at(const struct checker__faults *f, size_t pos,
 			  struct sb *out);
-/* The faults as a JSON array of {label, start_s, end_s, position}. */
+/* The faults as a JSON array of {label, start_s, end_s, position,
+   end_position} (start_s and end_s null without times; end_s and
+   end_position null for a window never closed). */
 json_t *checker__faults_json(const struct checker__faults *f);
+
+/* ===== Citing an event =====
+ *
+ * Evidence says when an op happened: at a time ("at 12.301 s") when the
+ * history carries times, else where it is written ("(FILE:LINE)",
+ * hist_where()), as the linearizable checker does: a jepsen.log, EDN
+ * without :time and JSON Lines without "time" give every event time 0,
+ * and "at 0.000 s" would say nothing.
+ */
+/* Whether some event of h has a time other than 0.  O(1) for a history
+   with times (the first events have them), O(events) without. */
+int checker__timed(const struct history *h);
+/* " at 12.301 s" (timed) or " (FILE:LINE)": the event at pos, after a
+   verb ("returned 3 at 1.000 s"). */
+void checker__at(const struct history *h, int timed, size_t pos,
+		 struct sb *out);
+/* "12.301 s" or "FILE:LINE": the event at pos, inside parentheses or a
+   range ("written at 1.000 s", "from F:3 to F:9"). */
+void checker__when(const struct history *h, int timed, size_t pos,
+		   struct sb *out);
 
 /* ===== Small helpers ===== */
 /*

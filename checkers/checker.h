@@ -21,8 +21,10 @@
  *                                       absent when none was found)
  *     "anomalies": [ { "kind": "...", "text": "...",
  *                      "ops": [ {event json of the invoke, plus
- *                                "position", "complete": {event json of
- *                                its completion} or null} ... ],
+ *                                "position", "line" (its source line,
+ *                                when read from a file), "complete":
+ *                                {event json of its completion} or
+ *                                null} ... ],
  *                      (a value is shortened, hist_value_json_show:
  *                       a list to its first 64 elements, a string to
  *                       its first 200 bytes, with "value_truncated":

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "checker-util.h"
 #include "lin.h"
 
 #define PREFIX_SHOWN 100	/* last prefix ops listed in detail */
@@ -112,14 +113,10 @@ static void describe_op(const struct lin_evidence *ev,
 		sb_adds(s, " succeeded");
 		break;
 	}
-	if (o->ret != LIN_NO_RET && h->ev[o->ret].time > 0)
-		sb_addf(s, " at %.3f s", (double)h->ev[o->ret].time / 1e9);
-	else if (o->ret != LIN_NO_RET) {
-		/* No times (a jepsen.log, most EDN): where it is written. */
-		sb_adds(s, " (");
-		hist_where(h, o->ret, s);
-		sb_adds(s, ")");
-	}
+	/* When it returned; without times (a jepsen.log, most EDN) where
+	   it is written, as the other checkers cite ops */
+	if (o->ret != LIN_NO_RET)
+		checker__at(h, ev->timed, o->ret, s);
 }
 
 /*

@@ -86,6 +86,9 @@ struct lin_evidence {
 	uint32_t key;			/* interned key, or LIN_NO_KEY */
 	const char *init_text;		/* the --init value's JSON text */
 	const char *model;		/* "cas-register" or "register" */
+	int timed;			/* the history has times: ops are
+					   cited by time, else FILE:LINE
+					   (checker__timed) */
 };
 
 int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,

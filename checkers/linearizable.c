@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "checker-util.h"
 #include "err.h"
 #include "lin.h"
 #include "os.h"
@@ -165,6 +166,8 @@ struct ctx {
 	size_t next;			/* atomic: next in order */
 	size_t *all;			/* every group's inv[] */
 	struct lin_budget budget;
+	int timed;			/* checker__timed(h), -1 until a
+					   key's evidence needs it */
 };
 
 static int f_is(const char *f, const char *name)
@@ -448,6 +451,9 @@ static void report_group(struct ctx *c, struct group *g, struct verdict *v)
 		.model = c->cas_allowed ? "cas-register" : "register",
 	};
 
+	if (c->timed < 0)
+		c->timed = checker__timed(c->h);
+	ev.timed = c->timed;
 	checker__lin_evidence(&ev, v);
 }
 
@@ -561,6 +567,7 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 	memset(&c, 0, sizeof(c));
 	c.h = h;
 	c.o = o;
+	c.timed = -1;
 	rc = model_cas(o->model, err);
 	if (rc < 0)
 		return rc;

@@ -101,7 +101,17 @@ struct sesschk {
 	size_t unexplained, ambiguous;
 	size_t decidable;	/* checks that could have found a violation */
 	struct checker__pairmap bad_sessions;
+	int timed;		/* checker__timed(h); -1 until a violation
+				   needs it */
 };
+
+/* Whether evidence cites times or FILE:LINE (checker__at). */
+static int timed(struct sesschk *c)
+{
+	if (c->timed < 0)
+		c->timed = checker__timed(c->h);
+	return c->timed;
+}
 
 static const struct hist_value *written(const struct sesschk *c,
 					const struct hist_event *inv)
@@ -179,8 +189,9 @@ static int older(const struct sesschk *c, uint32_t a, uint32_t b)
 	return c->vals[a].w_cmp < c->vals[b].w_inv;
 }
 
-/* "5 (version 40)" or "5 (written 10.200 s to 10.300 s)". */
-static void describe(const struct sesschk *c, const struct hist_value *v,
+/* "5 (version 40)" or "5 (written at 10.200 s, acknowledged at
+   10.300 s)", FILE:LINE for a time in a history without times. */
+static void describe(struct sesschk *c, const struct hist_value *v,
 		     uint32_t vid, int hasver, int64_t ver, struct sb *out)
 {
 	const struct history *h = c->h;
@@ -195,13 +206,15 @@ static void describe(const struct sesschk *c, const struct hist_value *v,
 	} else if (vid != NONE && c->vals[vid].nwrites == 1) {
 		const struct val *x = &c->vals[vid];
 
-		sb_addf(out, " (written at %.3f s",
-			checker__secs(h->ev[x->w_inv].time));
-		if (x->w_cmp != INT32_MAX)
-			sb_addf(out, ", acknowledged at %.3f s)",
-				checker__secs(h->ev[x->w_cmp].time));
-		else
+		sb_adds(out, " (written at ");
+		checker__when(h, timed(c), (size_t)x->w_inv, out);
+		if (x->w_cmp != INT32_MAX) {
+			sb_adds(out, ", acknowledged at ");
+			checker__when(h, timed(c), (size_t)x->w_cmp, out);
+			sb_adds(out, ")");
+		} else {
 			sb_adds(out, ", never acknowledged)");
+		}
 	}
 }
 
@@ -223,10 +236,10 @@ static void violation(struct sesschk *c, int g, size_t a, size_t b,
 				      written(c, eb);
 	int64_t vera = 0, verb = 0;
 	int hva = checker__op_version(ea, ca, &vera), hvb = checker__op_version(eb, cb, &verb);
-	struct sb da = SB_INIT, db = SB_INIT, kto = SB_INIT, kof = SB_INIT;
+	struct sb da = SB_INIT, db = SB_INIT, kto = SB_INIT, kof = SB_INIT,
+		  ta = SB_INIT, tb = SB_INIT;
 	size_t ops[2] = { a, b };
 	struct anomaly *an;
-	double ta = checker__secs(ea->time), tb = checker__secs(eb->time);
 	long long sess = (long long)eb->session;
 
 	c->violations[g]++;
@@ -242,32 +255,35 @@ static void violation(struct sesschk *c, int g, size_t a, size_t b,
 		sb_addf(&kto, " to %s", hist_str(h, key));
 		sb_addf(&kof, " of %s", hist_str(h, key));
 	}
+	/* " at 1.000 s" or " (FILE:LINE)" of each invoke */
+	checker__at(h, timed(c), a, &ta);
+	checker__at(h, timed(c), b, &tb);
 	switch (g) {
 	case G_RYW:
 		an = verdict_add(c->v, g_kind[g], ops, 2, key,
-			"session %lld wrote %s%s; its read%s at %.3f s "
+			"session %lld wrote %s%s; its read%s%s "
 			"returned %s, older than its own write", sess,
-			da.buf, kto.buf, kof.buf, tb, db.buf);
+			da.buf, kto.buf, kof.buf, tb.buf, db.buf);
 		break;
 	case G_MR:
 		an = verdict_add(c->v, g_kind[g], ops, 2, key,
-			"session %lld's read%s at %.3f s returned %s; its "
-			"later read at %.3f s returned %s, older than what "
-			"it had already seen", sess, kof.buf, ta, da.buf, tb,
-			db.buf);
+			"session %lld's read%s%s returned %s; its "
+			"later read%s returned %s, older than what "
+			"it had already seen", sess, kof.buf, ta.buf, da.buf,
+			tb.buf, db.buf);
 		break;
 	case G_MW:
 		an = verdict_add(c->v, g_kind[g], ops, 2, key,
-			"session %lld wrote %s%s, then %s at %.3f s, which "
+			"session %lld wrote %s%s, then %s%s, which "
 			"was ordered before its earlier write", sess, da.buf,
-			kto.buf, db.buf, tb);
+			kto.buf, db.buf, tb.buf);
 		break;
 	default:
 		an = verdict_add(c->v, g_kind[g], ops, 2, key,
-			"session %lld's read%s at %.3f s returned %s; its "
-			"later write of %s at %.3f s was ordered before the "
-			"value it had read", sess, kof.buf, ta, da.buf,
-			db.buf, tb);
+			"session %lld's read%s%s returned %s; its "
+			"later write of %s%s was ordered before the "
+			"value it had read", sess, kof.buf, ta.buf, da.buf,
+			db.buf, tb.buf);
 		break;
 	}
 	an->detail = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o}",
@@ -283,6 +299,8 @@ static void violation(struct sesschk *c, int g, size_t a, size_t b,
 	sb_release(&db);
 	sb_release(&kto);
 	sb_release(&kof);
+	sb_release(&ta);
+	sb_release(&tb);
 }
 
 static struct sstate *session_state(struct sesschk *c, int32_t session,
@@ -449,6 +467,7 @@ static int session_check(const struct history *h,
 	memset(&c, 0, sizeof(c));
 	c.h = h;
 	c.v = v;
+	c.timed = -1;
 	c.f_read = hist_lookup(h, "read");
 	c.f_write = hist_lookup(h, "write");
 	c.f_cas = hist_lookup(h, "cas");

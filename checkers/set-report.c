@@ -29,11 +29,20 @@ static void elem_text(const struct setchk *c, uint32_t id, struct sb *out)
 	checker__value_text(c->h, &c->elems_map.keys[id].v, out);
 }
 
-static double t_at(const struct setchk *c, size_t pos)
+/* Where the event at pos happened: " at 1.000 s" or " (FILE:LINE)"
+   (checker__at); the fault windows know whether the history is timed. */
+static const char *at(const struct setchk *c, size_t pos, struct sb *out)
 {
-	return checker__secs(c->h->ev[pos].time);
+	checker__at(c->h, c->faults.timed, pos, out);
+	return out->buf;
 }
 
+/* "1.000 s" or "FILE:LINE" (checker__when). */
+static const char *when(const struct setchk *c, size_t pos, struct sb *out)
+{
+	checker__when(c->h, c->faults.timed, pos, out);
+	return out->buf;
+}
 
 static uint32_t anomaly_key(const struct setchk *c, uint32_t id)
 {
@@ -86,35 +95,44 @@ void checker__set_revived(struct setchk *c, uint32_t id, uint32_t g)
 {
 	const struct set_elem *e = &c->el[id];
 	const struct set_read *ra = &c->rd[e->gap_a], *rb = &c->rd[e->gap],
-			  *rc = &c->rd[g];
+			      *rc = &c->rd[g];
 	size_t reads[3] = { ra->inv, rb->inv, rc->inv };
+	struct sb t1 = SB_INIT, t2 = SB_INIT, t3 = SB_INIT, t4 = SB_INIT;
 
 	report_elem(c, id, "revived", reads, 3, c->l_rev, &c->revived,
-		    "was read by a read that ended at %.3f s, missing from "
-		    "a read that began after it (%.3f s to %.3f s), and "
-		    "read again by a read that began at %.3f s: it "
-		    "disappeared and came back", t_at(c, ra->cmp),
-		    t_at(c, rb->inv), t_at(c, rb->cmp), t_at(c, rc->inv));
+		    "was read by a read that ended%s, missing from a read "
+		    "that began after it (%s to %s), and read again by a "
+		    "read that began%s: it disappeared and came back",
+		    at(c, ra->cmp, &t1), when(c, rb->inv, &t2),
+		    when(c, rb->cmp, &t3), at(c, rc->inv, &t4));
+	sb_release(&t1);
+	sb_release(&t2);
+	sb_release(&t3);
+	sb_release(&t4);
 }
 
 void checker__set_unexpected(struct setchk *c, uint32_t id, uint32_t g)
 {
 	size_t r = c->rd[g].inv;
+	struct sb t = SB_INIT;
 
 	report_elem(c, id, "unexpected", &r, 1, c->l_unexp, &c->unexpected,
-		    "was read at %.3f s %s", t_at(c, r),
+		    "was read%s %s", at(c, r, &t),
 		    c->el[id].add_state == SET_ADD_FAIL ?
 		    "although its add failed (a failed op must not take "
 		    "effect)" : "but nobody added it");
+	sb_release(&t);
 }
 
 void checker__set_duplicate(struct setchk *c, uint32_t id, uint32_t g)
 {
 	size_t r = c->rd[g].inv;
+	struct sb t = SB_INIT;
 
 	report_elem(c, id, "duplicate", &r, 1, c->l_dup, &c->duplicated,
-		    "appears more than once in the read that began at "
-		    "%.3f s (a set holds each element once)", t_at(c, r));
+		    "appears more than once in the read that began%s: a "
+		    "set holds each element once", at(c, r, &t));
+	sb_release(&t);
 }
 
 void checker__set_lost(struct setchk *c, uint32_t id, size_t known,
@@ -122,46 +140,57 @@ void checker__set_lost(struct setchk *c, uint32_t id, size_t known,
 {
 	const struct history *h = c->h;
 	const struct set_elem *e = &c->el[id];
-	struct sb fault = SB_INIT, how = SB_INIT;
-	size_t reads[2], n = 0;
-	int64_t t_fault;
+	struct sb fault = SB_INIT, how = SB_INIT, t = SB_INIT;
+	size_t reads[2], n = 0, p_fault;
 	struct anomaly *a;
 	json_t *cnt;
 
 	if (e->add_state == SET_ADD_OK) {
 		size_t ack = (size_t)h->ev[e->add].pair;
 
-		t_fault = h->ev[ack].time;
-		sb_addf(&how, "its add (invoked at %.3f s) was acknowledged "
-			"at %.3f s", t_at(c, e->add), t_at(c, ack));
+		p_fault = ack;
+		sb_adds(&how, "its add (");
+		if (c->faults.timed)
+			sb_adds(&how, "invoked at ");
+		checker__when(h, c->faults.timed, e->add, &how);
+		sb_adds(&how, ") was acknowledged");
+		checker__at(h, c->faults.timed, ack, &how);
 	} else {
 		const struct set_read *r = &c->rd[e->mincmp];
 
 		reads[n++] = r->inv;
-		t_fault = e->add != NONE ? h->ev[e->add].time :
-			  h->ev[r->inv].time;
-		sb_addf(&how, "its add was %s, but a read that ended at "
-			"%.3f s listed it",
+		p_fault = e->add != NONE ? e->add : r->inv;
+		sb_addf(&how, "its add was %s, but a read that ended%s "
+			"listed it",
 			e->add == NONE ? "never invoked" : "indeterminate",
-			t_at(c, r->cmp));
+			at(c, r->cmp, &t));
 	}
 	reads[n++] = f->inv;
-	checker__faults_at(&c->faults, t_fault, &fault);
+	checker__faults_at(&c->faults, p_fault, &fault);
+	sb_reset(&t);
 	a = report_elem(c, id, "lost", reads, n, c->l_lost, &c->lost,
 			"was lost: %s, during %s, but the final read that "
-			"began at %.3f s lacks it", how.buf, fault.buf,
-			t_at(c, f->inv));
+			"began%s lacks it", how.buf, fault.buf,
+			at(c, f->inv, &t));
 	json_object_set_new(a->detail, "add", json_string(
 		e->add_state == SET_ADD_OK ? "ok" : e->add != NONE ? "info" :
 		"none"));
-	json_object_set_new(a->detail, "known_at_s",
-			    json_real(t_at(c, known)));
+	/* when it became known to exist: a time, else where (the event
+	   that showed it) */
+	json_object_set_new(a->detail, "known_at_s", c->faults.timed ?
+		json_real(checker__secs(h->ev[known].time)) : json_null());
+	if (!c->faults.timed) {
+		sb_reset(&t);
+		json_object_set_new(a->detail, "known_at",
+				    json_string(when(c, known, &t)));
+	}
 	json_object_set_new(a->detail, "fault", json_string(fault.buf));
 	cnt = json_object_get(c->by_fault, fault.buf);
 	json_object_set_new(c->by_fault, fault.buf, json_integer(
 		(cnt ? json_integer_value(cnt) : 0) + 1));
 	sb_release(&fault);
 	sb_release(&how);
+	sb_release(&t);
 }
 
 void checker__set_stats(struct setchk *c)

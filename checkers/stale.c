@@ -271,7 +271,9 @@ static void report(struct stalechk *c, size_t rinv, const struct aw *sup,
 	const struct hist_event *cp = checker__completion(h, rinv);
 	const struct hist_event *se = &h->ev[sup->inv];
 	struct sb who = SB_INIT, got = SB_INIT, newer = SB_INIT,
-		  key = SB_INIT, fault = SB_INIT;
+		  key = SB_INIT, fault = SB_INIT, behind_s = SB_INIT,
+		  acked = SB_INIT;
+	int timed = c->faults.timed;
 	size_t ops[3], n = 0;
 	struct anomaly *a;
 	uint32_t vid;
@@ -288,28 +290,40 @@ static void report(struct stalechk *c, size_t rinv, const struct aw *sup,
 	ops[n++] = rinv;
 	if (checker__ev_key(e) != CHECKER__NOKEY)
 		sb_addf(&key, " of %s", hist_str(h, e->key));
+	/* " at 1.000 s (session 1, node n1)", or without times
+	   " (FILE:LINE, session 1, node n1)" */
+	if (timed)
+		sb_addf(&who, " at %.3f s (", checker__secs(e->time));
+	else {
+		sb_adds(&who, " (");
+		hist_where(h, rinv, &who);
+		sb_adds(&who, ", ");
+	}
 	sb_addf(&who, "session %lld", (long long)e->session);
 	if (e->node || cp->node)
 		sb_addf(&who, ", node %s",
 			hist_str(h, cp->node ? cp->node : e->node));
+	sb_addc(&who, ')');
+	sb_addf(&behind_s, "%" PRId64 " %s", behind,
+		sb_plural((unsigned long long)behind, "version", "versions"));
+	if (timed)
+		sb_addf(&behind_s, " and %.3f ms", (double)lag / 1e6);
+	checker__at(h, timed, (size_t)sup->cmp, &acked);
 	checker__value_text(h, &cp->value, &got);
 	if (byver)
 		sb_addf(&got, " (version %" PRId64 ")", rver);
 	checker__value_text(h, written(c, se), &newer);
 	if (byver)
 		sb_addf(&newer, " (version %" PRId64 ")", sup->ver);
-	checker__faults_at(&c->faults, e->time, &fault);
+	checker__faults_at(&c->faults, rinv, &fault);
 	a = verdict_add(c->v, "stale-read", ops, n, checker__ev_key(e),
-		"read%s at %.3f s (%s) returned %s, %" PRId64 " %s and "
-		"%.3f ms behind: %s was acknowledged at %.3f s, before "
-		"the read began (during %s)", key.buf,
-		checker__secs(e->time), who.buf, got.buf, behind,
-		sb_plural((unsigned long long)behind, "version", "versions"),
-		(double)lag / 1e6, newer.buf, checker__secs(ack_time(c, sup)),
-		fault.buf);
-	a->detail = json_pack("{s:I, s:f, s:s, s:o, s:o}",
+		"read%s%s returned %s, %s behind: %s was acknowledged%s, "
+		"before the read began (during %s)", key.buf, who.buf,
+		got.buf, behind_s.buf, newer.buf, acked.buf, fault.buf);
+	a->detail = json_pack("{s:I, s:o, s:s, s:o, s:o}",
 		"versions_behind", (json_int_t)behind,
-		"ms_behind", (double)lag / 1e6,
+		"ms_behind", timed ? json_real((double)lag / 1e6) :
+			     json_null(),
 		"order", byver ? "version" : "value order",
 		"value", checker__value_json(h, &cp->value),
 		"newer_value", checker__value_json(h, written(c, se)));
@@ -318,6 +332,8 @@ static void report(struct stalechk *c, size_t rinv, const struct aw *sup,
 	sb_release(&newer);
 	sb_release(&key);
 	sb_release(&fault);
+	sb_release(&behind_s);
+	sb_release(&acked);
 }
 
 /* Judge the ok read at rinv (completion cp) against its key's state. */
@@ -369,7 +385,10 @@ static void judge(struct stalechk *c, size_t rinv,
 		if (lag < 0)
 			lag = 0;
 		c->stale++;
-		if (thr <= 0 || (double)lag / 1e6 > thr) {
+		/* without times every stale read is one (--stale-ms is
+		   not applied: the summary says so) */
+		if (thr <= 0 || !c->faults.timed ||
+		    (double)lag / 1e6 > thr) {
 			c->anomalies++;
 			report(c, rinv, sup, behind, lag, byver, rver);
 		}
@@ -447,21 +466,46 @@ static void fill_stats(struct stalechk *c)
 			    json_integer((json_int_t)c->unexplained));
 	json_object_set_new(s, "ambiguous_values",
 			    json_integer((json_int_t)c->ambiguous));
-	json_object_set_new(s, "ms_behind", all_ms);
 	json_object_set_new(s, "versions_behind", all_v);
-	json_object_set_new(s, "stale_ms_behind", st_ms);
 	json_object_set_new(s, "stale_versions_behind", st_v);
-	json_object_set_new(s, "histogram", hist);
 	json_object_set_new(s, "faults", checker__faults_json(&c->faults));
-	sb_addf(&c->v->summary, "%zu of %zu %s stale (%zu beyond the "
-		"%.3f ms threshold); ms behind p50 %.3f p99 %.3f max %.3f; "
-		"versions behind p99 %" PRId64 " max %" PRId64, c->stale,
-		c->nread, sb_plural(c->nread, "read", "reads"), c->anomalies, c->o ? c->o->stale_ms : 0.0,
-		json_real_value(json_object_get(all_ms, "p50")),
-		json_real_value(json_object_get(all_ms, "p99")),
-		json_real_value(json_object_get(all_ms, "max")),
-		(int64_t)json_real_value(json_object_get(all_v, "p99")),
-		(int64_t)json_real_value(json_object_get(all_v, "max")));
+	if (!c->faults.timed) {
+		/* No times (every event at 0): how many ms behind is not
+		   known, and 0 ms would claim it is; no histogram by ms. */
+		json_decref(all_ms);
+		json_decref(st_ms);
+		json_decref(hist);
+		json_object_set_new(s, "ms_behind", json_null());
+		json_object_set_new(s, "stale_ms_behind", json_null());
+		json_object_set_new(s, "histogram", json_null());
+		sb_addf(&c->v->summary, "%zu of %zu %s stale; versions "
+			"behind p99 %" PRId64 " max %" PRId64 "; the history "
+			"has no times: ms behind unknown%s", c->stale,
+			c->nread, sb_plural(c->nread, "read", "reads"),
+			(int64_t)json_real_value(json_object_get(all_v,
+								 "p99")),
+			(int64_t)json_real_value(json_object_get(all_v,
+								 "max")),
+			c->o && c->o->stale_ms > 0 ? ", --stale-ms not "
+			"applied (every stale read is an anomaly)" : "");
+	} else {
+		json_object_set_new(s, "ms_behind", all_ms);
+		json_object_set_new(s, "stale_ms_behind", st_ms);
+		json_object_set_new(s, "histogram", hist);
+		sb_addf(&c->v->summary, "%zu of %zu %s stale (%zu beyond "
+			"the %.3f ms threshold); ms behind p50 %.3f p99 %.3f "
+			"max %.3f; versions behind p99 %" PRId64 " max %"
+			PRId64, c->stale, c->nread,
+			sb_plural(c->nread, "read", "reads"), c->anomalies,
+			c->o ? c->o->stale_ms : 0.0,
+			json_real_value(json_object_get(all_ms, "p50")),
+			json_real_value(json_object_get(all_ms, "p99")),
+			json_real_value(json_object_get(all_ms, "max")),
+			(int64_t)json_real_value(json_object_get(all_v,
+								 "p99")),
+			(int64_t)json_real_value(json_object_get(all_v,
+								 "max")));
+	}
 	if (!c->nread) {
 		/* No read could be judged: "0 stale" would claim a check
 		 * that never happened. */

@@ -93,7 +93,8 @@ const char *verdict_name(enum verdict_kind k)
  * size).  Every anomaly that cites the same final read would otherwise
  * copy all of it (1,000 lost elements x a 20,000-element read: a 500 MB
  * results.json), and a 20 MB value would be printed whole; the whole
- * value stays in history.jsonl at "position".  An error text is shortened
+ * value stays in history.jsonl at "position" (and at "line" of the file
+ * read, when it was read from one).  An error text is shortened
  * the same way (hist_str_show), with "error_truncated": true and
  * "error_bytes".
  */
@@ -108,6 +109,11 @@ static json_t *event_json(const struct history *h, size_t pos)
 	if (!j)
 		j = json_object();
 	json_object_set_new(j, "position", json_integer((json_int_t)pos));
+	/* where it is written: what cites an op of a history without
+	   times (the texts say FILE:LINE) */
+	if (hist_line(h, pos))
+		json_object_set_new(j, "line",
+				    json_integer((json_int_t)hist_line(h, pos)));
 	sb_reset(&line);
 	if (hist_value_json_show(h, v, &line)) {
 		json_t *sv = json_loadb(line.buf, line.len, JSON_DECODE_ANY,

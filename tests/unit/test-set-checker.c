@@ -404,33 +404,86 @@ TEST(set_lost_in_one_of_two_final_reads)
 	hist_release(&h);
 }
 
+/* A client op at t_ms, to ask which faults were in force then. */
+static size_t probe(struct history *h, double t_ms)
+{
+	return hb_op(h, 9, "read", hb_nil(), HIST_OK, hb_nil(), t_ms, t_ms);
+}
+
 TEST(set_fault_windows_convention)
 {
 	struct history h;
 	struct checker__faults f;
 	struct sb out = SB_INIT;
+	size_t p5, p12, p16, p25, p35;
 
 	hist_init(&h);
+	p5 = probe(&h, 5);
 	hb_nemesis(&h, "start-partition", "halves", 10);
+	p12 = probe(&h, 12);
 	hb_nemesis(&h, "start-kill", NULL, 15);
+	p16 = probe(&h, 16);
 	hb_nemesis(&h, "stop-partition", NULL, 20);
+	p25 = probe(&h, 25);
 	hb_nemesis(&h, "start", NULL, 30);
+	p35 = probe(&h, 35);
 	checker__faults_build(&f, &h);
 	CHECK_EQ_INT(f.n, 3);
-	CHECK_EQ_INT(checker__faults_at(&f, 12 * 1000000, &out), 1);
+	CHECK(f.timed);
+	CHECK_EQ_INT(checker__faults_at(&f, p12, &out), 1);
 	CHECK_CONTAINS(out.buf, "partition \"halves\" (from 0.010 s to "
 		       "0.020 s)");
 	sb_reset(&out);
-	CHECK_EQ_INT(checker__faults_at(&f, 16 * 1000000, &out), 2);
+	CHECK_EQ_INT(checker__faults_at(&f, p16, &out), 2);
 	sb_reset(&out);
-	CHECK_EQ_INT(checker__faults_at(&f, 25 * 1000000, &out), 1);
+	CHECK_EQ_INT(checker__faults_at(&f, p25, &out), 1);
 	CHECK_CONTAINS(out.buf, "kill (from 0.015 s, never healed)");
 	sb_reset(&out);
-	CHECK_EQ_INT(checker__faults_at(&f, 5 * 1000000, &out), 0);
+	CHECK_EQ_INT(checker__faults_at(&f, p5, &out), 0);
 	CHECK_EQ_STR(out.buf, "no fault");
 	sb_reset(&out);
-	checker__faults_at(&f, 35 * 1000000, &out);
+	checker__faults_at(&f, p35, &out);
 	CHECK_CONTAINS(out.buf, "fault (from 0.030 s");
+	sb_release(&out);
+	checker__faults_release(&f);
+	hist_release(&h);
+}
+
+/* The same history without times: windows in history order, cited by
+   where their events are. */
+TEST(set_fault_windows_without_times)
+{
+	struct history h;
+	struct checker__faults f;
+	struct sb out = SB_INIT;
+	size_t p5, p12, p16, p25, i;
+
+	hist_init(&h);
+	p5 = probe(&h, 0);
+	hb_nemesis(&h, "start-partition", "halves", 0);
+	p12 = probe(&h, 0);
+	hb_nemesis(&h, "start-kill", NULL, 0);
+	p16 = probe(&h, 0);
+	hb_nemesis(&h, "stop-partition", NULL, 0);
+	p25 = probe(&h, 0);
+	h.source = strdup("h.edn");
+	h.lines_by_position = 1;
+	for (i = 0; i < h.n; i++)
+		CHECK_EQ_INT(h.ev[i].time, 0);
+	checker__faults_build(&f, &h);
+	CHECK(!f.timed);
+	CHECK_EQ_INT(checker__faults_at(&f, p12, &out), 1);
+	/* opened by event 2 (line 3), closed by the stop's completion,
+	   event 11 (line 12) */
+	CHECK_EQ_STR(out.buf, "partition \"halves\" (from h.edn:3 to "
+		     "h.edn:12)");
+	sb_reset(&out);
+	CHECK_EQ_INT(checker__faults_at(&f, p16, &out), 2);
+	sb_reset(&out);
+	CHECK_EQ_INT(checker__faults_at(&f, p25, &out), 1);
+	CHECK_EQ_STR(out.buf, "kill (from h.edn:7, never healed)");
+	sb_reset(&out);
+	CHECK_EQ_INT(checker__faults_at(&f, p5, &out), 0);
 	sb_release(&out);
 	checker__faults_release(&f);
 	hist_release(&h);
