@@ -16,10 +16,11 @@
  *                 DIR &   and its pid into DIR/pid (and DIR/pids, every
  *                 pid it ever had).  LOOP writes
  *                 `date +%s` to DIR/now every 0.2 s.
- *   teardown:     kill -9 the pid (if its command line names DIR), rm -rf
- *                 DIR, and the libfaketime files its members left in
- *                 /dev/shm (faketime_shm_PID, sem.faketime_sem_PID for
- *                 every pid in DIR/pids).
+ *   teardown:     kill -9 the pid (if its command line names DIR) and
+ *                 wait until it is gone, rm -rf DIR, and the libfaketime
+ *                 files its members left in /dev/shm (faketime_shm_PID,
+ *                 sem.faketime_sem_PID for every pid in DIR/pids that
+ *                 no longer runs).
  *   kill/pause/resume: the db.h defaults (pid file).
  */
 #include <stdio.h>
@@ -107,13 +108,23 @@ static int fake_setup(struct db *d, struct sb *err)
 	return 0;
 }
 
+/* The libfaketime files of a member go once it is gone, never before: its
+   children share them, and one started after they went makes its own
+   (libfaketime takes them for stale), which no one would remove.  A pid
+   that runs again is another process's: its files are left alone. */
 static const char teardown_script[] =
 	"dir=$1\n"
+	"runs() { case $(sed -n 's/.*) \\(.\\).*/\\1/p' /proc/$1/stat "
+	"2>/dev/null) in ''|Z|X) return 1;; esac; }\n"
 	"p=$(cat \"$dir/pid\" 2>/dev/null)\n"
 	"if [ -n \"$p\" ] && tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | "
-	"grep -qF \"$dir\"; then kill -CONT \"$p\"; kill -9 \"$p\"; fi\n"
+	"grep -qF \"$dir\"; then kill -CONT \"$p\"; kill -9 \"$p\"\n"
+	"  i=0; while runs $p && [ $i -lt 100 ]; do sleep 0.02; "
+	"i=$((i+1)); done\n"
+	"fi\n"
 	"for p in $(cat \"$dir/pids\" 2>/dev/null); do\n"
-	"  rm -f /dev/shm/faketime_shm_$p /dev/shm/sem.faketime_sem_$p\n"
+	"  runs $p || "
+	"rm -f /dev/shm/faketime_shm_$p /dev/shm/sem.faketime_sem_$p\n"
 	"done\n"
 	"rm -rf \"$dir\"\n";
 

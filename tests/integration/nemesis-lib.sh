@@ -20,18 +20,31 @@
 NETSPLIT=${NETSPLIT:-$NS_ROOT/netsplit}
 NEM_PID=
 
+# whether PID runs (a zombie does not)
+nem__running() {
+	local line
+	{ read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
+	line=${line##*) }
+	case ${line%% *} in Z | X | '') return 1 ;; esac
+}
+
 nem__heal() {
 	[ -n "$NEM_PID" ] && kill -9 "$NEM_PID" 2>/dev/null
 	"$NETSPLIT" heal --config "$CLUSTER_CONFIG" >/dev/null 2>&1
 	[ -e "$CLUSTER_DIR/nem.json" ] &&
 		"$NETSPLIT" heal --config "$CLUSTER_DIR/nem.json" >/dev/null 2>&1
-	# libfaketime files of fake members a kill -9 left behind
+	# libfaketime files of fake members a kill -9 left behind, only once
+	# the member is gone: a live one's children share its files and make
+	# their own when those are gone, which its kill -9 (cluster down)
+	# would leave behind.  cluster down removes those of live ones.
 	local p
 	for p in $(cat "$CLUSTER_DIR"/nodes/*/fake/pids 2>/dev/null); do
+		nem__running "$p" && continue
 		rm -f "/dev/shm/faketime_shm_$p" "/dev/shm/sem.faketime_sem_$p"
 	done
 	return 0
 }
+
 at_exit nem__heal
 
 nem_start() {
