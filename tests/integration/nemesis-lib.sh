@@ -16,9 +16,27 @@
 #   nem_field OUT EVENT JQ  jq JQ applied to the first EVENT line's fault
 #   nem_config KEY=JSON...  write $CLUSTER_DIR/nem.json: the cluster's
 #                           config with nemesis/db keys set (a.b=value)
+#   nem_shm_check           heal (checks the running fake members kept
+#                           their libfaketime files), let the members run
+#                           on a while, tear the cluster down; then checks
+#                           that no libfaketime file (/dev/shm/
+#                           faketime_shm_PID, sem.faketime_sem_PID) made
+#                           since this file was sourced is left whose
+#                           process is gone (a member's, or made since the
+#                           heal: a concurrent test's are not counted)
 
 NETSPLIT=${NETSPLIT:-$NS_ROOT/netsplit}
 NEM_PID=
+NEM_DOWN=
+
+# pids named by the libfaketime files in /dev/shm, one per line
+nem__shm_pids() {
+	local f
+	for f in /dev/shm/faketime_shm_* /dev/shm/sem.faketime_sem_*; do
+		[ -e "$f" ] && echo "${f##*_}"
+	done | sort -un
+}
+NEM_SHM_BEFORE=" $(nem__shm_pids | xargs) "
 
 # whether PID runs (a zombie does not)
 nem__running() {
@@ -29,6 +47,7 @@ nem__running() {
 }
 
 nem__heal() {
+	[ -z "$NEM_DOWN" ] || return 0
 	[ -n "$NEM_PID" ] && kill -9 "$NEM_PID" 2>/dev/null
 	"$NETSPLIT" heal --config "$CLUSTER_CONFIG" >/dev/null 2>&1
 	[ -e "$CLUSTER_DIR/nem.json" ] &&
@@ -111,4 +130,49 @@ nem_config() {
 # member pid of the fake database on nK (db "fake": DIR/fake/pid)
 nem_member_pid() {
 	cat "$CLUSTER_DIR/nodes/$1/fake/pid" 2>/dev/null
+}
+
+nem_shm_check() {
+	local p f c t t0 ours live="" lost="" left=""
+	ours=" $(cat "$CLUSTER_DIR"/nodes/*/fake/pids 2>/dev/null | xargs) "
+	t0=$EPOCHSECONDS
+	nem__heal
+	for p in $(cat "$CLUSTER_DIR"/nodes/*/fake/pid 2>/dev/null); do
+		nem__running "$p" && tr '\0' '\n' <"/proc/$p/environ" \
+			2>/dev/null | grep -q '^LD_PRELOAD=.*faketime' || continue
+		live="$live $p"
+		[ -e "/dev/shm/faketime_shm_$p" ] &&
+			[ -e "/dev/shm/sem.faketime_sem_$p" ] || lost="$lost $p"
+	done
+	set -- $live
+	[ $# = 0 ] || check_eq \
+		"heal leaves the libfaketime files of the $# running member(s)" \
+		"" "${lost# }"
+	# The members run on a while (their children come and go), then each
+	# is frozen with the children it has running (its process group:
+	# setsid): the cluster goes down on them mid-work, not racing their
+	# exits during its process scan.
+	nap 0.6
+	for p in $live; do
+		kill -STOP -- "-$p" 2>/dev/null
+	done
+	cluster_down >/dev/null 2>&1 || fail "cluster down" "exited $?"
+	NEM_DOWN=1
+	# Ours: a member's, or made since the heal (a concurrent test's
+	# process may hold files of its own a while after its death).
+	for p in $(nem__shm_pids); do
+		[[ $NEM_SHM_BEFORE == *" $p "* ]] && continue
+		nem__running "$p" && continue
+		if [[ $ours != *" $p "* ]]; then
+			c=0
+			for f in /dev/shm/{faketime_shm_,sem.faketime_sem_}"$p"; do
+				t=$(stat -c %Z "$f" 2>/dev/null) &&
+					[ "$t" -ge "$t0" ] && c=1
+			done
+			[ $c = 1 ] || continue
+		fi
+		left="$left $p"
+	done
+	check_eq "no libfaketime file of a dead process left in /dev/shm" \
+		"" "${left# }"
 }

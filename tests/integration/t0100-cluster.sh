@@ -193,6 +193,23 @@ ftfiles="/dev/shm/faketime_shm_$faked /dev/shm/sem.faketime_sem_$faked"
 check "libfaketime process in n1 made its /dev/shm files" \
 	test -n "$faked" -a -e "/dev/shm/faketime_shm_$faked"
 at_exit rm -f $ftfiles
+# And those of one handed a FAKETIME_SHARED whose files are gone (its
+# parent's, removed early): libfaketime makes it its own pair.
+on_node n1 sh -c 'echo $$ >"$1"; exec env LD_PRELOAD="$2" FAKETIME=+0 \
+	FAKETIME_SHARED="/faketime_sem_gone$$ /faketime_shm_gone$$" \
+	sleep 300' sh "$CLUSTER_DIR/nodes/n1/stale.pid" "$ftlib" </dev/null \
+	>/dev/null 2>&1 &
+stale=""
+for _ in $(seq 100); do
+	stale=$(cat "$CLUSTER_DIR/nodes/n1/stale.pid" 2>/dev/null)
+	[ -n "$stale" ] && [ -e "/dev/shm/faketime_shm_$stale" ] && break
+	nap 0.02
+done
+check "libfaketime process given a stale pair made its own" \
+	test -n "$stale" -a -e "/dev/shm/faketime_shm_$stale"
+stalefiles="/dev/shm/faketime_shm_$stale /dev/shm/sem.faketime_sem_$stale"
+at_exit rm -f $stalefiles
+ftfiles="$ftfiles $stalefiles"
 t0=$EPOCHREALTIME
 out=$(cluster_down 2>&1)
 rc=$?
@@ -209,7 +226,8 @@ else
 	pass "down: kills processes started in a node's namespace"
 fi
 left=$(ls $ftfiles 2>/dev/null | xargs)
-check_eq "down: the libfaketime process's /dev/shm files are gone" "" "$left"
+check_eq "down: the libfaketime processes' /dev/shm files are gone" "" \
+	"$left"
 out=$("$NS_CLUSTER" down --dir "$CLUSTER_DIR" 2>&1)
 check_eq "down again: exit 0 (idempotent)" 0 "$?"
 "$NS_CLUSTER" status --dir "$CLUSTER_DIR" >/dev/null 2>&1

@@ -93,3 +93,5 @@ check_eq "no faketime: no start event" 0 \
 	"$(grep -c '^{"event":"start"' "$out")"
 check_contains "no faketime: reported unsupported" \
 	"does not run under libfaketime" "$(cat "$out.err")"
+
+nem_shm_check

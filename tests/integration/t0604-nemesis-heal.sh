@@ -68,3 +68,5 @@ heal=$("$NETSPLIT" heal --config "$CLUSTER_CONFIG" 2>&1)
 check_eq "unknown node: heal exits 4" 4 $?
 check_contains "unknown node: named" "'n9'" "$heal"
 rm -rf "$CLUSTER_DIR/store/nemesis/stray"
+
+nem_shm_check
