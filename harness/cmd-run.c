@@ -31,6 +31,7 @@
 #include "err.h"
 #include "harness/run.h"
 #include "reports/report.h"
+#include "workloads/workload.h"
 
 static void usage(FILE *f)
 {
@@ -54,8 +55,8 @@ static void usage(FILE *f)
 "  --config C            config file (default ./netsplit.json)\n"
 "  --db NAME             database plug-in: etcd (default), postgres,\n"
 "                        redis\n"
-"  --workload NAME       workload: register (default, etcd), session\n"
-"                        (postgres), set (redis)\n"
+"  --workload NAME       workload: register (etcd), session (postgres),\n"
+"                        set (redis); default: the database's\n"
 "  --nemesis KINDS       faults, comma-separated: partition, kill, pause,\n"
 "                        clock, loss, replica-lag (or finer kinds,\n"
 "                        docs/nemesis.md);\n"
@@ -212,6 +213,19 @@ static const char *type_of(const struct config *c, json_t *sec,
 	if (!*rc)
 		*rc = cfg_get_str(c, sec, where, "type", &t, err);
 	return t;
+}
+
+/* The workload a database is tested with when none is named: the first
+   registered for it ("register" for etcd, "set" for redis...). */
+static const char *default_workload(const char *db)
+{
+	size_t i;
+
+	for (i = 0; workload_types[i]; i++)
+		if (workload_types[i]->db &&
+		    !strcmp(workload_types[i]->db, db))
+			return workload_types[i]->name;
+	return "register";
 }
 
 static void print_results(const char *dir, int status)
@@ -398,8 +412,8 @@ int cmd_run(int argc, char **argv)
 	p.check_timeout_s = 120;
 	rc = 0;
 	p.db = type_of(&c, c.db, "db", "etcd", &rc, &err);
-	p.workload = type_of(&c, c.workload, "workload", "register", &rc,
-			     &err);
+	p.workload = type_of(&c, c.workload, "workload",
+			     default_workload(p.db), &rc, &err);
 	if (!rc)
 		rc = read_run_section(&c, &p, &err);
 	if (!rc && !c.nnodes) {

@@ -409,8 +409,10 @@ static int plugins_new(struct run *r, struct sb *err)
 		return -NS_ECONFIG;
 	}
 	if (wlt->db && strcmp(wlt->db, dbt->name)) {
-		sb_addf(err, "workload '%s' runs against db '%s', not '%s'",
+		sb_addf(err, "workload '%s' runs against db '%s', not '%s' (",
 			wlt->name, wlt->db, dbt->name);
+		cfg_subject(err, c, "workload", "type");
+		sb_adds(err, ")");
 		return -NS_ECONFIG;
 	}
 	rc = db_new(&r->db, dbt, c, err);

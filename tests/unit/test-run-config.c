@@ -235,3 +235,32 @@ TEST_T(run_refuses_default_faults_that_do_not_fit, 30)
 	CHECK_EQ_INT(s.status, 4);
 	said_release(&s);
 }
+
+/*
+ * Without a workload named, the database's own workload runs (`--db redis`
+ * alone is the set workload, as the README's table pairs them); a
+ * workload named for another database is refused with the pair to use.
+ */
+TEST_T(run_default_workload_follows_the_db, 20)
+{
+	const char *redis[] = { "--db", "redis", "--nemesis", "none", NULL };
+	const char *mismatch[] = { "--db", "etcd", "--workload", "set",
+				   "--nemesis", "none", NULL };
+	struct said s;
+
+	s = run_with("", redis);
+	CHECK_EQ_INT(s.status, 4);	/* past the config: no node answers */
+	CHECK_LACKS(s.err, "runs against db");
+	said_release(&s);
+
+	s = run_with("\"db\":{\"type\":\"redis\"}", redis + 2);
+	CHECK_EQ_INT(s.status, 4);
+	CHECK_LACKS(s.err, "runs against db");
+	said_release(&s);
+
+	s = run_with("", mismatch);
+	CHECK_EQ_INT(s.status, 3);
+	CHECK_CONTAINS(s.err, "workload 'set' runs against db 'redis', not "
+		       "'etcd' (--workload)");
+	said_release(&s);
+}
