@@ -133,8 +133,8 @@ static inline uint32_t checker__pslot_a(const struct checker__pslot *s)
 struct checker__fault {
 	int64_t start, end;		/* ns; end INT64_MAX if never closed */
 	size_t pos;			/* position of the opening event */
-	size_t end_pos;			/* of the closing one; SIZE_MAX if
-					   never closed */
+	size_t end_pos;			/* of the closing one; SIZE_MAX
+					   if never closed */
 	size_t label;			/* offset in checker__faults.labels */
 	size_t suffix;			/* offset of the f suffix */
 	int open;

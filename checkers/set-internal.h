@@ -31,7 +31,8 @@ enum { SET_ADD_NONE, SET_ADD_OK, SET_ADD_INFO, SET_ADD_FAIL };
 struct set_read {
 	size_t inv, cmp;	/* positions of the invoke and completion */
 	uint32_t key;		/* key index */
-	int fin;		/* ordinal among the key's final reads, or -1 */
+	int fin;		/* ordinal among the key's final reads, or
+				   -1 */
 };
 
 /*
@@ -43,7 +44,8 @@ struct set_read {
 struct set_elem {
 	uint64_t finmask;	/* final reads (ordinals) that list it */
 	uint32_t add;		/* invoke position of its add, NONE */
-	uint32_t last;		/* last read (grouped index) listing it, NONE */
+	uint32_t last;		/* last read (grouped index) listing it,
+				   NONE */
 	uint32_t mincmp;	/* listing read that completed first, NONE */
 	uint32_t gap, gap_a;	/* best R2 so far and its R1, NONE */
 	uint8_t add_state;

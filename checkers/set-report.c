@@ -216,7 +216,8 @@ void checker__set_stats(struct setchk *c)
 	json_object_set_new(s, "elements", json_integer((json_int_t)c->nel));
 	json_object_set_new(s, "acknowledged",
 			    json_integer((json_int_t)c->acked_ok));
-	json_object_set_new(s, "lost_count", json_integer((json_int_t)c->lost));
+	json_object_set_new(s, "lost_count",
+			    json_integer((json_int_t)c->lost));
 	json_object_set(s, "lost", c->l_lost);
 	json_object_set(s, "lost_by_fault", c->by_fault);
 	json_object_set_new(s, "unexpected_count",
@@ -325,10 +326,11 @@ void checker__set_summary(struct setchk *c)
 		sb_adds(s, ")");
 	}
 	if (c->malformed > c->final_bad) {
+		size_t n = c->malformed - c->final_bad;
+
 		sb_addf(s, "; %zu %s during the run returned a value "
-			"that is not a set, not used (the first ", c->malformed -
-			c->final_bad, sb_plural(c->malformed - c->final_bad,
-			"read", "reads"));
+			"that is not a set, not used (the first ", n,
+			sb_plural(n, "read", "reads"));
 		bad_value(c, c->bad_read, s);
 		sb_adds(s, ")");
 	}

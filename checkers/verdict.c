@@ -112,8 +112,8 @@ static json_t *event_json(const struct history *h, size_t pos)
 	/* where it is written: what cites an op of a history without
 	   times (the texts say FILE:LINE) */
 	if (hist_line(h, pos))
-		json_object_set_new(j, "line",
-				    json_integer((json_int_t)hist_line(h, pos)));
+		json_object_set_new(j, "line", json_integer(
+			(json_int_t)hist_line(h, pos)));
 	sb_reset(&line);
 	if (hist_value_json_show(h, v, &line)) {
 		json_t *sv = json_loadb(line.buf, line.len, JSON_DECODE_ANY,
