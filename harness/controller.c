@@ -16,7 +16,10 @@
  *      history, collect every node's logs into logs/<node>/, tear the
  *      database down unless --keep;
  *   8. check the history as written on disk with the workload's checkers
- *      (those registered), results.json, the report if one is built in.
+ *      (those registered), results.json, the report if one is built in;
+ *   9. run.json again, with how the run ended (faults applied, end time,
+ *      exit code, interrupted, the error if any): also after an error at
+ *      any step once the run directory exists (step 3).
  * Ctrl-C and SIGTERM end step 6 early; step 7 still runs, and step 8
  * checks what was recorded: an anomaly there is still 1, else the run's
  * verdict is unknown (2, "verdict_reason": "interrupted"), never valid.
@@ -135,12 +138,20 @@ static json_t *config_used(const struct run *r)
 	return j;
 }
 
-static json_t *run_json(struct run *r, const char *name, int final)
+static json_t *utc_time(time_t t)
+{
+	char buf[64];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+/* What the run was: written before the clients start (step 5). */
+static json_t *run_json(struct run *r, const char *name)
 {
 	json_t *j = json_object(), *nodes = json_array();
-	char started[64];
-	struct tm tm;
-	time_t now = time(NULL);
 	size_t i;
 
 	for (i = 0; i < r->cfg->nnodes; i++)
@@ -148,13 +159,10 @@ static json_t *run_json(struct run *r, const char *name, int final)
 			"{ss ss si}", "name", r->cfg->nodes[i].name,
 			"host", r->cfg->nodes[i].host,
 			"port", r->cfg->nodes[i].port));
-	gmtime_r(&now, &tm);
-	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_object_set_new(j, "name", json_string(name));
 	json_object_set_new(j, "netsplit_version",
 			    json_string(NETSPLIT_VERSION));
-	if (!final)
-		json_object_set_new(j, "start_time", json_string(started));
+	json_object_set_new(j, "start_time", utc_time(r->started));
 	json_object_set_new(j, "seed", json_integer((json_int_t)r->p.seed));
 	json_object_set_new(j, "nemesis_seed",
 			    json_integer((json_int_t)r->nopts.seed));
@@ -177,10 +185,45 @@ static json_t *run_json(struct run *r, const char *name, int final)
 
 		json_object_set_new(j, "fault_schedule",
 				    nemesis_schedule_json(r->nem, n));
-	} else {
+	} else if (!r->nopts.faults || !r->nopts.faults[0]) {
 		json_object_set_new(j, "fault_schedule", json_array());
 	}
+	/* else: the run ended before its nemesis set was made, so the
+	   schedule is unknown (no key rather than an empty one) */
 	return j;
+}
+
+/*
+ * How the run ended, added to run.json whatever happened once the run
+ * directory exists (a set-up that failed, a nemesis or recording error,
+ * an interrupt, or a normal end): the faults as applied beside the
+ * schedule as planned (a -leader fault is planned around a random node),
+ * the end time, the exit code, whether a signal cut the run short, and
+ * the error when there was one.  *doc is run.json as written at step 5,
+ * or NULL when the run ended before (then it is made here).
+ */
+static int run_json_end(struct run *r, json_t **doc, const char *name,
+			int exit_code, int interrupted, const char *error,
+			const char *warnings, struct sb *err)
+{
+	json_t *j;
+
+	if (!r->dir)
+		return 0;
+	if (!*doc)
+		*doc = run_json(r, name);
+	j = *doc;
+	pthread_mutex_lock(&r->lock);
+	json_object_set_new(j, "faults_applied", json_deep_copy(r->faults));
+	pthread_mutex_unlock(&r->lock);
+	json_object_set_new(j, "end_time", utc_time(time(NULL)));
+	json_object_set_new(j, "exit_code", json_integer(exit_code));
+	json_object_set_new(j, "interrupted", json_boolean(interrupted));
+	if (error && *error)
+		json_object_set_new(j, "error", json_string(error));
+	if (warnings && *warnings)
+		json_object_set_new(j, "warnings", json_string(warnings));
+	return write_json(r->dir, "run.json", j, err);
 }
 
 /* ===== Node logs ===== */
@@ -453,6 +496,7 @@ int controller_run(const struct config *c, const struct run_params *p,
 	struct sb e2 = SB_INIT, warn = SB_INIT, name = SB_INIT;
 	json_t *results = NULL, *run_doc = NULL;
 	int rc = 0, r2, status, setup_done = 0, interrupted;
+	int run_doc_done = 0;	/* run.json has how the run ended */
 	double t_end;
 
 	*dir_out = NULL;
@@ -485,6 +529,7 @@ int controller_run(const struct config *c, const struct run_params *p,
 	db_bind(r.db, r.t);
 
 	/* 3. Run directory. */
+	r.started = time(NULL);
 	rc = make_run_dir(&r, name.buf, err);
 	if (rc)
 		goto out;
@@ -502,7 +547,7 @@ int controller_run(const struct config *c, const struct run_params *p,
 		if (rc)
 			goto finish;
 	}
-	run_doc = run_json(&r, name.buf, 0);
+	run_doc = run_json(&r, name.buf);
 	rc = write_json(r.dir, "run.json", run_doc, err);
 	if (!rc)
 		rc = run_record_open(&r, err);
@@ -596,14 +641,13 @@ finish:
 		if (rc)
 			sb_addf(err, "%s", e2.buf);
 	}
-	if (!rc && run_doc) {
-		/* beside the schedule as planned, the faults as applied (a
-		   -leader fault is planned around a random node) */
-		json_object_set(run_doc, "faults_applied", r.faults);
+	if (!rc) {
 		sb_reset(&e2);
-		rc = write_json(r.dir, "run.json", run_doc, &e2);
+		rc = run_json_end(&r, &run_doc, name.buf, status, interrupted,
+				  NULL, warn.buf, &e2);
 		if (rc)
 			sb_addf(err, "%s", e2.buf);
+		run_doc_done = 1;
 	}
 	if (!rc) {
 		run_release(&r);
@@ -615,6 +659,14 @@ finish:
 		return status;
 	}
 out:
+	if (r.dir && !run_doc_done) {
+		/* as far as known: what ended the run, and the faults that
+		   were applied before it did */
+		sb_reset(&e2);
+		if (run_json_end(&r, &run_doc, name.buf, ns_exit_code(rc),
+				 run_interrupted, err->buf, warn.buf, &e2))
+			sb_addf(err, "\nalso: %s", e2.buf);
+	}
 	if (warn.len)
 		sb_addf(err, "\n%s", warn.buf);
 	run_release(&r);

@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config.h"
 #include "db.h"
@@ -56,6 +57,7 @@ struct run {
 	const struct config *cfg;
 	struct run_params p;
 	char *dir;			/* STORE/<name>/<timestamp> */
+	time_t started;			/* wall clock, for run.json */
 	struct transport *t;
 	struct db *db;
 	struct workload *wl;

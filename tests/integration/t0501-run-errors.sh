@@ -4,7 +4,8 @@
 # A bad config key or type exits 3 naming the key before touching any
 # node; an unreachable node exits 4 naming it and creates nothing; a
 # database that never becomes healthy (a bad etcd flag) exits 4 with the
-# node's log tail, and no member is left running.
+# node's log tail, and no member is left running; its run.json says how
+# the run ended (exit 4, the error).
 . "$(dirname "$0")/lib.sh"
 
 NS=${NETSPLIT:-$NS_ROOT/netsplit}
@@ -70,6 +71,11 @@ check_eq "unhealthy db: no member left" 0 "$(members)"
 run=$(readlink -f "$tmp/store-unhealthy/local-cluster/latest")
 check "unhealthy db: node logs collected" test -s "$run/logs/n1/etcd.log"
 check "unhealthy db: no results.json" test ! -e "$run/results.json"
+check_eq "unhealthy db: run.json says how the run ended" "4 0 false" \
+	"$(jq -r '"\(.exit_code) \(.faults_applied | length) \(.interrupted)"' "$run/run.json")"
+check "unhealthy db: run.json: the error, no schedule it never made" \
+	jq -e '(.error | contains("no-such-flag")) and
+	  (has("fault_schedule") | not) and .seed != null' "$run/run.json"
 
 # Members that form a cluster but whose client port the controller
 # cannot reach (they listen on their loopback only) are reported after

@@ -4,7 +4,8 @@
 # A cancelled run (Ctrl-C, a CI job cancelled with SIGTERM) heals,
 # checks what it recorded, and never passes: with no anomaly in the
 # history it exits 2, "verdict: unknown (interrupted)", results.json
-# says so; --test-count starts no further run; nothing is left running.
+# says so; --test-count starts no further run; nothing is left running;
+# run.json records the interruption.
 . "$(dirname "$0")/lib.sh"
 
 NS=${NETSPLIT:-$NS_ROOT/netsplit}
@@ -41,3 +42,6 @@ check_eq "SIGINT: --test-count 3 starts no further run" 1 \
 	"$(ls "$store/local-cluster" | grep -c -v latest)"
 check_eq "SIGINT: no etcd member left" 0 \
 	"$(pgrep -f -- "$CLUSTER_DIR/nodes/n[0-9]/etcd/data" | wc -l)"
+check_eq "SIGINT: run.json records the interruption" "2 true" \
+	"$(jq -r '"\(.exit_code) \(.interrupted)"' "$crun/run.json")"
+

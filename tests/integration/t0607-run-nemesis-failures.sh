@@ -17,6 +17,8 @@
 #    the run exits 4, the stop's info is recorded only after heal-all
 #    (with its error, the jump is still there): every start has its
 #    stop; `netsplit heal` heals it once the jump is gone.
+# Each run that failed still ends its run.json: the faults applied before
+# the error (none for a start that failed), the exit code and the error.
 . "$(dirname "$0")/lib.sh"
 
 NS=${NETSPLIT:-$NS_ROOT/netsplit}
@@ -44,6 +46,18 @@ for n in n1 n2 n3; do at_exit mend_dir $n; done
 windows() {	# "starts stops" (invokes) of the nemesis in history $1
 	jq -s -r '[.[] | select(.process == "nemesis" and .type == "invoke")]
 	  | "\([.[] | select(.f | startswith("start-"))] | length) \([.[] | select(.f | startswith("stop-"))] | length)"' "$1"
+}
+# run.json of the failed run in $1 ends with exit 4, an error
+# containing $3, and $2 faults applied
+run_json_ended() {
+	local name=$1 applied=$2 why=$3 rj
+	rj=$(readlink -f "$4")/run.json
+	check_eq "$name: run.json: exit 4, faults applied, not interrupted" \
+		"4 $applied false" \
+		"$(jq -r '"\(.exit_code) \(.faults_applied | length) \(.interrupted)"' "$rj")"
+	check "$name: run.json: the error, and when the run ended" \
+		jq -e --arg why "$why" '(.error | contains($why)) and
+		  (.end_time | length > 0)' "$rj"
 }
 # wait until $1 exists (or the run $2 ended)
 wait_file() {
@@ -94,6 +108,7 @@ w=$(windows "$h")
 check_eq "failed start: every start has its stop" "${w% *}" "${w#* }"
 check_eq "failed start: the stop completes" "${w#* }" \
 	"$(jq -s '[.[] | select(.process == "nemesis" and .type == "info" and (.f | startswith("stop-")))] | length' "$h")"
+run_json_ended "failed start" 0 "nemesis: " "$tmp/s2/local-cluster/latest"
 for n in n1 n2 n3; do
 	check_eq "failed start: $n: no netsplit chain" 0 \
 		"$(on_node $n iptables -S 2>/dev/null | grep -c -- '-N NS-')"
@@ -126,6 +141,8 @@ check "renewals fail: a warning names the node" grep -Eq \
 	'lease not renewed \(1 in a row\): n[1-3]: ' "$tmp/r3.out"
 w=$(windows "$(readlink -f "$tmp/s3/local-cluster/latest")/history.jsonl")
 check_eq "renewals fail: every start has its stop" "${w% *}" "${w#* }"
+run_json_ended "renewals fail" 1 "dead-man lease was not renewed" \
+	"$tmp/s3/local-cluster/latest"
 for n in n1 n2 n3; do
 	check_eq "renewals fail: $n: no netsplit chain" 0 \
 		"$(on_node $n iptables -S 2>/dev/null | grep -c -- '-N NS-')"
@@ -160,6 +177,7 @@ check "failed stop: the stop's info comes after heal-all, with its error" \
 	jq -e -s '[.[] | select(.process == "nemesis")] | last
 	  | .type == "info" and (.f | startswith("stop-")) and
 	    (.error | length > 0)' "$h"
+run_json_ended "failed stop" 1 "$id" "$tmp/s4/local-cluster/latest"
 unjump "NS-$id"
 check "failed stop: netsplit heal heals it" \
 	"$NS" heal --config "$tmp/c4.json"
