@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,6 +381,22 @@ static void install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/*
+ * A hook for tests, compiled in always: with NETSPLIT_TEST_RAISE=POINT in
+ * its environment the run raises SIGINT on itself at POINT, so a test
+ * can put a signal exactly where only a race would otherwise put it.
+ * POINT "after-verdict": right after the run's verdict has read the
+ * interrupt flag (a signal between the verdict and the reports, with
+ * --test-count runs left: tests/integration/t0505).  Not for users.
+ */
+static void test_raise(const char *point)
+{
+	const char *v = getenv("NETSPLIT_TEST_RAISE");
+
+	if (v && !strcmp(v, point))
+		raise(SIGINT);
+}
+
 /* ===== The run ===== */
 
 static void sleep_interruptible(double s)
@@ -621,6 +638,7 @@ finish:
 	   show an anomaly (1), else the verdict is unknown (2), so a
 	   cancelled CI job never passes. */
 	interrupted = run_interrupted;	/* read once: results agree */
+	test_raise("after-verdict");
 	if (interrupted && status == NS_EXIT_VALID) {
 		status = NS_EXIT_UNKNOWN;
 		json_object_set_new(results, "verdict_reason",

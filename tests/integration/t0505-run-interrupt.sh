@@ -6,6 +6,10 @@
 # history it exits 2, "verdict: unknown (interrupted)", results.json
 # says so; --test-count starts no further run; nothing is left running;
 # run.json records the interruption.
+# A signal after a run's verdict (raised there by the test hook
+# NETSPLIT_TEST_RAISE=after-verdict) with --test-count runs left: the
+# run's verdict stands (valid, and results.json agrees it was not cut
+# short), but the command never exits 0 and starts no further run.
 . "$(dirname "$0")/lib.sh"
 
 NS=${NETSPLIT:-$NS_ROOT/netsplit}
@@ -45,3 +49,25 @@ check_eq "SIGINT: no etcd member left" 0 \
 check_eq "SIGINT: run.json records the interruption" "2 true" \
 	"$(jq -r '"\(.exit_code) \(.interrupted)"' "$crun/run.json")"
 
+# --- a signal between the verdict and the reports, runs left -------------
+jq ".store_dir = \"$CLUSTER_DIR/store2\"" "$CLUSTER_CONFIG" \
+	>"$CLUSTER_DIR/t0505-2.json"
+NETSPLIT_TEST_RAISE=after-verdict "$NS" run \
+	--config "$CLUSTER_DIR/t0505-2.json" --time-limit 2 --test-count 2 \
+	--seed 51 --concurrency 2 --nemesis none --no-progress \
+	>"$out" 2>&1
+rc=$?
+text=$(cat "$out")
+crun=$(readlink -f "$CLUSTER_DIR/store2/local-cluster/latest")
+check_eq "signal after the verdict: exit 2, not 0" 2 "$rc"
+check_contains "signal after the verdict: the run's verdict stands" \
+	"verdict: valid" "$text"
+check_contains "signal after the verdict: says no further run" \
+	"no further run" "$text"
+check_eq "signal after the verdict: results.json agrees with itself" \
+	"valid false" \
+	"$(jq -r '"\(.verdict) \(.interrupted)"' "$crun/results.json")"
+check_eq "signal after the verdict: --test-count 2 starts no second run" 1 \
+	"$(ls "$CLUSTER_DIR/store2/local-cluster" | grep -c -v latest)"
+check_eq "signal after the verdict: no etcd member left" 0 \
+	"$(pgrep -f -- "$CLUSTER_DIR/nodes/n[0-9]/etcd/data" | wc -l)"
