@@ -143,6 +143,9 @@ struct group {
 	/* filled by the worker */
 	int err;			/* -NS_E* */
 	char *errmsg;
+	char *unfit;			/* "FILE:LINE: operation 'add' is not
+					   part of the ... model": the key
+					   cannot be judged (not an error) */
 	size_t ops_total, ops_checked, pruned;
 	size_t n_fail, n_info;		/* failed, indeterminate ops */
 	size_t n_nil_reads;		/* ok reads of nil left out */
@@ -229,13 +232,17 @@ static void check_group(struct ctx *c, struct group *g)
 			}
 			o.kind = LIN_CAS;
 		} else {
+			/* Not this checker's history (a set's add, a
+			   counter's incr): the key cannot be judged.  That
+			   is "unknown", as set, session and stale say of a
+			   history that is not theirs, not bad input. */
 			struct sb m = SB_INIT;
 
-			sb_addf(&m, "operation '%s' is not part of the %s "
+			hist_where(h, pos, &m);
+			sb_addf(&m, ": operation '%s' is not part of the %s "
 				"model", f, c->cas_allowed ? "cas-register"
 				: "register");
-			group_fail(g, h, pos, m.buf);
-			sb_release(&m);
+			g->unfit = sb_detach(&m, NULL);
 			break;
 		}
 		if (type == HIST_FAIL) {
@@ -278,7 +285,7 @@ static void check_group(struct ctx *c, struct group *g)
 		}
 		ops[nops++] = o;
 	}
-	if (g->err) {
+	if (g->err || g->unfit) {
 		free(ops);
 		vtab_release(&g->vt);
 		return;
@@ -556,7 +563,8 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 	struct ctx c;
 	pthread_t *tids;
 	int nthreads, i, rc = 0, budget_kind = 0;
-	size_t k, nbad = 0, nunk = 0;
+	size_t k, nbad = 0, nunk = 0, nunfit = 0;
+	const char *unfit = NULL;
 	size_t ops_total = 0, ops_checked = 0, pruned = 0;
 	size_t n_fail = 0, n_info = 0, n_judged = 0, n_nil = 0;
 	uint64_t configs = 0, steps = 0;
@@ -623,6 +631,11 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 	for (k = 0; !rc && k < c.ng; k++) {
 		struct group *g = &c.g[k];
 
+		if (g->unfit) {
+			if (!nunfit++)
+				unfit = g->unfit;
+			continue;
+		}
 		if (g->res.status == LIN_FAIL) {
 			if (nbad < 5)
 				sb_addf(&bad, "%s%s", nbad ? ", " : "",
@@ -655,6 +668,8 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 				    json_integer((json_int_t)nbad));
 		json_object_set_new(v->stats, "keys_unknown",
 				    json_integer((json_int_t)nunk));
+		json_object_set_new(v->stats, "keys_unfit",
+				    json_integer((json_int_t)nunfit));
 		json_object_set_new(v->stats, "configurations",
 				    json_integer((json_int_t)configs));
 		json_object_set_new(v->stats, "steps",
@@ -676,6 +691,16 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 			if (nunk)
 				sb_addf(&v->summary,
 					"; %zu undecided (budget)", nunk);
+			if (nunfit)
+				sb_addf(&v->summary, "; %zu not judged (%s)",
+					nunfit, unfit);
+		} else if (nunfit) {
+			/* the history (or part of it) is not a register's */
+			v->kind = VERDICT_UNKNOWN;
+			sb_addf(&v->summary, "%zu of %zu %s not judged: %s; "
+				"this checker reads read, write and cas "
+				"(add histories: --checker set)", nunfit,
+				c.ng, sb_plural(c.ng, "key", "keys"), unfit);
 		} else if (nunk) {
 			v->kind = VERDICT_UNKNOWN;
 			budget_summary(&c, v, nunk, budget_kind, unk_key);
@@ -709,6 +734,7 @@ static int lin_check(const struct history *h, const struct checker_opts *o,
 
 	for (k = 0; k < c.ng; k++) {
 		free(c.g[k].errmsg);
+		free(c.g[k].unfit);
 		free(c.g[k].ops);
 		if (c.g[k].vt.slots)
 			vtab_release(&c.g[k].vt);
