@@ -101,6 +101,7 @@ struct sesschk {
 	size_t unexplained, ambiguous;
 	size_t decidable;	/* checks that could have found a violation */
 	struct checker__pairmap bad_sessions;
+	size_t nsessions;		/* distinct sessions seen */
 	int timed;		/* checker__timed(h); -1 until a violation
 				   needs it */
 };
@@ -430,13 +431,14 @@ static void fill_stats(struct sesschk *c)
 			    json_integer((json_int_t)c->unexplained));
 	json_object_set_new(s, "ambiguous_values",
 			    json_integer((json_int_t)c->ambiguous));
-	sb_addf(&c->v->summary, "%zu %s in %zu %s: read-your-writes %zu, "
-		"monotonic reads %zu, monotonic writes %zu, "
+	/* "in 0 of 5 sessions": the sessions violating, out of all */
+	sb_addf(&c->v->summary, "%zu %s in %zu of %zu %s: read-your-writes "
+		"%zu, monotonic reads %zu, monotonic writes %zu, "
 		"writes-follow-reads %zu (%zu %s checked for "
 		"read-your-writes)", total,
 		sb_plural(total, "violation", "violations"),
-		c->bad_sessions.n,
-		sb_plural(c->bad_sessions.n, "session", "sessions"),
+		c->bad_sessions.n, c->nsessions,
+		sb_plural(c->nsessions, "session", "sessions"),
 		c->violations[G_RYW], c->violations[G_MR],
 		c->violations[G_MW], c->violations[G_WFR],
 		c->checked[G_RYW],
@@ -495,13 +497,14 @@ static int session_check(const struct history *h,
 		else if (written(&c, e))
 			on_write(&c, inv, cp);
 	}
-	fill_stats(&c);
 	/* Distinct sessions, from the (session, key) states. */
 	for (i = 0; i < c.sm.nslots; i++)
 		if (c.sm.slots[i].id1)
 			checker__pairmap_put(&sessions,
 					     checker__pslot_a(&c.sm.slots[i]), 0,
 					     NULL);
+	c.nsessions = sessions.n;
+	fill_stats(&c);
 	json_object_set_new(v->stats, "sessions",
 			    json_integer((json_int_t)sessions.n));
 
