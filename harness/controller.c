@@ -170,7 +170,8 @@ static json_t *run_json(struct run *r, const char *name)
 	json_object_set_new(j, "db", json_string(r->p.db));
 	json_object_set_new(j, "workload", json_string(r->p.workload));
 	json_object_set_new(j, "nemesis", json_string(
-		r->nopts.faults ? r->nopts.faults : ""));
+		r->nopts.faults && *r->nopts.faults ? r->nopts.faults
+		: "none"));
 	json_object_set_new(j, "nemesis_interval_s",
 			    json_integer(r->nopts.interval_s));
 	json_object_set_new(j, "time_limit_s", json_real(r->p.time_limit_s));

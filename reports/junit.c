@@ -205,6 +205,21 @@ static int write_junit(const struct report_run *r, const char *dir,
 			sb_adds(&cases, "</error>\n    </testcase>\n");
 		}
 	}
+	if (json_is_true(json_object_get(r->results, "interrupted"))) {
+		/* The run's own verdict is unknown (exit 2) even when every
+		   checker found the part recorded valid: without this case
+		   a dashboard shows an interrupted run green. */
+		tests++;
+		errors++;
+		sb_adds(&cases, "    <testcase");
+		attr(&cases, "classname", cls.buf);
+		sb_adds(&cases, " name=\"run\" time=\"0\">\n"
+			"      <error type=\"interrupted\"");
+		attr(&cases, "message", "the run was interrupted (Ctrl-C, "
+		     "SIGTERM) before its time limit: only the history "
+		     "recorded so far was checked");
+		sb_adds(&cases, "/>\n    </testcase>\n");
+	}
 	if (!tests) {
 		tests = errors = 1;
 		sb_adds(&cases, "    <testcase");

@@ -48,6 +48,15 @@ check_eq "SIGINT: no etcd member left" 0 \
 	"$(pgrep -f -- "$CLUSTER_DIR/nodes/n[0-9]/etcd/data" | wc -l)"
 check_eq "SIGINT: run.json records the interruption" "2 true" \
 	"$(jq -r '"\(.exit_code) \(.interrupted)"' "$crun/run.json")"
+# what a CI job reads: junit.xml is not green, and the run says which
+# nemesis it ran ('none', not an empty field the reports call 'unknown')
+check_eq "SIGINT: junit.xml has the interruption as an error" 1 \
+	"$(xmllint --xpath 'count(//testcase[@name="run"]/error[@type="interrupted"])' \
+		"$crun/junit.xml" 2>/dev/null)"
+check_eq "run.json: --nemesis none is recorded as none" none \
+	"$(jq -r .nemesis "$crun/run.json")"
+check_contains "summary.md: nemesis none" "nemesis: none" \
+	"$(cat "$crun/summary.md")"
 
 # --- a signal between the verdict and the reports, runs left -------------
 jq ".store_dir = \"$CLUSTER_DIR/store2\"" "$CLUSTER_CONFIG" \

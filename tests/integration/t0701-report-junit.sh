@@ -57,6 +57,23 @@ done < <(jq -r '.checkers[] | select(.verdict == "invalid") |
 	[.checker, ([.anomalies[].kind] | unique | join(" ")),
 	 (.anomaly_count | tostring)] | @tsv' "$RES")
 
+# an interrupted run (exit 2) whose checkers found the part recorded
+# valid is not green: a testcase "run" carries an error of type
+# "interrupted"
+I=$T/interrupted
+cp -r tests/data/report/anomalies "$I"
+jq '.verdict = "unknown" | .interrupted = true | .checkers |=
+	map(.verdict = "valid" | .anomalies = [] | .anomaly_count = 0)' \
+	"$RES" >"$I/results.json"
+NS_GNUPLOT=/nonexistent "$NS" report "$I" >/dev/null 2>&1
+check_eq interrupted-report-exit 2 "$?"
+check_eq interrupted-junit-error 1 "$(xp "$I/junit.xml" \
+	'count(//testcase[@name="run"]/error[@type="interrupted"])')"
+check_eq interrupted-junit-errors-attr 1 \
+	"$(xp "$I/junit.xml" 'string(/testsuites/testsuite/@errors)')"
+check interrupted-junit-schema xmllint --noout --schema \
+	tests/data/report/junit-subset.xsd "$I/junit.xml"
+
 # a checker listed twice still gives unique testcases
 D=$T/dup
 cp -r tests/data/report/anomalies "$D"
