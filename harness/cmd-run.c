@@ -303,6 +303,7 @@ int cmd_run(int argc, char **argv)
 	int li = -1;
 	char flag[64];
 	long k;
+	size_t verdicts[3] = { 0, 0, 0 };	/* runs valid, invalid, unknown */
 
 	memset(&p, 0, sizeof(p));
 	optind = 1;
@@ -480,6 +481,8 @@ int cmd_run(int argc, char **argv)
 			      "error (above); run 'netsplit heal' if a fault "
 			      "may be left");
 		status = ns_exit_worse(status, rc);
+		if (rc >= 0 && rc < NS_EXIT_USAGE)
+			verdicts[rc]++;
 		if (rc >= NS_EXIT_USAGE)
 			break;
 		if (run_interrupted) {
@@ -492,6 +495,15 @@ int cmd_run(int argc, char **argv)
 			break;
 		}
 	}
+	/* Each run printed its own verdict; the last lines of the output
+	   (what a CI log shows first) must judge them all. */
+	if (p.test_count > 1 && status < NS_EXIT_USAGE)
+		printf("runs: %zu of %ld (%zu valid, %zu invalid, %zu "
+		       "unknown); verdict over all: %s\n",
+		       verdicts[0] + verdicts[1] + verdicts[2], p.test_count,
+		       verdicts[0], verdicts[1], verdicts[2],
+		       status == NS_EXIT_VALID ? "valid" :
+		       status == NS_EXIT_ANOMALY ? "invalid" : "unknown");
 	curl_global_cleanup();
 out_cfg:
 	config_release(&c);

@@ -90,6 +90,11 @@ out3=$("$NS" run --config "$CLUSTER_CONFIG" --time-limit 1 --seed 40 \
 check_eq "--test-count 2 exits 0" 0 "$?"
 check_contains "--test-count announces run 1/2" "run 1/2 (seed 40)" "$out3"
 check_contains "--test-count announces run 2/2" "run 2/2 (seed 41)" "$out3"
+# the last lines judge all the runs, not only the last one (a CI log
+# read from the bottom would see run 2's verdict alone)
+check_eq "--test-count ends with the verdict over every run" \
+	"runs: 2 of 2 (2 valid, 0 invalid, 0 unknown); verdict over all: valid" \
+	"$(tail -n 1 <<<"$out3")"
 after=$(ls "$store/local-cluster" | grep -c -v latest)
 check_eq "--test-count 2 writes two run directories" 2 "$((after - before))"
 check_eq "the two runs carry seeds 40 and 41" "40 41" \
