@@ -276,12 +276,13 @@ int hist__read_json(struct history *h, struct hist__src *src,
 			continue;
 		obj = json_loadb(s, n, JSON_REJECT_DUPLICATES, &jerr);
 		if (!obj) {
-			/* Cut by a crash: no newline after it, or the blank
-			   padding the controller's writer grows its file by
-			   (spaces after the cut, or a block of them after
-			   its newline) and nothing else. */
+			/* Cut by a crash: no newline after it, or nothing
+			   after it but the blank padding the controller's
+			   writer grows its file by, and padding in it (the
+			   writer copies a line's first byte last). */
 			if (!nl || (blank(buf + pos, len - pos) &&
-				    ((n && s[n - 1] == ' ') || pos < len))) {
+				    ((n && (s[0] == ' ' || s[n - 1] == ' ')) ||
+				     (pos < len && buf[pos] == ' ')))) {
 				h->truncated_tail = 1;
 				sb_addf(warn, "%s:%u: last line is cut short "
 					"(%s and not valid JSON: %s); "

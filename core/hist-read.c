@@ -319,6 +319,18 @@ static int read_all(int fd, const char *path, struct sb *out,
 	}
 }
 
+/* Whether the file ends in the blank padding of a history still being
+   written (or whose controller was killed).  Such a file is read with
+   read(2), not mapped: the run cuts the padding when it ends, and a map
+   of the part cut would fault (SIGBUS) when read. */
+static int padded(int fd, off_t size)
+{
+	char end[2];
+
+	return size < 2 || pread(fd, end, 2, size - 2) != 2 ||
+	       (end[0] == ' ' && end[1] == '\n');
+}
+
 int hist_read_file(struct history *h, const char *path, enum hist_format fmt,
 		   struct sb *warn, struct sb *err)
 {
@@ -340,7 +352,7 @@ int hist_read_file(struct history *h, const char *path, enum hist_format fmt,
 		}
 	}
 	if (fd != STDIN_FILENO && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
-	    st.st_size > 0) {
+	    st.st_size > 0 && !padded(fd, st.st_size)) {
 		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
 			   fd, 0);
 		if (map == MAP_FAILED)

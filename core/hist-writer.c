@@ -10,13 +10,17 @@
  * already queued, and recording an event makes no system call at all
  * (one write(2) per event was most of the cost of recording).  The file
  * is grown EXTEND bytes at a time ahead of the lines, by appending blank
- * padding, so a live history, or one whose controller was killed, ends
- * in up to 64 KiB of spaces and a newline: blank space that JSON Lines
- * readers (ours, jq) skip.  hist_writer_close() cuts the file to its
- * lines.  hist_writer_commit() has nothing left to write.
+ * padding (hist_writer_commit() does it, outside the locks, when less
+ * than half a block is left), so a live history, or one whose controller
+ * was killed, ends in up to 64 KiB of spaces and a newline: blank space
+ * that JSON Lines readers (ours, jq) skip.  A line's first byte is
+ * stored last, so a line cut by a kill starts with padding and never
+ * parses.  hist_writer_close() cuts the file to its lines.  A file cut
+ * short by someone else while mapped would fault (SIGBUS) when written.
  *
- * Where the file cannot be mapped (a file system without shared
- * writable maps), group commit through write(2) instead:
+ * Where the file cannot be mapped, or its file system might fail a write
+ * into the map for want of space (fs_allocates()), group commit through
+ * write(2) instead:
  * hist_writer_queue() formats the line onto a pending buffer, and
  * hist_writer_commit(seq) returns once that line is in the kernel: the
  * first thread to get the commit lock hands the whole pending buffer to
@@ -45,6 +49,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,8 +76,11 @@ struct hist_writer {
 	/* the map (NULL: write(2) instead); all under qlock */
 	char *map;
 	size_t maplen;		/* bytes mapped */
-	size_t size;		/* the file's length */
+	size_t size;		/* the file's length (padding appended) */
 	size_t off;		/* where the next line goes */
+	atomic_size_t room;	/* size - off, for a look without qlock */
+	pthread_mutex_t glock;	/* one padding append at a time */
+	char *pad;		/* EXTEND bytes: spaces, then a newline */
 };
 
 static int64_t now_ms(void)
@@ -83,6 +91,27 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Whether the file system keeps the space write(2) gave a file, so that
+   writing into the map later cannot fail for want of space (which a map
+   reports as SIGBUS): ext2/3/4, XFS and tmpfs do; copy-on-write file
+   systems (btrfs, ZFS) allocate again on every write, and others are not
+   known, so they get write(2). */
+static int fs_allocates(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf))
+		return 0;
+	switch ((unsigned long)sf.f_type) {
+	case 0xEF53UL:		/* ext2, ext3, ext4 */
+	case 0x58465342UL:	/* XFS */
+	case 0x01021994UL:	/* tmpfs */
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Map the file from offset 0 (on failure w->map stays NULL and lines go
    through write(2)). */
 static void map_open(struct hist_writer *w)
@@ -91,7 +120,7 @@ static void map_open(struct hist_writer *w)
 	size_t len = WINDOW;
 	void *m;
 
-	if (fstat(w->fd, &st) || !S_ISREG(st.st_mode))
+	if (fstat(w->fd, &st) || !S_ISREG(st.st_mode) || !fs_allocates(w->fd))
 		return;
 	while (len < (size_t)st.st_size + EXTEND)
 		len *= 2;
@@ -101,6 +130,9 @@ static void map_open(struct hist_writer *w)
 	w->map = m;
 	w->maplen = len;
 	w->size = w->off = (size_t)st.st_size;
+	w->pad = xmalloc(EXTEND);
+	memset(w->pad, ' ', EXTEND - 1);
+	w->pad[EXTEND - 1] = '\n';
 }
 
 struct hist_writer *hist_writer_open(const char *path, unsigned flags,
@@ -118,6 +150,7 @@ struct hist_writer *hist_writer_open(const char *path, unsigned flags,
 	pthread_mutex_init(&w->qlock, NULL);
 	pthread_mutex_init(&w->clock, NULL);
 	pthread_mutex_init(&w->slock, NULL);
+	pthread_mutex_init(&w->glock, NULL);
 	w->fd = fd;
 	w->path = xstrdup(path);
 	sb_init(&w->pending, 4096);
@@ -162,27 +195,32 @@ static void sync_now(struct hist_writer *w)
 	atomic_store(&w->last_sync_ms, now_ms());
 }
 
+/* Append one block of padding; glock held, qlock not (a reader of the
+   file sees blank space after the last line, which JSON Lines readers
+   skip).  Returns 0 or an errno. */
+static int grow(struct hist_writer *w)
+{
+	return write_all(w->fd, w->pad, EXTEND);
+}
+
 /* Make room in the file and the map for n more bytes; qlock held.  The
-   file grows by a block of blank padding (spaces, then a newline)
-   appended with write(2): a full disk is an error here, not a SIGBUS
-   when the map is written, and a reader of a live or crashed history
-   sees blank space after the last line, which JSON Lines readers skip. */
+   padding is normally appended ahead of need by hist_writer_commit(),
+   outside the locks; this is the fallback when lines outran it.  The
+   space is taken by write(2), so a full disk is an error here, not a
+   SIGBUS when the map is written. */
 static int map_room(struct hist_writer *w, size_t n)
 {
-	static char pad[EXTEND];
 	size_t need = w->off + n;
 
 	while (need > w->size) {
 		int e;
 
-		if (!pad[0]) {
-			memset(pad, ' ', sizeof(pad) - 1);
-			pad[sizeof(pad) - 1] = '\n';
-		}
-		e = write_all(w->fd, pad, sizeof(pad));
+		pthread_mutex_lock(&w->glock);
+		e = grow(w);
+		pthread_mutex_unlock(&w->glock);
 		if (e)
 			return e;
-		w->size += sizeof(pad);
+		w->size += EXTEND;
 	}
 	if (need > w->maplen) {
 		size_t len = w->maplen * 2;
@@ -197,6 +235,17 @@ static int map_room(struct hist_writer *w, size_t n)
 		w->maplen = len;
 	}
 	return 0;
+}
+
+/* Copy a line into the map with its first byte last: a controller killed
+   in the middle leaves a line that starts with padding, which never
+   reads as JSON (memcpy may store a line's end before its middle, so a
+   line with a hole could otherwise end in "}\n" and parse). */
+static void map_put(char *dst, const char *src, size_t n)
+{
+	memcpy(dst + 1, src + 1, n - 1);
+	atomic_signal_fence(memory_order_seq_cst);
+	*(volatile char *)dst = src[0];
 }
 
 uint64_t hist_writer_queue(struct hist_writer *w, const struct history *h,
@@ -214,9 +263,10 @@ uint64_t hist_writer_queue(struct hist_writer *w, const struct history *h,
 		if (e)
 			set_err(w, e);
 		else if (!atomic_load(&w->err)) {
-			memcpy(w->map + w->off, w->pending.buf,
-			       w->pending.len);
+			map_put(w->map + w->off, w->pending.buf,
+				w->pending.len);
 			w->off += w->pending.len;
+			atomic_store(&w->room, w->size - w->off);
 			atomic_store(&w->dirty, 1);
 		}
 		seq = ++w->queued;
@@ -253,6 +303,29 @@ int hist_writer_commit(struct hist_writer *w, uint64_t seq)
 			atomic_store(&w->written, upto);
 		}
 		pthread_mutex_unlock(&w->clock);
+	}
+	/* Less than half a block of padding left: append the next one
+	   now, outside the locks the recording threads take. */
+	if (w->map && atomic_load(&w->room) < EXTEND / 2 &&
+	    !pthread_mutex_trylock(&w->glock)) {
+		size_t room;
+		int e = 0;
+
+		pthread_mutex_lock(&w->qlock);
+		room = w->size - w->off;
+		pthread_mutex_unlock(&w->qlock);
+		if (room < EXTEND / 2 && !atomic_load(&w->err))
+			e = grow(w);
+		pthread_mutex_unlock(&w->glock);
+		if (room < EXTEND / 2) {
+			pthread_mutex_lock(&w->qlock);
+			if (e)
+				set_err(w, e);
+			else if (!atomic_load(&w->err))
+				w->size += EXTEND;
+			atomic_store(&w->room, w->size - w->off);
+			pthread_mutex_unlock(&w->qlock);
+		}
 	}
 	/* Due for a sync: the first thread to see it syncs; the others
 	   go on (nobody waits for the disk but the one syncing). */
@@ -292,9 +365,10 @@ int hist_writer_close(struct hist_writer *w)
 	if (!w)
 		return 0;
 	if (w->map) {
-		/* cut the zeros the file was grown by, then sync */
+		/* cut the padding the file was grown by, then sync */
 		munmap(w->map, w->maplen);
 		w->map = NULL;
+		free(w->pad);
 		if (ftruncate(w->fd, (off_t)w->off) < 0)
 			set_err(w, errno);
 		atomic_store(&w->dirty, 1);
@@ -305,6 +379,7 @@ int hist_writer_close(struct hist_writer *w)
 	pthread_mutex_destroy(&w->qlock);
 	pthread_mutex_destroy(&w->clock);
 	pthread_mutex_destroy(&w->slock);
+	pthread_mutex_destroy(&w->glock);
 	sb_release(&w->pending);
 	sb_release(&w->out);
 	free(w->path);

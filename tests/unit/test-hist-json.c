@@ -186,6 +186,19 @@ TEST(hist_json_truncated_tail)
 		       "blank space after it");
 	hist_release(&h);
 	sb_reset(&warn);
+	/* cut with its first byte still padding (the writer copies it
+	   last): the rest may end in "}\n" and still never parses */
+	CHECK_EQ_INT(rd(&h, INV(1, "write", 1) DONE(1, "ok", "write", 2)
+			" \"time\":3,\"process\":1,\"type\":\"invoke\","
+			"\"f\":\"read\"}\n", &warn, &err), 0);
+	CHECK_EQ_INT(h.n, 2);
+	CHECK(h.truncated_tail);
+	hist_release(&h);
+	sb_reset(&warn);
+	/* a bad last line with only a blank line after it, and no
+	   padding, is an error as ever */
+	bad(INV(1, "write", 1) "{\"time\":3,\"process\":1,\"valu\n\n",
+	    "h.jsonl:2: invalid JSON");
 	/* but a bad line with a line after it is an error */
 	bad(INV(1, "write", 1) "{\"time\":3,\"process\n   \n"
 	    DONE(1, "ok", "write", 2), "h.jsonl:2: invalid JSON");

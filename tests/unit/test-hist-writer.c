@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -266,6 +267,64 @@ TEST_T(hist_writer_map_survives_kill_9, 20)
 	hist_release(&h);
 	sb_release(&warn);
 	sb_release(&err);
+}
+
+/* A full disk (here a file size limit) through the map is an error from
+   then on, not a SIGBUS: the space for the map is taken by write(2)
+   first.  Closing cuts the file to the whole lines written. */
+TEST(hist_writer_map_full_disk_is_an_error)
+{
+	char path[512];
+	pid_t pid;
+	int status;
+
+	snprintf(path, sizeof(path), "%s/f.jsonl", test_tmpdir());
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		struct rlimit rl = { 100000, 100000 };
+		struct history h;
+		struct sb err = SB_INIT;
+		struct hist_writer *w;
+		size_t i;
+		int rc = 0;
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &rl))
+			_exit(10);
+		hist_init(&h);
+		for (i = 0; i < 3000; i++)
+			add(&h, (int64_t)i, HIST_NEMESIS, HIST_INFO, "start",
+			    (int64_t)i);
+		w = hist_writer_open(path, 0, &err);
+		if (!w)
+			_exit(11);
+		for (i = 0; i < h.n && !rc; i++)
+			rc = hist_writer_write(w, &h, i);
+		if (rc != -NS_EWRITE || i == h.n)
+			_exit(12);	/* the error came, and early */
+		if (hist_writer_write(w, &h, 0) != -NS_EWRITE)
+			_exit(13);	/* sticky */
+		if (hist_writer_close(w) != -NS_EWRITE)
+			_exit(14);
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ_INT(WEXITSTATUS(status), 0);
+	{
+		struct history back;
+		struct sb warn = SB_INIT, err = SB_INIT;
+
+		hist_init(&back);
+		CHECK_EQ_INT(hist_read_file(&back, path, HIST_FMT_AUTO,
+					    &warn, &err), 0);
+		CHECK(back.n > 100);
+		CHECK_EQ_STR(warn.buf, "");
+		hist_release(&back);
+		sb_release(&warn);
+		sb_release(&err);
+	}
 }
 
 /* Closed, the file holds its lines and nothing after them. */
