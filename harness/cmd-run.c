@@ -216,7 +216,9 @@ static const char *type_of(const struct config *c, json_t *sec,
 }
 
 /* The workload a database is tested with when none is named: the first
-   registered for it ("register" for etcd, "set" for redis...). */
+   registered for it ("register" for etcd, "set" for redis...), else one
+   that runs against any database; NULL when there is none (the fake db:
+   run_check_config() says so). */
 static const char *default_workload(const char *db)
 {
 	size_t i;
@@ -225,7 +227,10 @@ static const char *default_workload(const char *db)
 		if (workload_types[i]->db &&
 		    !strcmp(workload_types[i]->db, db))
 			return workload_types[i]->name;
-	return "register";
+	for (i = 0; workload_types[i]; i++)
+		if (!workload_types[i]->db)
+			return workload_types[i]->name;
+	return NULL;
 }
 
 static void print_results(const char *dir, int status)

@@ -458,9 +458,23 @@ static int plugins_new(struct run *r, struct sb *err)
 {
 	const struct config *c = r->cfg;
 	const struct db_type *dbt = db_find(r->p.db);
-	const struct workload_type *wlt = workload_find(r->p.workload);
+	const struct workload_type *wlt;
 	int rc;
+	size_t i;
 
+	if (dbt && !r->p.workload) {
+		/* none named, and none runs against this db (the fake one) */
+		sb_addf(err, "no workload runs against db '%s' (", dbt->name);
+		cfg_subject(err, c, "db", "type");
+		sb_adds(err, "):");
+		for (i = 0; workload_types[i]; i++)
+			sb_addf(err, "%s %s against %s", i ? "," : "",
+				workload_types[i]->name,
+				workload_types[i]->db ? workload_types[i]->db
+						      : "any db");
+		return -NS_ECONFIG;
+	}
+	wlt = r->p.workload ? workload_find(r->p.workload) : NULL;
 	if (!dbt || !wlt) {
 		sb_addf(err, "unknown %s '%s'", !dbt ? "database" :
 			"workload", !dbt ? r->p.db : r->p.workload);

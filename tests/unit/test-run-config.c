@@ -264,3 +264,28 @@ TEST_T(run_default_workload_follows_the_db, 20)
 		       "'etcd' (--workload)");
 	said_release(&s);
 }
+
+/*
+ * No workload runs against the fake db: `--db fake` alone is a config
+ * error naming where the db came from and what each workload runs
+ * against, never a 'workload.type' the config does not have.
+ */
+TEST_T(run_db_without_a_workload_names_what_was_set, 20)
+{
+	const char *fake[] = { "--db", "fake", "--nemesis", "none", NULL };
+	struct said s;
+
+	s = run_with("", fake);
+	CHECK_EQ_INT(s.status, 3);
+	CHECK_CONTAINS(s.err, "no workload runs against db 'fake' (--db): "
+		       "register against etcd");
+	CHECK_LACKS(s.err, "workload.type");
+	said_release(&s);
+
+	s = run_with("\"db\":{\"type\":\"fake\"}", fake + 2);
+	CHECK_EQ_INT(s.status, 3);
+	CHECK_CONTAINS(s.err, "no workload runs against db 'fake' (");
+	CHECK_CONTAINS(s.err, "t2.json: 'db.type')");
+	CHECK_LACKS(s.err, "workload.type");
+	said_release(&s);
+}
