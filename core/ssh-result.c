@@ -70,6 +70,11 @@ void ssh__add_shown(struct sb *sb, const char *const argv[])
 	}
 }
 
+void transport_add_shown(struct sb *sb, const char *const argv[])
+{
+	ssh__add_shown(sb, argv);
+}
+
 /* The last line(s) of s, at most max bytes, without trailing newlines. */
 static void add_tail(struct sb *sb, const struct sb *s, size_t max)
 {

@@ -6,8 +6,9 @@
  *                 [--max-output BYTES] [--out-dir DIR] -- CMD [ARG...]
  *
  * CMD and its arguments reach the remote side as literal words (quoted
- * for the remote shell by the transport); with --timeout they run under
- * timeout(1) on the node, so a command that hangs does not outlive it.  Exit 0 when the command
+ * for the remote shell by the transport); with --timeout that same
+ * command text runs under timeout(1) on the node (`sh -c TEXT`), so a
+ * command that hangs does not outlive it.  Exit 0 when the command
  * succeeded on every node, 4 when any node failed, timed out or was
  * unreachable, 3 on a usage or config error.
  */
@@ -36,7 +37,8 @@ static const char exec_usage[] =
 	"prefixed by the node's name.  --out-dir also writes them unprefixed\n"
 	"to DIR/NODE.out and DIR/NODE.err.  --timeout: a command still\n"
 	"running after SECONDS is reported as timed out and ended on the\n"
-	"node (under timeout(1): TERM, then KILL 2 s later).\n"
+	"node (under timeout(1): TERM, then KILL 2 s later; the same\n"
+	"command, shell builtins included, as without --timeout).\n"
 	"Exit 0 when every node succeeded,\n"
 	"4 when any failed or was unreachable, 3 on usage/config errors.\n";
 
@@ -45,30 +47,60 @@ static const char exec_usage[] =
  * on it at the deadline but cannot signal it (libssh2 1.10), so a
  * command that hangs without writing would run on; it runs under
  * timeout(1) instead, which ends it (and its children: its process
- * group) with TERM at the deadline, then KILL 2 s later.  A node
- * without timeout(1) runs the command as it is.
+ * group) with TERM at the deadline, then KILL 2 s later.  What runs
+ * there is the text the node's shell runs without --timeout (the words
+ * quoted, as the transport quotes them), now given to `sh -c`: shell
+ * builtins (ulimit, exit, cd) work as they do without a deadline.  A
+ * node without timeout(1) evaluates that text in its shell as it is.
  */
 static const char timeout_script[] =
 	"if command -v timeout >/dev/null 2>&1; then "
-	"exec timeout -k 2 \"$0\" \"$@\"; fi; exec \"$@\"";
+	"exec timeout -k 2 \"$0\" sh -c \"$1\"; fi; eval \"$1\"";
 
-static char **with_timeout(char **argv, double timeout_s, char *secs,
-			   size_t size)
+/* argv as the script above takes it: sh -c SCRIPT SECS TEXT.  The
+   strings live in secs and text. */
+static void with_timeout(char **argv, double timeout_s, char *secs,
+			 size_t size, struct sb *text, const char *w[6])
 {
-	size_t n = 0, i;
-	char **w;
+	size_t i;
 
-	while (argv[n])
-		n++;
-	w = xcalloc(n + 5, sizeof(*w));
 	snprintf(secs, size, "%.3f", timeout_s);
+	for (i = 0; argv[i]; i++) {
+		if (i)
+			sb_addc(text, ' ');
+		sb_add_shquoted(text, argv[i]);
+	}
 	w[0] = "sh";
 	w[1] = "-c";
-	w[2] = (char *)timeout_script;
+	w[2] = timeout_script;
 	w[3] = secs;
-	for (i = 0; i < n; i++)
-		w[4 + i] = argv[i];
-	return w;
+	w[4] = text->buf;
+	w[5] = NULL;
+}
+
+/* In err, the wrapper's command as shown (wrapped) becomes the user's
+   (argv): transport errors name what the user typed. */
+static void unwrap_errors(struct sb *err, const char *const wrapped[],
+			  const char *const argv[])
+{
+	struct sb from = SB_INIT, to = SB_INIT, out = SB_INIT;
+	const char *p, *hit;
+
+	transport_add_shown(&from, wrapped);
+	transport_add_shown(&to, argv);
+	if (!err->len || !from.len || !strstr(err->buf, from.buf))
+		goto out;
+	for (p = err->buf; (hit = strstr(p, from.buf)); p = hit + from.len) {
+		sb_add(&out, p, (size_t)(hit - p));
+		sb_add(&out, to.buf, to.len);
+	}
+	sb_adds(&out, p);
+	sb_reset(err);
+	sb_add(err, out.buf, out.len);
+out:
+	sb_release(&from);
+	sb_release(&to);
+	sb_release(&out);
 }
 
 /* errorf() each line of err. */
@@ -186,7 +218,9 @@ int cmd_exec(int argc, char **argv)
 	struct sb err = SB_INIT;
 	size_t *idx = NULL, i, k;
 	int *rcs = NULL, opt, rc, status = NS_EXIT_VALID;
-	char *end, **remote = NULL, secs[32];
+	char *end, secs[32];
+	const char *remote[6];
+	struct sb text = SB_INIT;
 
 	while ((opt = getopt_long(argc, argv, "+c:n:t:m:o:h", opts,
 				  NULL)) != -1) {
@@ -272,12 +306,15 @@ int cmd_exec(int argc, char **argv)
 		res[k].out.max = res[k].err.max = (size_t)max_output;
 		idx[k++] = i;
 	}
-	remote = timeout_s > 0
-		? with_timeout(argv + optind, timeout_s, secs, sizeof(secs))
-		: NULL;
-	transport_exec_many(t, idx, k, (const char *const *)(remote
-			    ? remote : argv + optind),
+	if (timeout_s > 0)
+		with_timeout(argv + optind, timeout_s, secs, sizeof(secs),
+			     &text, remote);
+	transport_exec_many(t, idx, k, timeout_s > 0 ? remote
+			    : (const char *const *)argv + optind,
 			    (int)(timeout_s * 1000 + 0.5), res, rcs, &err);
+	if (timeout_s > 0)
+		unwrap_errors(&err, remote,
+			      (const char *const *)argv + optind);
 	for (i = 0; i < k; i++) {
 		const char *name = sub.nodes[idx[i]].name;
 		struct sb msg = SB_INIT;
@@ -310,7 +347,7 @@ int cmd_exec(int argc, char **argv)
 	print_errors(&err);
 out:
 	transport_close(t);
-	free(remote);
+	sb_release(&text);
 	free(idx);
 	free(rcs);
 	free(res);

@@ -6,7 +6,9 @@
 # Parallel exec on all nodes; exit codes; several MB on stdout and stderr
 # at once (intact below the cap, truncated and flagged above it); a
 # hostile argument arrives literally; deadlines (the session stays
-# usable); 20 concurrent commands on one node (sshd's MaxSessions is 10);
+# usable; --timeout runs what the user wrote, builtins included, and
+# errors name it); 20 concurrent commands on one node (sshd's
+# MaxSessions is 10);
 # upload then download returns identical bytes; a local file the
 # transport cannot read (upload) or write (download) is a harness error
 # (exit 4), not an input error.
@@ -169,6 +171,40 @@ done
 check_eq "netsplit exec --timeout: nothing left running on the node" "" \
 	"$left"
 [ -n "$left" ] && kill $left 2>/dev/null
+# --timeout runs what the user wrote as it runs without it: a shell
+# builtin, a shell's exit status and a hostile argument too (they once
+# went to timeout(1) as a program name: exit 127), and errors name the
+# user's command, not the wrapper around it
+want=$("$NS_BIN" exec --config "$C" --nodes n2 -- ulimit -n 2>&1)
+out=$("$NS_BIN" exec --config "$C" --nodes n2 --timeout 5 -- ulimit -n 2>&1)
+check_eq "netsplit exec --timeout: a shell builtin runs" "0 $want" "$? $out"
+out=$("$NS_BIN" exec --config "$C" --nodes n2 --timeout 5 -- exit 3 2>&1)
+check_eq "netsplit exec --timeout: the shell's exit status, user's command" \
+	"4 netsplit: n2: 'exit 3' exited 3" "$? $out"
+"$NS_BIN" exec --config "$C" --nodes n2 --timeout 5 --out-dir "$T/lit3" -- \
+	printf '%s' "$weird" >/dev/null 2>&1
+check_eq "netsplit exec --timeout: literal argument: exit 0" 0 "$?"
+check "netsplit exec --timeout: literal argument arrives byte for byte" \
+	cmp "$T/lit.want" "$T/lit3/n2.out"
+if [ -e "$T/pwned" ] || [ -e "$T/pwned2" ]; then
+	fail "netsplit exec --timeout: nothing was executed" "a file was created"
+else
+	pass "netsplit exec --timeout: nothing was executed"
+fi
+# a transport error (the node's sshd session dies under the command)
+cat >"$T/drop.sh" <<'EOS'
+p=$PPID
+while [ "$(ps -o comm= -p "$p")" != sshd ]; do
+	p=$(ps -o ppid= -p "$p" | tr -d ' ')
+	[ "$p" -gt 1 ] || exit 9
+done
+kill -9 "$p"
+sleep 5
+EOS
+out=$("$NS_BIN" exec --config "$C" --nodes n2 --timeout 10 -- sh "$T/drop.sh" \
+	2>&1)
+check_eq "netsplit exec --timeout: a transport error names the user's command" \
+	"4 netsplit: n2: 'sh $T/drop.sh': connection lost" "$? $out"
 
 drv "par	n2	20	20000	sh	-c	sleep 0.5; echo x"
 check_contains "20 concurrent commands on one node complete" \
