@@ -428,15 +428,9 @@ static void ops_from_results(json_t *an, struct sb *out)
 static void anomalies(const struct report_run *r, size_t nshow,
 		      const int *anchored, json_t *data, struct sb *out)
 {
-	size_t i, j, total = 0;
-	json_t *list = json_array(), *c;
+	size_t i, j, total = report_anomaly_total(r);
+	json_t *list = json_array();
 
-	if (r->results)
-		json_array_foreach(json_object_get(r->results, "checkers"),
-				   i, c)
-			total += report_checker_count(c);
-	if (total < r->nanomalies)
-		total = r->nanomalies;
 	sb_addf(out, "<section id=\"anomalies\"><h2>Anomalies "
 		"(<span id=\"anomaly-count\">%zu</span>)</h2>\n", total);
 	if (!r->results)

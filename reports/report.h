@@ -95,6 +95,8 @@ void report_run_field(const struct report_run *r, const char *name,
  */
 const char *report_checker_verdict(json_t *checker);
 size_t report_checker_count(json_t *checker);
+/* Anomalies found over every checker (more than r->anomalies may list). */
+size_t report_anomaly_total(const struct report_run *r);
 /* Overall verdict: "valid", "invalid", "unknown" (no results: unknown). */
 const char *report_run_verdict(const struct report_run *r);
 /* Exit code for that verdict (enum ns_exit). */

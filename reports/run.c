@@ -542,6 +542,18 @@ size_t report_checker_count(json_t *c)
 	return listed;
 }
 
+size_t report_anomaly_total(const struct report_run *r)
+{
+	size_t i, total = 0;
+	json_t *c;
+
+	if (r->results)
+		json_array_foreach(json_object_get(r->results, "checkers"),
+				   i, c)
+			total += report_checker_count(c);
+	return total > r->nanomalies ? total : r->nanomalies;
+}
+
 const char *report_run_verdict(const struct report_run *r)
 {
 	const char *v = r->results ? json_string_value(

@@ -94,12 +94,7 @@ static void summary_md(const struct report_run *r, struct sb *out)
 		sb_adds(out, "\n");
 	}
 	/* found, which may be more than results.json lists */
-	if (r->results)
-		json_array_foreach(json_object_get(r->results, "checkers"),
-				   i, c)
-			total += report_checker_count(c);
-	if (total < r->nanomalies)
-		total = r->nanomalies;
+	total = report_anomaly_total(r);
 	for (i = 0; i < r->nanomalies && i < MAX_LISTED; i++) {
 		const struct report_anomaly *an = &r->anomalies[i];
 
