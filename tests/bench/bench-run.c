@@ -32,7 +32,9 @@
  *   build/bench-run [SECONDS] [CONCURRENCY]     (default 1 s, 5 threads)
  *
  * NS_BENCH_MODE=bare|plain|ctl runs only that mode, ROUNDS times, and
- * prints its figures: for profiling one side (perf record -p);
+ * prints its figures, with this process's context switches and page
+ * faults per op (a page fault costs 5-30 us on some VMs): for profiling
+ * one side (perf record -p);
  * NS_BENCH_MODE=rec runs only the recording microbench (no etcd).
  */
 #include <curl/curl.h>
@@ -44,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -677,6 +680,9 @@ int main(int argc, char **argv)
 		for (i = 0; i < ROUNDS; i++) {
 			double ops, cpu, ecpu;
 
+			struct rusage ru0, ru1;
+
+			getrusage(RUSAGE_SELF, &ru0);
 			if (!strcmp(mode, "bare")) {
 				ops = run_bare(i);
 				cpu = cpu_us_bare;
@@ -690,9 +696,17 @@ int main(int argc, char **argv)
 				cpu = cpu_us_ctl;
 				ecpu = etcd_us_ctl;
 			}
+			getrusage(RUSAGE_SELF, &ru1);
 			printf("%s round %2d: %.0f ops/s, CPU us/op client "
-			       "%.1f, etcd %.1f\n", mode, i + 1, ops, cpu,
-			       ecpu);
+			       "%.1f, etcd %.1f; per op: %.2f context "
+			       "switches, %.3f page faults\n", mode, i + 1,
+			       ops, cpu, ecpu,
+			       (double)(ru1.ru_nvcsw + ru1.ru_nivcsw -
+					ru0.ru_nvcsw - ru0.ru_nivcsw) /
+			       (ops * seconds),
+			       (double)(ru1.ru_minflt + ru1.ru_majflt -
+					ru0.ru_minflt - ru0.ru_majflt) /
+			       (ops * seconds));
 			fflush(stdout);
 		}
 		goto kill_etcd;
