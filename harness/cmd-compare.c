@@ -27,21 +27,6 @@ static void usage(FILE *f)
 		"is unknown,\nelse 0; 3 for bad input\n");
 }
 
-/* A run's notes (one per line) as warnings. */
-static void warn_lines(const struct sb *notes)
-{
-	const char *p = notes->buf, *end = notes->buf + notes->len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		if (n)
-			warnf("%.*s", (int)n, p);
-		p += n + (nl ? 1 : 0);
-	}
-}
-
 int cmd_compare(int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -73,8 +73,7 @@ int cmd_report(int argc, char **argv)
 	}
 	for (i = 0; report_types[i]; i++)
 		printf("%s/%s\n", argv[optind], report_types[i]->file);
-	if (run.notes.len)
-		fprintf(stderr, "%s", run.notes.buf);
+	warn_lines(&run.notes);
 	ret = report_run_exit(&run);
 	report_run_release(&run);
 	sb_release(&err);

@@ -16,6 +16,8 @@
 #ifndef NS_CMD_H
 #define NS_CMD_H
 
+#include "sb.h"
+
 int cmd_check(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
@@ -29,5 +31,7 @@ int cmd_version(int argc, char **argv);
 /* Print "netsplit: <message>" to stderr (errorf) or a warning (warnf). */
 void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Each non-empty line of lines as a warning. */
+void warn_lines(const struct sb *lines);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd.h"
 
@@ -29,4 +30,18 @@ void warnf(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void warn_lines(const struct sb *lines)
+{
+	const char *p = lines->buf, *end = lines->buf + lines->len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n)
+			warnf("%.*s", (int)n, p);
+		p += n + (nl ? 1 : 0);
+	}
 }

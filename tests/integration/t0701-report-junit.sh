@@ -172,8 +172,10 @@ check_eq noresults-junit-error 1 \
 H=$T/nohist
 cp -r tests/data/report/anomalies "$H"
 rm "$H/history.jsonl" "$H/run.json"
-NS_GNUPLOT=/nonexistent "$NS" report "$H" >/dev/null 2>&1
+NS_GNUPLOT=/nonexistent "$NS" report "$H" >/dev/null 2>"$T/nohist.err"
 check_eq nohist-exit-invalid 1 "$?"
+check_contains nohist-note-is-a-warning \
+	"netsplit: warning: $H/history.jsonl is missing" "$(cat "$T/nohist.err")"
 check_contains nohist-html-note "history.jsonl is missing" \
 	"$(cat "$H/report.html")"
 check_eq nohist-ops-from-results \
