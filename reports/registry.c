@@ -1,19 +1,13 @@
 /*
  * registry.c - the report plug-ins, and writing all of them for a run
  * directory (report_write_all, used by `netsplit report` and at the end of
- * `netsplit run`).
- *
- * Files are written whole to NAME.tmp and renamed, so a reader (a CI job
- * collecting artifacts, a browser) never sees half a report.
+ * `netsplit run`), each through report_write_file() (run.c).
  */
 #include "report.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "err.h"
 
@@ -32,53 +26,6 @@ const struct report_type *report_find(const char *name)
 		if (!strcmp(report_types[i]->name, name))
 			return report_types[i];
 	return NULL;
-}
-
-int report_write_file(const char *dir, const char *name, const char *data,
-		      size_t len, struct sb *err)
-{
-	struct sb path = SB_INIT, tmp = SB_INIT;
-	int fd, ret = 0;
-	size_t off = 0;
-
-	sb_addf(&path, "%s/%s", dir, name);
-	sb_addf(&tmp, "%s.tmp", path.buf);
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		sb_addf(err, "cannot write '%s': %s", tmp.buf,
-			strerror(errno));
-		ret = -NS_EWRITE;
-		goto out;
-	}
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			sb_addf(err, "cannot write '%s': %s", tmp.buf,
-				strerror(errno));
-			ret = -NS_EWRITE;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (close(fd) && !ret) {
-		sb_addf(err, "cannot write '%s': %s", tmp.buf,
-			strerror(errno));
-		ret = -NS_EWRITE;
-	}
-	if (!ret && rename(tmp.buf, path.buf)) {
-		sb_addf(err, "cannot rename '%s' to '%s': %s", tmp.buf,
-			path.buf, strerror(errno));
-		ret = -NS_EWRITE;
-	}
-	if (ret)
-		unlink(tmp.buf);
-out:
-	sb_release(&path);
-	sb_release(&tmp);
-	return ret;
 }
 
 int report_write_run(const struct report_run *run, const char *dir,

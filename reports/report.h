@@ -170,7 +170,8 @@ extern const struct report_type report_html, report_junit, report_summary;
 extern const struct report_type *const report_types[];
 const struct report_type *report_find(const char *name);
 
-/* Write a whole file atomically (tmp + rename); err names the path. */
+/* Write a whole file atomically (tmp + rename; reports/run.c); err names
+   the path. */
 int report_write_file(const char *dir, const char *name, const char *data,
 		      size_t len, struct sb *err);
 

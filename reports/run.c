@@ -28,10 +28,12 @@
 #include "report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "err.h"
@@ -615,4 +617,53 @@ const char *report_op_outcome(const struct report_run *r, size_t inv)
 	if (c < 0)
 		return "pending";
 	return hist_type_name(r->hist.ev[c].type);
+}
+
+/* Written whole to NAME.tmp and renamed, so a reader (a CI job collecting
+   artifacts, a browser) never sees half a report. */
+int report_write_file(const char *dir, const char *name, const char *data,
+		      size_t len, struct sb *err)
+{
+	struct sb path = SB_INIT, tmp = SB_INIT;
+	int fd, ret = 0;
+	size_t off = 0;
+
+	sb_addf(&path, "%s/%s", dir, name);
+	sb_addf(&tmp, "%s.tmp", path.buf);
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		sb_addf(err, "cannot write '%s': %s", tmp.buf,
+			strerror(errno));
+		ret = -NS_EWRITE;
+		goto out;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			sb_addf(err, "cannot write '%s': %s", tmp.buf,
+				strerror(errno));
+			ret = -NS_EWRITE;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) && !ret) {
+		sb_addf(err, "cannot write '%s': %s", tmp.buf,
+			strerror(errno));
+		ret = -NS_EWRITE;
+	}
+	if (!ret && rename(tmp.buf, path.buf)) {
+		sb_addf(err, "cannot rename '%s' to '%s': %s", tmp.buf,
+			path.buf, strerror(errno));
+		ret = -NS_EWRITE;
+	}
+	if (ret)
+		unlink(tmp.buf);
+out:
+	sb_release(&path);
+	sb_release(&tmp);
+	return ret;
 }
