@@ -649,7 +649,8 @@ void checker__value_text(const struct history *h,
 {
 	size_t start = out->len;
 
-	hist_value_json_show(h, v, out);
+	/* its head alone: a huge value is never formatted whole */
+	hist_value_json_head(h, v, CHECKER__TEXT_MAX, out);
 	if (out->len - start > CHECKER__TEXT_MAX) {
 		sb_setlen(out, start + text_cut(out->buf + start,
 						out->len - start,

@@ -102,9 +102,12 @@ static json_t *event_json(const struct history *h, size_t pos)
 {
 	const struct hist_value *v = &h->ev[pos].value;
 	struct sb line = SB_INIT;
+	unsigned cut;
 	json_t *j;
 
-	hist_event_json(h, pos, &line);
+	/* shortened as it is formatted: a 20 MB value or error is never
+	   formatted (nor parsed back) whole */
+	cut = hist_event_json_show(h, pos, &line);
 	j = json_loadb(line.buf, line.len, 0, NULL);
 	if (!j)
 		j = json_object();
@@ -114,12 +117,7 @@ static json_t *event_json(const struct history *h, size_t pos)
 	if (hist_line(h, pos))
 		json_object_set_new(j, "line", json_integer(
 			(json_int_t)hist_line(h, pos)));
-	sb_reset(&line);
-	if (hist_value_json_show(h, v, &line)) {
-		json_t *sv = json_loadb(line.buf, line.len, JSON_DECODE_ANY,
-					NULL);
-
-		json_object_set_new(j, "value", sv ? sv : json_null());
+	if (cut & HIST_SHOW_CUT_VALUE) {
 		json_object_set_new(j, "value_truncated", json_true());
 		if (v->kind == HV_LIST)
 			json_object_set_new(j, "value_count",
@@ -128,18 +126,11 @@ static json_t *event_json(const struct history *h, size_t pos)
 			json_object_set_new(j, "value_bytes", json_integer(
 				(json_int_t)strlen(hist_str(h, v->u.str))));
 	}
-	if (h->ev[pos].error) {
-		const char *err = hist_str(h, h->ev[pos].error);
-
-		sb_reset(&line);
-		if (hist_str_show(err, &line)) {
-			/* the same for an error text (a 20 MB stack trace) */
-			json_object_set_new(j, "error",
-					    json_stringn(line.buf, line.len));
-			json_object_set_new(j, "error_truncated", json_true());
-			json_object_set_new(j, "error_bytes", json_integer(
-				(json_int_t)strlen(err)));
-		}
+	if (cut & HIST_SHOW_CUT_ERROR) {
+		/* the same for an error text (a 20 MB stack trace) */
+		json_object_set_new(j, "error_truncated", json_true());
+		json_object_set_new(j, "error_bytes", json_integer((json_int_t)
+			strlen(hist_str(h, h->ev[pos].error))));
 	}
 	sb_release(&line);
 	return j;

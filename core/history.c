@@ -299,12 +299,20 @@ static void add_json_string_show(struct sb *out, const char *s, int show,
 	sb_addc(out, '"');
 }
 
+/*
+ * v as JSON text into out; show: shortened (hist_value_json_show).  Once
+ * out holds stop bytes or more, nothing more is appended (stop SIZE_MAX:
+ * never): what is written is a head of the whole text, so a caller that
+ * keeps only a head formats little more than it.
+ */
 static void value_json(const struct history *h, const struct hist_value *v,
-		       int show, struct sb *out, int *cut)
+		       int show, size_t stop, struct sb *out, int *cut)
 {
 	uint32_t i, n = v->n;
 	const char *raw;
 
+	if (out->len >= stop)
+		return;
 	switch (v->kind) {
 	case HV_NIL:
 		sb_adds(out, "null");
@@ -332,12 +340,14 @@ static void value_json(const struct history *h, const struct hist_value *v,
 			*cut = 1;
 		}
 		sb_addc(out, '[');
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && out->len < stop; i++) {
 			if (i)
 				sb_addc(out, ',');
-			value_json(h, hist_list_elem(h, v, i), show, out, cut);
+			value_json(h, hist_list_elem(h, v, i), show, stop,
+				   out, cut);
 		}
-		sb_addc(out, ']');
+		if (out->len < stop)	/* else only a head was wanted */
+			sb_addc(out, ']');
 		break;
 	}
 }
@@ -347,7 +357,7 @@ void hist_value_json(const struct history *h, const struct hist_value *v,
 {
 	int cut = 0;
 
-	value_json(h, v, 0, out, &cut);
+	value_json(h, v, 0, SIZE_MAX, out, &cut);
 }
 
 int hist_value_json_show(const struct history *h, const struct hist_value *v,
@@ -355,8 +365,16 @@ int hist_value_json_show(const struct history *h, const struct hist_value *v,
 {
 	int cut = 0;
 
-	value_json(h, v, 1, out, &cut);
+	value_json(h, v, 1, SIZE_MAX, out, &cut);
 	return cut;
+}
+
+void hist_value_json_head(const struct history *h, const struct hist_value *v,
+			  size_t max, struct sb *out)
+{
+	int cut = 0;
+
+	value_json(h, v, 1, out->len + max + 1, out, &cut);
 }
 
 int hist_str_show(const char *s, struct sb *out)
@@ -390,9 +408,13 @@ const char *hist_type_name(enum hist_type t)
 	return (unsigned)t < 4 ? names[t] : "?";
 }
 
-void hist_event_json(const struct history *h, size_t i, struct sb *out)
+/* Event i as one JSON line; show: its value and error shortened (returns
+   which of them were cut, HIST_SHOW_CUT_*). */
+static unsigned event_json(const struct history *h, size_t i, int show,
+			   struct sb *out)
 {
 	const struct hist_event *e = &h->ev[i];
+	int vcut = 0, ecut = 0;
 
 	/* Written for every event a run records: sb_addi64, not printf. */
 	sb_adds(out, "{\"index\":");
@@ -410,7 +432,7 @@ void hist_event_json(const struct history *h, size_t i, struct sb *out)
 	sb_adds(out, "\",\"f\":");
 	add_json_string(out, hist_str(h, e->f));
 	sb_adds(out, ",\"value\":");
-	hist_value_json(h, &e->value, out);
+	value_json(h, &e->value, show, SIZE_MAX, out, &vcut);
 	if (e->flags & HIST_F_KEY) {
 		sb_adds(out, ",\"key\":");
 		add_json_string(out, hist_str(h, e->key));
@@ -431,7 +453,20 @@ void hist_event_json(const struct history *h, size_t i, struct sb *out)
 		sb_adds(out, ",\"final\":true");
 	if (e->error) {
 		sb_adds(out, ",\"error\":");
-		add_json_string(out, hist_str(h, e->error));
+		add_json_string_show(out, hist_str(h, e->error), show, &ecut);
 	}
 	sb_adds(out, "}\n");
+	return (vcut ? HIST_SHOW_CUT_VALUE : 0) |
+	       (ecut ? HIST_SHOW_CUT_ERROR : 0);
+}
+
+void hist_event_json(const struct history *h, size_t i, struct sb *out)
+{
+	event_json(h, i, 0, out);
+}
+
+unsigned hist_event_json_show(const struct history *h, size_t i,
+			      struct sb *out)
+{
+	return event_json(h, i, 1, out);
 }

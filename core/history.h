@@ -190,6 +190,11 @@ size_t hist_show_len(const char *s, size_t n);
  */
 int hist_value_json_show(const struct history *h, const struct hist_value *v,
 			 struct sb *out);
+/* Append a head of hist_value_json_show's text: the whole text when it
+   is at most max bytes, else its first max + 1 bytes or a few hundred
+   more (a shown string is added whole), never all of a huge value. */
+void hist_value_json_head(const struct history *h, const struct hist_value *v,
+			  size_t max, struct sb *out);
 /* Append v shortened as text for a sentence: hist_value_json_show, with
    " and N more (M elements)" after a cut list; with bare, a string
    without its quotes. */
@@ -239,6 +244,14 @@ int hist_pair(struct history *h, struct sb *err);
 /* ===== Writing (JSON Lines) ===== */
 /* Append event i as one JSON line (with '\n') to out. */
 void hist_event_json(const struct history *h, size_t i, struct sb *out);
+/* The same line as evidence shows it: its value shortened as
+   hist_value_json_show() does and its error as hist_str_show() does (as
+   a JSON string), never formatting either whole.  Returns which were cut:
+   HIST_SHOW_CUT_VALUE, HIST_SHOW_CUT_ERROR. */
+#define HIST_SHOW_CUT_VALUE 1u
+#define HIST_SHOW_CUT_ERROR 2u
+unsigned hist_event_json_show(const struct history *h, size_t i,
+			      struct sb *out);
 
 /*
  * A streaming writer for the controller: each event is written whole, as

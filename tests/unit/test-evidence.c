@@ -132,6 +132,110 @@ static void long_error(struct sb *e)
 	sb_adds(e, "TAIL");
 }
 
+/* A list of 64 lists of 64 lists of 64 strings: every level shown whole
+   (64 elements), so its shown text is over 1 MB. */
+static struct hist_value nested_value(struct history *h)
+{
+	struct hist_value v = { .kind = HV_LIST, .n = 64 }, *e;
+	size_t i, j, k;
+
+	v.u.off = hist_alloc_vals(h, 64);
+	for (i = 0; i < 64; i++) {
+		uint64_t off = hist_alloc_vals(h, 64);
+
+		e = &h->vals[v.u.off + i];
+		e->kind = HV_LIST;
+		e->n = 64;
+		e->u.off = off;
+		for (j = 0; j < 64; j++) {
+			uint64_t off2 = hist_alloc_vals(h, 64);
+
+			e = &h->vals[off + j];
+			e->kind = HV_LIST;
+			e->n = 64;
+			e->u.off = off2;
+			for (k = 0; k < 64; k++) {
+				e = &h->vals[off2 + k];
+				e->kind = HV_STR;
+				e->u.str = hist_intern(h, "ab\"", 3);
+			}
+		}
+	}
+	return v;
+}
+
+TEST(evidence_value_text_formats_its_head_alone)
+{
+	struct history h;
+	struct sb whole = SB_INIT, head = SB_INIT, out = SB_INIT;
+	struct hist_value v;
+
+	hist_init(&h);
+	v = nested_value(&h);
+	hist_value_json_show(&h, &v, &whole);
+	CHECK(whole.len > 1000000);
+	/* the head: what is kept and a little more, never all of it */
+	sb_adds(&head, "x");
+	hist_value_json_head(&h, &v, CHECKER__TEXT_MAX, &head);
+	CHECK(head.len > 1 + CHECKER__TEXT_MAX);
+	CHECK(head.len < 1000);
+	CHECK(!memcmp(head.buf + 1, whole.buf, head.len - 1));
+	/* a short value comes whole */
+	sb_reset(&head);
+	hist_value_json_head(&h, hist_list_elem(&h, hist_list_elem(&h, &v, 0),
+						0), 1000, &head);
+	CHECK_EQ_INT(head.len, 64 * 7 + 1);	/* "ab\"", */
+	/* and the text shown is the cut of the whole text: \" kept whole */
+	checker__value_text(&h, &v, &out);
+	CHECK_EQ_INT(out.len, 76 + 3);
+	CHECK(!memcmp(out.buf, whole.buf, 76));
+	CHECK(!strcmp(out.buf + 76, "..."));
+	sb_release(&whole);
+	sb_release(&head);
+	sb_release(&out);
+	hist_release(&h);
+}
+
+TEST(evidence_event_line_shortened_as_formatted)
+{
+	struct history h;
+	struct sb e = SB_INIT, line = SB_INIT, want = SB_INIT;
+	size_t op;
+	json_t *j;
+	unsigned cut;
+
+	hist_init(&h);
+	long_error(&e);
+	op = hb_op(&h, 0, "write", hb_int(1), HIST_INFO, hb_nil(), 10, 11);
+	h.ev[h.ev[op].pair].error = hist_intern(&h, e.buf, e.len);
+	h.ev[h.ev[op].pair].value.kind = HV_STR;
+	h.ev[h.ev[op].pair].value.u.str = hist_intern(&h, e.buf + 1,
+						      e.len - 1);
+	cut = hist_event_json_show(&h, (size_t)h.ev[op].pair, &line);
+	CHECK_EQ_INT(cut, HIST_SHOW_CUT_VALUE | HIST_SHOW_CUT_ERROR);
+	CHECK(line.len < 2000);
+	j = json_loadb(line.buf, line.len, 0, NULL);
+	CHECK(j);
+	hist_str_show(e.buf, &want);
+	CHECK(!strcmp(json_string_value(json_object_get(j, "error")),
+		      want.buf));
+	sb_reset(&want);
+	hist_str_show(e.buf + 1, &want);
+	CHECK(!strcmp(json_string_value(json_object_get(j, "value")),
+		      want.buf));
+	json_decref(j);
+	/* nothing cut: the line hist_event_json writes */
+	sb_reset(&line);
+	sb_reset(&want);
+	CHECK_EQ_INT(hist_event_json_show(&h, op, &line), 0);
+	hist_event_json(&h, op, &want);
+	CHECK(!strcmp(line.buf, want.buf));
+	sb_release(&e);
+	sb_release(&line);
+	sb_release(&want);
+	hist_release(&h);
+}
+
 TEST(evidence_long_error_shortened_in_results)
 {
 	struct history h;
