@@ -663,12 +663,7 @@ void checker__value_text(const struct history *h,
 
 int checker__timed(const struct history *h)
 {
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		if (h->ev[i].time)
-			return 1;
-	return 0;
+	return hist_timed(h);
 }
 
 void checker__when(const struct history *h, int timed, size_t pos,

@@ -177,8 +177,9 @@ json_t *checker__faults_json(const struct checker__faults *f);
  * without :time and JSON Lines without "time" give every event time 0,
  * and "at 0.000 s" would say nothing.
  */
-/* Whether some event of h has a time other than 0.  O(1) for a history
-   with times (the first events have them), O(events) without. */
+/* Whether some event of h has a time other than 0 (hist_timed(), which
+   the reports use too).  O(1) for a history with times (the first events
+   have them), O(events) without. */
 int checker__timed(const struct history *h);
 /* " at 12.301 s" (timed) or " (FILE:LINE)": the event at pos, after a
    verb ("returned 3 at 1.000 s"). */

@@ -401,6 +401,16 @@ void hist_value_show(const struct history *h, const struct hist_value *v,
 			v->n - HIST_SHOW_ELEMS, v->n);
 }
 
+int hist_timed(const struct history *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (h->ev[i].time)
+			return 1;
+	return 0;
+}
+
 const char *hist_type_name(enum hist_type t)
 {
 	static const char *const names[] = { "invoke", "ok", "fail", "info" };

@@ -283,6 +283,12 @@ int hist_writer_flush(struct hist_writer *w);
 int hist_writer_close(struct hist_writer *w);	/* frees w */
 
 /* ===== Queries ===== */
+/* Whether h carries times: some event's time is not 0.  A jepsen.log, EDN
+   without :time and JSON Lines without "time" give every event time 0;
+   evidence then says where an event is written (hist_where), not "at
+   0.000 s".  O(1) for a history with times (its first events have them),
+   O(events) without. */
+int hist_timed(const struct history *h);
 static inline int hist_is_client(const struct hist_event *e)
 {
 	return e->process != HIST_NEMESIS;

@@ -572,6 +572,14 @@ size_t report_graphs(const struct report_run *r,
 			"client operations");
 		sb_adds(&g[1].note, "graph not drawn: the history holds no "
 			"client operations");
+	} else if (!r->timed) {
+		/* every event at 0: no latency, no rate, no time axis */
+		sb_adds(&g[0].note, "graph not drawn: the history records no "
+			"times (every event is at 0), so there is no latency "
+			"to plot");
+		sb_adds(&g[1].note, "graph not drawn: the history records no "
+			"times (every event is at 0), so there is no rate "
+			"over time to plot");
 	}
 	sb_addf(&dir, "%s/netsplit-report.XXXXXX",
 		tmp && *tmp ? tmp : "/tmp");

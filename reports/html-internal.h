@@ -22,6 +22,19 @@
 
 /* Seconds since the history's start, "12.345". */
 void report__secs(const struct report_run *r, int64_t t, struct sb *out);
+/* When the event at pos happened, as the checkers cite it: "12.345 s"
+   with times, else where it is written, "history.jsonl:14" (the file's
+   name without its directory), or "event 14" for an event with no
+   line. */
+void report__when(const struct report_run *r, size_t pos, struct sb *out);
+/* For a table cell under "(s)" or "(where)": "12.345" with times (no
+   unit), else as report__when. */
+void report__op_time(const struct report_run *r, size_t pos,
+		     struct sb *out);
+/* The same for a point on the clock (report_clock): seconds with " s",
+   or where the event at that position is written. */
+void report__when_clock(const struct report_run *r, int64_t c,
+			struct sb *out);
 /* An event's value as text (strings bare, the rest JSON), HTML-escaped. */
 void report__value_html(const struct report_run *r, size_t pos,
 			struct sb *out);

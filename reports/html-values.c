@@ -1,7 +1,8 @@
 /*
  * html-values.c - what html.c and timeline.c both write into report.html:
- * times as seconds since the history's start, an event's value as text
- * or HTML, and one colour per fault kind.
+ * times as seconds since the history's start (or, for a history without
+ * times, where an event is written), an event's value as text or HTML,
+ * and one colour per fault kind.
  */
 #include "html-internal.h"
 
@@ -16,6 +17,45 @@ static const char *const fault_palette[] = {
 void report__secs(const struct report_run *r, int64_t t, struct sb *out)
 {
 	sb_addf(out, "%.3f", (double)(t - r->t0) / 1e9);
+}
+
+void report__when(const struct report_run *r, size_t pos, struct sb *out)
+{
+	const struct history *h = &r->hist;
+	const char *name, *slash;
+
+	if (r->timed) {
+		report__secs(r, h->ev[pos].time, out);
+		sb_adds(out, " s");
+		return;
+	}
+	if (!hist_line(h, pos)) {
+		sb_addf(out, "event %zu", pos);
+		return;
+	}
+	name = h->source ? h->source : "history";
+	slash = strrchr(name, '/');
+	sb_addf(out, "%s:%u", slash ? slash + 1 : name, hist_line(h, pos));
+}
+
+void report__op_time(const struct report_run *r, size_t pos,
+		     struct sb *out)
+{
+	if (r->timed)
+		report__secs(r, r->hist.ev[pos].time, out);
+	else
+		report__when(r, pos, out);
+}
+
+void report__when_clock(const struct report_run *r, int64_t c,
+			struct sb *out)
+{
+	if (r->timed) {
+		report__secs(r, c, out);
+		sb_adds(out, " s");
+	} else if (c >= 0 && (size_t)c < r->hist.n) {
+		report__when(r, (size_t)c, out);
+	}
 }
 
 void report__value_text(const struct report_run *r, size_t pos,

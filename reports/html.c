@@ -236,10 +236,12 @@ static void story(const struct report_run *r, size_t pos, struct sb *out)
 		sb_adds(out, ", node ");
 		report_html_escape(out, hist_str(h, e->node));
 	}
-	sb_adds(out, "), invoked at ");
-	report__secs(r, e->time, out);
-	sb_adds(out, " s");
-	nf = report_faults_during(r, e->time, e->time, in, 4);
+	sb_adds(out, r->timed ? "), invoked at " : "), invoked (");
+	report__when(r, pos, out);
+	if (!r->timed)
+		sb_adds(out, ")");
+	nf = report_faults_during(r, report_clock(r, pos),
+				  report_clock(r, pos), in, 4);
 	for (i = 0; i < nf; i++) {
 		sb_adds(out, i ? " and " : " during ");
 		report_html_escape(out, r->faults[in[i]].kind);
@@ -254,17 +256,19 @@ static void story(const struct report_run *r, size_t pos, struct sb *out)
 
 		switch (ce->type) {
 		case HIST_OK:
-			sb_adds(out, "acknowledged (ok) at ");
+			sb_adds(out, "acknowledged (ok)");
 			break;
 		case HIST_FAIL:
-			sb_adds(out, "failed (definitely did not happen) at ");
+			sb_adds(out, "failed (definitely did not happen)");
 			break;
 		default:
 			sb_adds(out, "indeterminate (info: may or may not "
-				"have happened) at ");
+				"have happened)");
 		}
-		report__secs(r, ce->time, out);
-		sb_adds(out, " s");
+		sb_adds(out, r->timed ? " at " : " (");
+		report__when(r, (size_t)c, out);
+		if (!r->timed)
+			sb_adds(out, ")");
 		if (ce->value.kind != HV_NIL &&
 		    !hist_value_eq(h, &ce->value, &e->value)) {
 			sb_adds(out, ", returning <b>");
@@ -299,10 +303,10 @@ static void op_row(const struct report_run *r, size_t pos, struct sb *out)
 	sb_adds(out, "</td><td class=\"v\">");
 	report__value_html(r, pos, out);
 	sb_adds(out, "</td><td>");
-	report__secs(r, e->time, out);
+	report__op_time(r, pos, out);
 	sb_adds(out, "</td><td>");
 	if (c >= 0)
-		report__secs(r, h->ev[c].time, out);
+		report__op_time(r, (size_t)c, out);
 	sb_addf(out, "</td><td>%s</td><td class=\"v\">",
 		report_op_outcome(r, pos));
 	if (c >= 0) {
@@ -323,7 +327,7 @@ static void faults_in_force(const struct report_run *r,
 	size_t in[8], n, i, last = SIZE_MAX;
 
 	for (i = 0; i < an->nops; i++) {
-		int64_t s = r->hist.ev[an->ops[i]].time;
+		int64_t s = report_clock(r, an->ops[i]);
 		int64_t e = report_op_end(r, an->ops[i]);
 
 		if (s < a)
@@ -337,16 +341,19 @@ static void faults_in_force(const struct report_run *r,
 	sb_adds(out, "<p class=\"fault-note\">");
 	if (!n) {
 		for (i = 0; i < r->nfaults; i++)
-			if (r->faults[i].stop < a)
+			if (report_fault_stop(r, &r->faults[i]) < a)
 				last = i;
 		sb_adds(out, "No fault was in force while these ops ran");
 		if (last != SIZE_MAX) {
 			sb_adds(out, "; the last one, <a href=\"#fault-");
 			sb_addf(out, "%zu\">", last + 1);
 			report_html_escape(out, r->faults[last].kind);
-			sb_adds(out, "</a>, had ended at ");
-			report__secs(r, r->faults[last].stop, out);
-			sb_adds(out, " s");
+			sb_adds(out, r->timed ? "</a>, had ended at " :
+				"</a>, had ended (");
+			report__when_clock(r, report_fault_stop(
+				r, &r->faults[last]), out);
+			if (!r->timed)
+				sb_adds(out, ")");
 		} else if (r->nfaults) {
 			sb_adds(out, " (they ran before any fault)");
 		}
@@ -361,12 +368,10 @@ static void faults_in_force(const struct report_run *r,
 			in[i] + 1);
 		report_html_escape(out, f->kind);
 		sb_adds(out, "</a> (from ");
-		report__secs(r, f->start, out);
-		sb_adds(out, f->open ? " s, never healed" : " s to ");
-		if (!f->open) {
-			report__secs(r, f->stop, out);
-			sb_adds(out, " s");
-		}
+		report__when_clock(r, report_fault_start(r, f), out);
+		sb_adds(out, f->open ? ", never healed" : " to ");
+		if (!f->open)
+			report__when_clock(r, report_fault_stop(r, f), out);
 		if (f->desc[0]) {
 			sb_adds(out, ": ");
 			report_html_escape(out, f->desc);
@@ -489,12 +494,14 @@ static void anomalies(const struct report_run *r, size_t nshow,
 			sb_adds(out, "<ol class=\"story\">\n");
 			for (j = 0; j < an->nops; j++)
 				story(r, an->ops[j], out);
-			sb_adds(out, "</ol>\n<table class=\"ops\"><tr>"
+			sb_addf(out, "</ol>\n<table class=\"ops\"><tr>"
 				"<th>index</th><th>process</th>"
 				"<th>session</th><th>node</th><th>op</th>"
-				"<th>key</th><th>value</th><th>invoked (s)"
-				"</th><th>completed (s)</th><th>outcome</th>"
-				"<th>returned</th></tr>\n");
+				"<th>key</th><th>value</th><th>invoked%s"
+				"</th><th>completed%s</th><th>outcome</th>"
+				"<th>returned</th></tr>\n",
+				r->timed ? " (s)" : " (where)",
+				r->timed ? " (s)" : " (where)");
 			for (j = 0; j < an->nops; j++)
 				op_row(r, an->ops[j], out);
 			sb_adds(out, "</table>\n");
@@ -520,8 +527,10 @@ static void faults(const struct report_run *r, size_t nanom,
 		"id=\"fault-count\">%zu</span>)</h2>\n", r->nfaults);
 	report__overview(r, nanom, out);
 	if (r->nfaults) {
-		sb_adds(out, "<table><tr><th>#</th><th>fault</th>"
-			"<th>from (s)</th><th>to (s)</th><th>what</th></tr>\n");
+		sb_addf(out, "<table><tr><th>#</th><th>fault</th>"
+			"<th>from%s</th><th>to%s</th><th>what</th></tr>\n",
+			r->timed ? " (s)" : " (where)",
+			r->timed ? " (s)" : " (where)");
 		for (i = 0; i < r->nfaults; i++) {
 			const struct report_fault *f = &r->faults[i];
 
@@ -536,12 +545,12 @@ static void faults(const struct report_run *r, size_t nanom,
 				i + 1, report__fault_colour(r, i), i + 1);
 			report_html_escape(out, f->kind);
 			sb_adds(out, "</td><td>");
-			report__secs(r, f->start, out);
+			report__op_time(r, f->start_pos, out);
 			sb_adds(out, "</td><td>");
 			if (f->open)
 				sb_adds(out, "never healed");
 			else
-				report__secs(r, f->stop, out);
+				report__op_time(r, f->stop_pos, out);
 			sb_adds(out, "</td><td class=\"v\">");
 			report_html_escape(out, f->desc);
 			sb_adds(out, "</td></tr>\n");
@@ -555,9 +564,9 @@ static void faults(const struct report_run *r, size_t nanom,
 
 		sb_adds(out, "<p class=\"note unapplied\">Not applied: ");
 		report_html_escape(out, f->kind);
-		sb_adds(out, " at ");
-		report__secs(r, f->start, out);
-		sb_adds(out, " s (");
+		sb_adds(out, r->timed ? " at " : " (");
+		report__when(r, f->start_pos, out);
+		sb_adds(out, r->timed ? " (" : "; ");
 		report_html_escape(out, f->desc);
 		sb_adds(out, ").</p>\n");
 	}

@@ -34,6 +34,9 @@ struct report_fault {
 	int64_t start, stop;	/* ns; stop is the history's end if open */
 	int open;		/* never stopped */
 	size_t start_pos;	/* position of the start event */
+	size_t stop_pos;	/* of the event that closed it (the stop's
+				   completion, else the stop); the last
+				   event's if open */
 };
 
 /* One client operation: an invoke and its completion, if any. */
@@ -73,6 +76,8 @@ struct report_run {
 	struct report_anomaly *anomalies;	/* every listed anomaly */
 	size_t nanomalies;
 	int64_t t0, t1;		/* first and last event time, ns */
+	int timed;		/* hist_timed(): without times, the report
+				   orders events by position (report_clock) */
 };
 
 /*
@@ -101,12 +106,42 @@ size_t report_anomaly_total(const struct report_run *r);
 const char *report_run_verdict(const struct report_run *r);
 /* Exit code for that verdict (enum ns_exit). */
 int report_run_exit(const struct report_run *r);
-/* Faults in force at some time in [t0, t1]: indices into r->faults. */
-size_t report_faults_during(const struct report_run *r, int64_t t0,
-			    int64_t t1, size_t *out, size_t max);
+/*
+ * The report's clock.  A history with times (r->timed) runs on them (ns);
+ * one without (a jepsen.log, EDN without :time, JSON Lines without
+ * "time": every event at 0) runs on event positions, in history order,
+ * so faults in force, bars and marks still follow the history rather
+ * than all sitting at 0.  The reports say which: times are shown in
+ * seconds, positions as where the event is written (report__when).
+ */
+static inline int64_t report_clock(const struct report_run *r, size_t pos)
+{
+	return r->timed ? r->hist.ev[pos].time : (int64_t)pos;
+}
+/* The clock at the history's end. */
+static inline int64_t report_clock_end(const struct report_run *r)
+{
+	if (r->timed)
+		return r->t1;
+	return r->hist.n ? (int64_t)r->hist.n - 1 : 0;
+}
+/* A fault window's start and stop on that clock. */
+static inline int64_t report_fault_start(const struct report_run *r,
+					 const struct report_fault *f)
+{
+	return r->timed ? f->start : (int64_t)f->start_pos;
+}
+static inline int64_t report_fault_stop(const struct report_run *r,
+					const struct report_fault *f)
+{
+	return r->timed ? f->stop : (int64_t)f->stop_pos;
+}
+/* Faults in force at some clock in [c0, c1]: indices into r->faults. */
+size_t report_faults_during(const struct report_run *r, int64_t c0,
+			    int64_t c1, size_t *out, size_t max);
 /* Index into r->ops of the first op whose invoke is at position >= pos. */
 size_t report_op_at(const struct report_run *r, size_t pos);
-/* Time of an op's end: its completion, or the history's end. */
+/* Clock of an op's end: its completion, or the history's end. */
 int64_t report_op_end(const struct report_run *r, size_t inv);
 /* "ok", "fail", "info" or "pending" (no completion) for an invoke. */
 const char *report_op_outcome(const struct report_run *r, size_t inv);

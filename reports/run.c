@@ -10,6 +10,9 @@
  * completion when it has one, else at the stop's own time.  The completion
  * of a start or stop (paired by the history reader) is not a new window.
  * A window never stopped ends at the last event and is marked open.
+ * Each window keeps the positions of the events that open and close it
+ * too: a history without times (every event at 0, r->timed clear) holds
+ * a fault from the one to the other in history order (report_clock).
  * Its description is the fault applied, the start's completion value
  * (a partition-leader planned as an isolate of a random node names the
  * leader it cut there), else the start's own value (the plan).
@@ -104,7 +107,7 @@ void report_value_text(const struct history *h, const struct hist_value *v,
 static void derive_faults(struct report_run *r)
 {
 	const struct history *h = &r->hist;
-	size_t i, j, alloc = 0, ualloc = 0;
+	size_t i, j, alloc = 0, ualloc = 0, end_pos;
 
 	for (i = 0; i < h->n; i++) {
 		const struct hist_event *e = &h->ev[i];
@@ -136,6 +139,7 @@ static void derive_faults(struct report_run *r)
 				ft->start = e->time;
 				ft->stop = c->time;
 				ft->start_pos = i;
+				ft->stop_pos = (size_t)e->pair;
 				continue;
 			}
 			/* the fault applied (the completion: a -leader
@@ -158,7 +162,8 @@ static void derive_faults(struct report_run *r)
 		kind = event_fault_kind(f, "stop");
 		if (!kind)
 			continue;
-		end = e->pair >= 0 ? h->ev[e->pair].time : e->time;
+		end_pos = e->pair >= 0 ? (size_t)e->pair : i;
+		end = h->ev[end_pos].time;
 		for (j = r->nfaults; j-- > 0;) {
 			struct report_fault *ft = &r->faults[j];
 
@@ -167,6 +172,7 @@ static void derive_faults(struct report_run *r)
 			if (strcmp(kind, "fault") && strcmp(ft->kind, kind))
 				continue;
 			ft->stop = end;
+			ft->stop_pos = end_pos;
 			if (strcmp(kind, "fault"))
 				break;
 		}
@@ -174,6 +180,7 @@ static void derive_faults(struct report_run *r)
 	for (j = 0; j < r->nfaults; j++)
 		if (r->faults[j].stop < 0) {
 			r->faults[j].stop = r->t1;
+			r->faults[j].stop_pos = h->n - 1;
 			r->faults[j].open = 1;
 		}
 }
@@ -331,6 +338,7 @@ static void derive(struct report_run *r)
 	r->t0 = h->n && h->ev[0].time > (int64_t)1000000000000000LL
 		? h->ev[0].time : 0;
 	r->t1 = r->t0;
+	r->timed = hist_timed(h);
 	for (i = 0; i < h->n; i++) {
 		const struct hist_event *e = &h->ev[i];
 
@@ -577,13 +585,14 @@ int report_run_exit(const struct report_run *r)
 	return NS_EXIT_UNKNOWN;
 }
 
-size_t report_faults_during(const struct report_run *r, int64_t t0,
-			    int64_t t1, size_t *out, size_t max)
+size_t report_faults_during(const struct report_run *r, int64_t c0,
+			    int64_t c1, size_t *out, size_t max)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < r->nfaults && n < max; i++)
-		if (r->faults[i].start <= t1 && r->faults[i].stop >= t0)
+		if (report_fault_start(r, &r->faults[i]) <= c1 &&
+		    report_fault_stop(r, &r->faults[i]) >= c0)
 			out[n++] = i;
 	return n;
 }
@@ -607,7 +616,7 @@ int64_t report_op_end(const struct report_run *r, size_t inv)
 {
 	int64_t c = r->hist.ev[inv].pair;
 
-	return c >= 0 ? r->hist.ev[c].time : r->t1;
+	return c >= 0 ? report_clock(r, (size_t)c) : report_clock_end(r);
 }
 
 const char *report_op_outcome(const struct report_run *r, size_t inv)

@@ -12,6 +12,10 @@
  * MAX_WINDOWS), or its first FIRST_OPS ops when nothing was cited: a
  * million-op history gives a few thousand bars, never millions.
  *
+ * A history without times (r->timed clear: a jepsen.log, EDN without
+ * :time) is drawn on event positions (report_clock) and says so: bars
+ * from the invoking event to the completing one, an axis of lines.
+ *
  * Layout is static HTML (absolute positions in px), so the timeline reads
  * without script; the script only adds details on click (from the ops
  * JSON this file adds to the page's data).
@@ -138,6 +142,17 @@ static double nice_step(double span_s, double px)
 	}
 }
 
+/* A tick of a history without times: the line its event is written on
+   (position pos), else the position. */
+static void tick_label(const struct report_run *r, size_t pos,
+		       struct sb *out)
+{
+	if (pos < r->hist.n && hist_line(&r->hist, pos))
+		sb_addf(out, "line %u", hist_line(&r->hist, pos));
+	else
+		sb_addf(out, "event %zu", pos);
+}
+
 static void op_json(const struct report_run *r, size_t opi, json_t *ops)
 {
 	const struct history *h = &r->hist;
@@ -155,7 +170,7 @@ static void op_json(const struct report_run *r, size_t opi, json_t *ops)
 				    json_string(hist_str(h, e->key)));
 	report__value_text(r, op->inv, &v);
 	json_object_set_new(o, "value", json_stringn(v.buf, v.len));
-	report__secs(r, e->time, &t);
+	report__op_time(r, op->inv, &t);
 	json_object_set_new(o, "invoke", json_string(t.buf));
 	json_object_set_new(o, "outcome",
 			    json_string(report_op_outcome(r, op->inv)));
@@ -163,7 +178,7 @@ static void op_json(const struct report_run *r, size_t opi, json_t *ops)
 		const struct hist_event *c = &h->ev[op->comp];
 
 		sb_reset(&t);
-		report__secs(r, c->time, &t);
+		report__op_time(r, (size_t)op->comp, &t);
 		json_object_set_new(o, "complete", json_string(t.buf));
 		sb_reset(&v);
 		report__value_text(r, (size_t)op->comp, &v);
@@ -191,7 +206,10 @@ static void draw_window(const struct report_run *r, const struct window *w,
 	size_t o0 = report_op_at(r, w->a), o1 = report_op_at(r, w->b + 1), i, k;
 	size_t nlanes = 0, nops = o1 - o0;
 	int32_t *lanes = xmalloc((nops ? nops : 1) * sizeof(*lanes));
-	int64_t t0 = h->ev[w->a].time, t1 = h->ev[w->b].time;
+	/* on the report's clock: times, or positions without them */
+	int64_t t0 = report_clock(r, w->a), t1 = report_clock(r, w->b);
+	double unit = r->timed ? 1e9 : 1;	/* clock per axis unit */
+	int64_t base = r->timed ? r->t0 : 0;	/* the axis' 0 */
 	double width, scale, step, x;
 	size_t height;
 
@@ -206,12 +224,12 @@ static void draw_window(const struct report_run *r, const struct window *w,
 		int64_t e = report_op_end(r, r->ops[i].inv);
 
 		if (e > t1 && w->b + 1 < h->n)
-			e = h->ev[w->b + 1].time;
+			e = report_clock(r, w->b + 1);
 		if (e > t1)
 			t1 = e;
 	}
-	if (t1 <= t0)
-		t1 = t0 + 1000000;	/* 1 ms: a window of one instant */
+	if (t1 <= t0)	/* a window of one instant: 1 ms, or 1 event */
+		t1 = t0 + (r->timed ? 1000000 : 1);
 	width = (double)nops * 12;
 	if (width < 1080)
 		width = 1080;
@@ -224,10 +242,18 @@ static void draw_window(const struct report_run *r, const struct window *w,
 		"<p class=\"tl-caption\">", wi + 1);
 	sb_addf(out, "Events %" PRIu64 " to %" PRIu64 " (",
 		hist_index(h, w->a), hist_index(h, w->b));
-	report__secs(r, t0, out);
-	sb_adds(out, " s to ");
-	report__secs(r, t1, out);
-	sb_addf(out, " s), %zu %s in %zu %s</p>", nops,
+	if (r->timed) {
+		report__secs(r, t0, out);
+		sb_adds(out, " s to ");
+		report__secs(r, t1, out);
+		sb_adds(out, " s");
+	} else {
+		report__when(r, w->a, out);
+		sb_adds(out, " to ");
+		report__when(r, w->b, out);
+		sb_adds(out, ", in history order");
+	}
+	sb_addf(out, "), %zu %s in %zu %s</p>", nops,
 		sb_plural(nops, "op", "ops"), nlanes,
 		sb_plural(nlanes, "lane", "lanes"));
 	sb_addf(out, "<div class=\"tl-scroll\"><div class=\"tl-canvas\" "
@@ -236,10 +262,12 @@ static void draw_window(const struct report_run *r, const struct window *w,
 	/* fault bands behind everything */
 	for (i = 0; i < r->nfaults; i++) {
 		const struct report_fault *f = &r->faults[i];
-		int64_t a = f->start > t0 ? f->start : t0;
-		int64_t b = f->stop < t1 ? f->stop : t1;
+		int64_t fs = report_fault_start(r, f);
+		int64_t fe = report_fault_stop(r, f);
+		int64_t a = fs > t0 ? fs : t0;
+		int64_t b = fe < t1 ? fe : t1;
 
-		if (f->start > t1 || f->stop < t0)
+		if (fs > t1 || fe < t0)
 			continue;
 		sb_addf(out, "<div class=\"fault-band\" data-fault=\"%zu\" "
 			"style=\"left:%.1fpx;width:%.1fpx;height:%zupx;"
@@ -257,17 +285,23 @@ static void draw_window(const struct report_run *r, const struct window *w,
 		report_html_escape(out, f->kind);
 		sb_adds(out, "</span></div>");
 	}
-	/* time axis */
-	step = nice_step((double)(t1 - t0) / 1e9, width);
-	for (x = (double)(int64_t)((double)(t0 - r->t0) / 1e9 / step) * step;
-	     x * 1e9 <= (double)(t1 - r->t0); x += step) {
-		double px = ((x * 1e9) - (double)(t0 - r->t0)) * scale;
+	/* time axis: seconds, or event positions without times */
+	step = nice_step((double)(t1 - t0) / unit, width);
+	if (!r->timed && step < 1)
+		step = 1;
+	for (x = (double)(int64_t)((double)(t0 - base) / unit / step) * step;
+	     x * unit <= (double)(t1 - base); x += step) {
+		double px = ((x * unit) - (double)(t0 - base)) * scale;
 
 		if (px < 0)
 			continue;
 		sb_addf(out, "<div class=\"tick\" style=\"left:%.1fpx;"
-			"height:%zupx\"><span>%.*f s</span></div>",
-			LABEL_W + px, height, step < 1 ? 3 : 0, x);
+			"height:%zupx\"><span>", LABEL_W + px, height);
+		if (r->timed)
+			sb_addf(out, "%.*f s", step < 1 ? 3 : 0, x);
+		else
+			tick_label(r, (size_t)x, out);
+		sb_adds(out, "</span></div>");
 	}
 	for (k = 0; k < nlanes; k++)
 		sb_addf(out, "<div class=\"lane-label\" style=\"top:%zupx\">"
@@ -278,14 +312,15 @@ static void draw_window(const struct report_run *r, const struct window *w,
 		int64_t end = report_op_end(r, op->inv);
 		const char *oc = report_op_outcome(r, op->inv);
 		size_t lane = lane_of(lanes, nlanes, e->process);
-		double left = (double)(e->time - t0) * scale;
+		int64_t start = report_clock(r, op->inv);
+		double left = (double)(start - t0) * scale;
 		double wpx;
 		struct sb t = SB_INIT;
 		uint32_t an = anom_of_op[i];
 
 		if (end > t1 || op->comp < 0)
 			end = t1;
-		wpx = (double)(end - e->time) * scale;
+		wpx = (double)(end - start) * scale;
 		if (wpx < 6)
 			wpx = 6;
 		sb_addf(out, "<div class=\"op %s%s\" data-i=\"%" PRIu64 "\" "
@@ -327,7 +362,7 @@ static void draw_window(const struct report_run *r, const struct window *w,
 			continue;
 		anchored[k] = 1;
 		lane = lane_of(lanes, nlanes, h->ev[best].process);
-		x = (double)(h->ev[best].time - t0) * scale;
+		x = (double)(report_clock(r, best) - t0) * scale;
 		/* left of the bar, unless that would cover the lane label */
 		sb_addf(out, "<a class=\"tl-anchor%s\" id=\"tl-anomaly-%zu\" "
 			"href=\"#anomaly-%zu\" style=\"left:%.1fpx;"
@@ -363,6 +398,14 @@ void report__timeline(const struct report_run *r, const uint32_t *anom_of_op,
 		"<span class=\"op-key pending\"></span> never completed "
 		"<span class=\"op-key anom\"></span> cited by an anomaly. "
 		"Shaded: faults in force. Click a bar for its details.</p>\n");
+	if (!r->timed)
+		sb_adds(out, "<p class=\"note\" id=\"tl-untimed\">This "
+			"history records no times (every event is at 0), so "
+			"the timeline is drawn in history order: the axis "
+			"counts events, not seconds, a bar runs from the "
+			"event that invoked the op to the one that completed "
+			"it, and a bar's length is how many events were "
+			"written meanwhile, not how long the op took.</p>\n");
 	if (r->nops > FULL_OPS)
 		sb_addf(out, "<p class=\"note\">The history holds %zu ops; "
 			"the timeline shows %s (%zu %s)%s.</p>\n",
@@ -383,7 +426,8 @@ out:
 void report__overview(const struct report_run *r, size_t nanom,
 		      struct sb *out)
 {
-	double span = (double)(r->t1 - r->t0);
+	int64_t c0 = r->timed ? r->t0 : 0;
+	double span = (double)(report_clock_end(r) - c0);
 	size_t i;
 
 	if (span <= 0)
@@ -391,8 +435,10 @@ void report__overview(const struct report_run *r, size_t nanom,
 	sb_adds(out, "<div id=\"overview\" title=\"the whole run\">");
 	for (i = 0; i < r->nfaults; i++) {
 		const struct report_fault *f = &r->faults[i];
-		double a = (double)(f->start - r->t0) / span * 100;
-		double b = (double)(f->stop - r->t0) / span * 100;
+		double a = (double)(report_fault_start(r, f) - c0) / span *
+			   100;
+		double b = (double)(report_fault_stop(r, f) - c0) / span *
+			   100;
 
 		sb_addf(out, "<a class=\"fault-band\" href=\"#fault-%zu\" "
 			"style=\"left:%.3f%%;width:%.3f%%;background:%s\" "
@@ -407,15 +453,26 @@ void report__overview(const struct report_run *r, size_t nanom,
 
 		if (!an->nops)
 			continue;
-		a = (double)(r->hist.ev[an->ops[0]].time - r->t0) / span * 100;
+		a = (double)(report_clock(r, an->ops[0]) - c0) / span * 100;
 		sb_addf(out, "<a class=\"mark\" href=\"#anomaly-%zu\" "
 			"style=\"left:%.3f%%\" title=\"anomaly #%zu: ", i + 1,
 			a, i + 1);
 		report_html_escape(out, an->kind);
 		sb_adds(out, "\"></a>");
 	}
-	sb_adds(out, "</div><div class=\"overview-axis\"><span>0 s</span>"
-		"<span>");
-	report__secs(r, r->t1, out);
-	sb_adds(out, " s</span></div>\n");
+	if (r->timed) {
+		sb_adds(out, "</div><div class=\"overview-axis\"><span>0 s"
+			"</span><span>");
+		report__secs(r, r->t1, out);
+		sb_adds(out, " s</span></div>\n");
+		return;
+	}
+	/* without times: from the first event to the last, in order */
+	sb_adds(out, "</div><div class=\"overview-axis\"><span>");
+	if (r->hist.n)
+		report__when(r, 0, out);
+	sb_adds(out, "</span><span>");
+	if (r->hist.n)
+		report__when(r, r->hist.n - 1, out);
+	sb_adds(out, " (in history order: no times)</span></div>\n");
 }

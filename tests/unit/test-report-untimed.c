@@ -1,0 +1,164 @@
+/*
+ * test-report-untimed.c - report.html for a history without times (JSON
+ * Lines without "time", as from a jepsen.log or EDN without :time): ops
+ * and fault windows are cited where they are written, never "0.000", and
+ * the timeline is drawn in history order and says so.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test.h"
+#include "histbuild.h"
+#include "reports/report.h"
+
+/* A lost add (line 5) under a partition (lines 3 to 8), no times. */
+static const char untimed_history[] =
+	"{\"process\":0,\"type\":\"invoke\",\"f\":\"add\",\"value\":1}\n"
+	"{\"process\":0,\"type\":\"ok\",\"f\":\"add\",\"value\":1}\n"
+	"{\"process\":\"nemesis\",\"type\":\"invoke\","
+	"\"f\":\"start-partition\",\"value\":\"isolate n1\"}\n"
+	"{\"process\":\"nemesis\",\"type\":\"info\","
+	"\"f\":\"start-partition\",\"value\":\"isolate n1\"}\n"
+	"{\"process\":1,\"type\":\"invoke\",\"f\":\"add\",\"value\":2}\n"
+	"{\"process\":1,\"type\":\"ok\",\"f\":\"add\",\"value\":2}\n"
+	"{\"process\":\"nemesis\",\"type\":\"invoke\","
+	"\"f\":\"stop-partition\",\"value\":null}\n"
+	"{\"process\":\"nemesis\",\"type\":\"info\","
+	"\"f\":\"stop-partition\",\"value\":null}\n"
+	"{\"process\":2,\"type\":\"invoke\",\"f\":\"read\",\"value\":null,"
+	"\"final\":true}\n"
+	"{\"process\":2,\"type\":\"ok\",\"f\":\"read\",\"value\":[1],"
+	"\"final\":true}\n";
+
+/* The number after `key` in s (s must hold it). */
+static double num_after(const char *s, const char *key)
+{
+	const char *p = strstr(s, key);
+
+	CHECK(p != NULL);
+	return strtod(p + strlen(key), NULL);
+}
+
+/* The left of the timeline bar of the op whose invoke is index i. */
+static double bar_left(const char *html, int i)
+{
+	char want[64];
+	const char *p;
+
+	snprintf(want, sizeof(want), "data-i=\"%d\" style=\"left:", i);
+	p = strstr(html, want);
+	CHECK(p != NULL);
+	return strtod(p + strlen(want), NULL);
+}
+
+/* Write run dir's results.json from the set checker, then report.html;
+   returns report.html's text. */
+static char *untimed_report(const char *dir)
+{
+	const struct report_type *html = report_find("html");
+	struct history h;
+	struct verdict v;
+	struct report_run r;
+	struct sb err = SB_INIT, path = SB_INIT;
+	json_t *res;
+	char *text;
+	FILE *f;
+	long size;
+
+	CHECK(html != NULL);
+	test_write_file(dir, "history.jsonl", untimed_history);
+	hist_init(&h);
+	CHECK_EQ_INT(hist_read_mem(&h, "history.jsonl", untimed_history,
+				   sizeof(untimed_history) - 1, HIST_FMT_JSON,
+				   &err, &err), 0);
+	text = hb_check(&h, "set", NULL, &v);
+	CHECK(text != NULL);
+	free(text);
+	CHECK_EQ_INT(hb_count(&v, "lost"), 1);
+	res = json_pack("{s:s, s:[o]}", "verdict", "invalid", "checkers",
+			verdict_json(&h, &v));
+	text = json_dumps(res, JSON_COMPACT);
+	test_write_file(dir, "results.json", text);
+	free(text);
+	json_decref(res);
+	verdict_release(&v);
+	hist_release(&h);
+
+	CHECK_EQ_INT(report_run_load(&r, dir, &err), 0);
+	CHECK_EQ_INT(r.timed, 0);
+	CHECK_EQ_INT(r.nfaults, 1);
+	CHECK_EQ_INT(html->write(&r, dir, &err), 0);
+	report_run_release(&r);
+	sb_addf(&path, "%s/%s", dir, html->file);
+	f = fopen(path.buf, "r");
+	CHECK(f != NULL);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	text = malloc((size_t)size + 1);
+	CHECK(fread(text, 1, (size_t)size, f) == (size_t)size);
+	text[size] = 0;
+	fclose(f);
+	sb_release(&err);
+	sb_release(&path);
+	return text;
+}
+
+TEST_T(report_untimed_cites_where_ops_are_written, 20)
+{
+	char *text = untimed_report(test_tmpdir());
+
+	/* no op, fault or axis at "0.000" (every time is 0) */
+	CHECK(!strstr(text, "0.000"));
+	CHECK(!strstr(text, ">0 s<"));
+	/* the story: where the lost add was invoked and acknowledged */
+	CHECK_CONTAINS(text, "invoked (history.jsonl:5)");
+	CHECK_CONTAINS(text, "acknowledged (ok) (history.jsonl:6)");
+	/* the ops table */
+	CHECK_CONTAINS(text, "<td>history.jsonl:5</td><td>history.jsonl:6"
+		       "</td>");
+	CHECK_CONTAINS(text, "<th>invoked (where)</th>");
+	/* the fault in force, from its start to the stop's completion, in
+	   the anomaly and the faults table */
+	CHECK_CONTAINS(text, "Fault in force while these ops ran");
+	CHECK_CONTAINS(text, "(from history.jsonl:3 to history.jsonl:8: "
+		       "isolate n1)");
+	CHECK_CONTAINS(text, "<td>history.jsonl:3</td><td>history.jsonl:8"
+		       "</td>");
+	/* the timeline's data: where, not seconds */
+	CHECK_CONTAINS(text, "\"invoke\":\"history.jsonl:5\"");
+	/* graphs of time: not drawn, and why */
+	CHECK_CONTAINS(text, "the history records no times");
+	free(text);
+}
+
+TEST_T(report_untimed_timeline_in_history_order, 20)
+{
+	char *text = untimed_report(test_tmpdir());
+	const char *band, *tl;
+	double a0 = bar_left(text, 0), a4 = bar_left(text, 4);
+	double a8 = bar_left(text, 8), left, width;
+
+	/* said on the page */
+	CHECK_CONTAINS(text, "id=\"tl-untimed\"");
+	CHECK_CONTAINS(text, "drawn in history order");
+	CHECK_CONTAINS(text, "in history order: no times");
+	/* bars follow the history, not all at the axis' 0 */
+	CHECK(a0 < a4 && a4 < a8);
+	/* the fault band spans events 2 to 7: past the add invoked at 4,
+	   wide, not a 2 px sliver at 0 */
+	tl = strstr(text, "<section id=\"timeline\"");
+	CHECK(tl != NULL);
+	band = strstr(tl, "class=\"fault-band\"");
+	CHECK(band != NULL);
+	left = num_after(band, "left:");
+	width = num_after(band, "width:");
+	CHECK(left < a4);
+	CHECK(left + width > a4);
+	CHECK(left + width < a8);
+	/* ticks count lines */
+	CHECK_CONTAINS(tl, "<span>line ");
+	free(text);
+}
