@@ -126,12 +126,19 @@ static void summary_md(const struct report_run *r, struct sb *out)
 		sb_adds(out, "\n");
 	if (r->have_hist) {
 		report_stats_compute(r, NULL, &st);
-		sb_addf(out, "%zu %s (%zu ok, %zu fail, %zu indeterminate) "
-			"in %.1f s, %.1f ok/s; ", st.ops,
-			sb_plural(st.ops, "op", "ops"), st.ok, st.fail,
-			st.info, st.duration_s, st.throughput);
+		sb_addf(out, "%zu %s (%zu ok, %zu fail, %zu indeterminate)",
+			st.ops, sb_plural(st.ops, "op", "ops"), st.ok,
+			st.fail, st.info);
+		if (r->timed)
+			sb_addf(out, " in %.1f s, %.1f ok/s; ", st.duration_s,
+				st.throughput);
+		else	/* no clock: no duration, rate or latency */
+			sb_adds(out, "; the history has no times, so no "
+				"duration, rate or latency");
 		/* only ok ops have a latency: none is not 0 ms */
-		if (st.ok)
+		if (!r->timed)
+			;
+		else if (st.ok)
 			sb_addf(out, "latency of ok ops: p50 %.1f ms, p99 "
 				"%.1f ms, max %.1f ms", st.p50_ms, st.p99_ms,
 				st.max_ms);

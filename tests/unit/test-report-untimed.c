@@ -53,11 +53,11 @@ static double bar_left(const char *html, int i)
 	return strtod(p + strlen(want), NULL);
 }
 
-/* Write run dir's results.json from the set checker, then report.html;
-   returns report.html's text. */
-static char *untimed_report(const char *dir)
+/* Write run dir's results.json from the set checker, then the report
+   named (report.html for "html"); returns its text. */
+static char *untimed_report_of(const char *dir, const char *name)
 {
-	const struct report_type *html = report_find("html");
+	const struct report_type *html = report_find(name);
 	struct history h;
 	struct verdict v;
 	struct report_run r;
@@ -104,6 +104,24 @@ static char *untimed_report(const char *dir)
 	sb_release(&err);
 	sb_release(&path);
 	return text;
+}
+
+static char *untimed_report(const char *dir)
+{
+	return untimed_report_of(dir, "html");
+}
+
+/* summary.md: counts, but no duration, rate or latency made of zeros */
+TEST_T(report_untimed_summary_has_no_clock_figures, 20)
+{
+	char *text = untimed_report_of(test_tmpdir(), "summary");
+
+	CHECK_CONTAINS(text, "the history has no times, so no duration, "
+		       "rate or latency");
+	CHECK(!strstr(text, "0.0 s,"));
+	CHECK(!strstr(text, "ok/s"));
+	CHECK(!strstr(text, "p50"));
+	free(text);
 }
 
 TEST_T(report_untimed_cites_where_ops_are_written, 20)
