@@ -127,8 +127,9 @@ static inline uint32_t checker__pslot_a(const struct checker__pslot *s)
  * A window never closed lasts to the end of the history.  The label is
  * the suffix without its dash ("partition"; "fault" for a bare "start")
  * followed by the op's value, when it has one (the completion's: the
- * fault applied, else the invoke's: the plan), as JSON:
- * `partition {"n1":["n2","n3"]}`.
+ * fault applied, else the invoke's: the plan): `KIND: SUMMARY` when the
+ * value is a JSON object with a string "summary" (what netsplit records,
+ * nemesis/fault.c), else the value as JSON: `partition {"n1":["n2","n3"]}`.
  */
 struct checker__fault {
 	int64_t start, end;		/* ns; end INT64_MAX if never closed */

@@ -235,10 +235,105 @@ int fault_from_json(struct fault **fp, json_t *j, struct sb *err)
 	return 0;
 }
 
+/* Append the supported targets' names, ", "-separated; returns how many. */
+static size_t summary_targets(const struct fault *f, struct sb *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < f->ntargets; i++) {
+		if (f->targets[i].unsupported)
+			continue;
+		if (n++)
+			sb_adds(out, ", ");
+		sb_adds(out, f->targets[i].node);
+	}
+	return n;
+}
+
+/* Does target t drop node name? */
+static int target_drops(const struct fault_target *t, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < t->ndrops; k++)
+		if (!strcmp(t->drops[k], name))
+			return 1;
+	return 0;
+}
+
+/* "n1 cut off from n2, n3; n2 cut off from n3": every link once (a link
+   an earlier target already named is left out).  O(targets^2 * drops). */
+static void summary_partition(const struct fault *f, struct sb *out)
+{
+	size_t i, j, k, groups = 0;
+
+	for (i = 0; i < f->ntargets; i++) {
+		const struct fault_target *tg = &f->targets[i];
+		size_t shown = 0;
+
+		if (tg->unsupported)
+			continue;
+		for (k = 0; k < tg->ndrops; k++) {
+			int seen = 0;
+
+			for (j = 0; j < i && !seen; j++)
+				seen = !f->targets[j].unsupported &&
+				       !strcmp(f->targets[j].node,
+					       tg->drops[k]) &&
+				       target_drops(&f->targets[j],
+						    tg->node);
+			if (seen)
+				continue;
+			if (!shown++)
+				sb_addf(out, "%s%s cut off from ",
+					groups++ ? "; " : "", tg->node);
+			else
+				sb_adds(out, ", ");
+			sb_adds(out, tg->drops[k]);
+		}
+	}
+	if (!groups)
+		sb_adds(out, "no link cut");
+}
+
+void fault_summary(const struct fault *f, struct sb *out)
+{
+	const char *kind = f->type->name;
+	size_t i, n = 0;
+
+	if (!strcmp(kind, "partition")) {
+		summary_partition(f, out);
+	} else if (!strcmp(kind, "loss")) {
+		if (!summary_targets(f, out))
+			sb_adds(out, "no node");
+		sb_addf(out, " drop %g%% of packets",
+			f->probability * 100.0);
+	} else if (!strcmp(kind, "kill") || !strcmp(kind, "pause")) {
+		if (!summary_targets(f, out))
+			sb_adds(out, "no node");
+	} else if (!strcmp(kind, "clock")) {
+		for (i = 0; i < f->ntargets; i++) {
+			const struct fault_target *tg = &f->targets[i];
+
+			if (tg->unsupported)
+				continue;
+			sb_addf(out, "%s%s %+lld ms", n++ ? ", " : "",
+				tg->node, (long long)tg->offset_ms);
+		}
+		if (!n)
+			sb_adds(out, "no node");
+	} else {
+		sb_addf(out, "%s on ", kind);
+		if (!summary_targets(f, out))
+			sb_adds(out, "no node");
+	}
+}
+
 json_t *fault_describe(const struct fault *f)
 {
 	json_t *o = json_object(), *targets = json_array();
 	json_t *grudge = NULL, *offsets = NULL, *pids = NULL, *unsup = NULL;
+	struct sb summary = SB_INIT;
 	size_t i, k;
 
 	json_object_set_new(o, "id", json_string(f->id));
@@ -298,5 +393,8 @@ json_t *fault_describe(const struct fault *f)
 		json_object_set_new(o, "pids", pids);
 	if (unsup)
 		json_object_set_new(o, "unsupported", unsup);
+	fault_summary(f, &summary);
+	json_object_set_new(o, "summary", json_string(summary.buf));
+	sb_release(&summary);
 	return o;
 }

@@ -196,9 +196,18 @@ const char *fault_id(const struct fault *f);
 /*
  * What the history event carries: {"id","kind","shape","targets":[...],
  * "grudge":{"n1":["n2"],...}, "probability", "offset_ms":{...},
- * "pids":{...}, "unsupported":{...}} (keys present when they apply).
+ * "pids":{...}, "unsupported":{...}, "summary":"..."} (keys present
+ * when they apply; "summary" always, from fault_summary()).
  */
 json_t *fault_describe(const struct fault *f);
+/*
+ * Append a short human text for f to out, the words a fault window is
+ * labelled with ("KIND: SUMMARY", docs/checkers.md): partition "n1 cut off
+ * from n2, n3; ..." (each cut link once, from the grudge), loss "n1, n2
+ * drop 20% of packets", kill/pause "n1, n2", clock "n1 +250 ms, n2 -80 ms",
+ * any other kind "KIND on n1, n2".  Unsupported targets are left out.
+ */
+void fault_summary(const struct fault *f, struct sb *out);
 json_t *fault_to_json(const struct fault *f);	/* the whole record */
 int fault_from_json(struct fault **f, json_t *j, struct sb *err);
 void fault_free(struct fault *f);

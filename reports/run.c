@@ -15,7 +15,10 @@
  * a fault from the one to the other in history order (report_clock).
  * Its description is the fault applied, the start's completion value
  * (a partition-leader planned as an isolate of a random node names the
- * leader it cut there), else the start's own value (the plan).
+ * leader it cut there), else the start's own value (the plan): its
+ * "summary" when that value is a JSON object with one (what netsplit
+ * records; the checkers' fault labels use the same words), else the value
+ * as JSON text.
  * A start whose completion carries an error (the nemesis could not apply
  * it: failed, or no target could take it) opens no window; it is kept in
  * r->unapplied with the error, so the report can say so.
@@ -37,6 +40,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "alloc.h"
 #include "err.h"
@@ -81,6 +86,25 @@ static int load_json(const char *path, json_t **out, struct sb *err)
 }
 
 /* ===== Fault windows ===== */
+
+/* A value that is a JSON object with a string "summary": append the
+   summary to out and return 1; else 0. */
+static int fault_summary(const struct history *h, const struct hist_value *v,
+			 struct sb *out)
+{
+	json_t *j, *s;
+	int found;
+
+	if (v->kind != HV_RAW)
+		return 0;
+	j = json_loads(hist_str(h, v->u.str), 0, NULL);
+	s = json_object_get(j, "summary");
+	found = json_is_string(s);
+	if (found)
+		hist_str_show(json_string_value(s), out);
+	json_decref(j);
+	return found;
+}
 
 static const char *event_fault_kind(const char *f, const char *verb)
 {
@@ -147,7 +171,7 @@ static void derive_faults(struct report_run *r)
 			   than the plan, when it has one */
 			if (c && c->value.kind != HV_NIL)
 				v = &c->value;
-			if (v->kind != HV_NIL)
+			if (!fault_summary(h, v, &d) && v->kind != HV_NIL)
 				report_value_text(h, v, &d);
 			ALLOC_GROW(r->faults, r->nfaults + 1, alloc);
 			ft = &r->faults[r->nfaults++];

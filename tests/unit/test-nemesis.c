@@ -397,6 +397,77 @@ TEST(fault_describe_has_the_grudge)
 	fault_free(f);
 }
 
+static char *summary_of(const struct fault *f)
+{
+	json_t *d = fault_describe(f);
+	const char *v = json_string_value(json_object_get(d, "summary"));
+	char *s = xstrdup(v ? v : "(no summary)");
+
+	json_decref(d);
+	return s;
+}
+
+TEST(fault_summary_says_who_is_cut_off_from_whom)
+{
+	struct fault *f = nemesis__fault_new(&nemesis_partition, "p-1",
+					     "isolate");
+	struct fault_target *tg;
+	const char *nodes[] = { "n1", "n2", "n3" };
+	size_t i;
+	char *s;
+
+	/* n1 isolated: the grudge names each cut link from both ends. */
+	for (i = 0; i < 3; i++) {
+		tg = nemesis__add_target(f, i, nodes[i], "10.0.0.1");
+		tg->drops = xcalloc(3, sizeof(*tg->drops));
+		if (i == 0) {
+			tg->drops[tg->ndrops++] = xstrdup("n2");
+			tg->drops[tg->ndrops++] = xstrdup("n3");
+		} else {
+			tg->drops[tg->ndrops++] = xstrdup("n1");
+		}
+	}
+	s = summary_of(f);
+	CHECK_EQ_STR(s, "n1 cut off from n2, n3");
+	free(s);
+	fault_free(f);
+
+	/* The bridge sample: n5 unsupported, so only n1's side is known. */
+	f = sample_fault("abcd0123-5");
+	s = summary_of(f);
+	CHECK_EQ_STR(s, "n1 cut off from n4, n5");
+	free(s);
+	fault_free(f);
+}
+
+TEST(fault_summary_of_other_kinds_names_targets)
+{
+	struct fault *f = nemesis__fault_new(&nemesis_loss, "l-1", NULL);
+	char *s;
+
+	f->probability = 0.2;
+	nemesis__add_target(f, 0, "n1", "10.0.0.1");
+	nemesis__add_target(f, 1, "n2", "10.0.0.2");
+	s = summary_of(f);
+	CHECK_EQ_STR(s, "n1, n2 drop 20% of packets");
+	free(s);
+	fault_free(f);
+
+	f = nemesis__fault_new(&nemesis_clock, "c-1", NULL);
+	nemesis__add_target(f, 0, "n3", "10.0.0.3")->offset_ms = -80;
+	s = summary_of(f);
+	CHECK_EQ_STR(s, "n3 -80 ms");
+	free(s);
+	fault_free(f);
+
+	f = nemesis__fault_new(&nemesis_kill, "k-1", NULL);
+	nemesis__add_target(f, 0, "n2", "10.0.0.2");
+	s = summary_of(f);
+	CHECK_EQ_STR(s, "n2");
+	free(s);
+	fault_free(f);
+}
+
 TEST(fault_from_json_rejects_unknown_kinds)
 {
 	struct sb err = SB_INIT;
