@@ -305,23 +305,22 @@ int hist_writer_commit(struct hist_writer *w, uint64_t seq)
 		pthread_mutex_unlock(&w->clock);
 	}
 	/* Less than half a block of padding left: append the next one
-	   now, outside the locks the recording threads take. */
+	   now, outside the locks the recording threads take.  qlock is
+	   never taken while glock is held (map_room() takes them in the
+	   other order); a block appended meanwhile by another thread only
+	   makes the file longer, and w->size counts every block. */
 	if (w->map && atomic_load(&w->room) < EXTEND / 2 &&
-	    !pthread_mutex_trylock(&w->glock)) {
-		size_t room;
-		int e = 0;
+	    !atomic_load(&w->err) && !pthread_mutex_trylock(&w->glock)) {
+		int e = -1;
 
-		pthread_mutex_lock(&w->qlock);
-		room = w->size - w->off;
-		pthread_mutex_unlock(&w->qlock);
-		if (room < EXTEND / 2 && !atomic_load(&w->err))
+		if (atomic_load(&w->room) < EXTEND / 2)
 			e = grow(w);
 		pthread_mutex_unlock(&w->glock);
-		if (room < EXTEND / 2) {
+		if (e >= 0) {
 			pthread_mutex_lock(&w->qlock);
 			if (e)
 				set_err(w, e);
-			else if (!atomic_load(&w->err))
+			else
 				w->size += EXTEND;
 			atomic_store(&w->room, w->size - w->off);
 			pthread_mutex_unlock(&w->qlock);

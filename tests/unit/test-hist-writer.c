@@ -223,6 +223,81 @@ TEST(hist_writer_group_commit_keeps_order_and_commits)
 	keeps_order_and_commits(HIST_WRITER_NOMAP);
 }
 
+/* Many threads recording fast, as the controller's workers do: the file
+   grows hundreds of times, by hist_writer_commit() ahead of the lines
+   and by hist_writer_queue() when lines outrun it, both at once.  (Once
+   they took the writer's locks in opposite orders and hung.)  Every
+   line is written once, in order. */
+struct st_job {
+	struct hist_writer *w;
+	struct history *h;
+	pthread_mutex_t *lock;
+	size_t *next, n;
+	int bad;
+};
+
+static void *st_thread(void *arg)
+{
+	struct st_job *j = arg;
+	size_t k;
+
+	for (k = 0; k < j->n; k++) {
+		uint64_t seq;
+
+		pthread_mutex_lock(j->lock);
+		seq = hist_writer_queue(j->w, j->h, (*j->next)++);
+		pthread_mutex_unlock(j->lock);
+		if (hist_writer_commit(j->w, seq) < 0)
+			j->bad = 1;
+	}
+	return NULL;
+}
+
+TEST_T(hist_writer_map_grows_under_many_threads, 30)
+{
+	struct history h;
+	struct sb err = SB_INIT;
+	struct hist_writer *w;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_t th[6];
+	struct st_job jobs[6];
+	char path[512], line[512];
+	size_t i, next = 0, n = 0;
+	long long prev = -1;
+	FILE *f;
+
+	hist_init(&h);
+	for (i = 0; i < 6 * 40000; i++)
+		add(&h, (int64_t)i, HIST_NEMESIS, HIST_INFO, "start",
+		    (int64_t)i);
+	snprintf(path, sizeof(path), "%s/s.jsonl", test_tmpdir());
+	w = hist_writer_open(path, 0, &err);
+	CHECK(w);
+	for (i = 0; i < 6; i++) {
+		jobs[i] = (struct st_job){ w, &h, &lock, &next, 40000, 0 };
+		CHECK(!pthread_create(&th[i], NULL, st_thread, &jobs[i]));
+	}
+	for (i = 0; i < 6; i++) {
+		CHECK(!pthread_join(th[i], NULL));
+		CHECK(!jobs[i].bad);
+	}
+	CHECK_EQ_INT(hist_writer_close(w), 0);
+	f = fopen(path, "r");
+	CHECK(f);
+	while (fgets(line, sizeof(line), f)) {
+		const char *v = strstr(line, "\"value\":");
+
+		CHECK(v);
+		CHECK(atoll(v + 8) == prev + 1);
+		prev = atoll(v + 8);
+		n++;
+	}
+	fclose(f);
+	CHECK_EQ_INT(n, h.n);
+	hist_release(&h);
+	sb_release(&err);
+}
+
 /* A controller killed with -9 loses nothing it recorded: every line it
    queued is in the file (the map is the page cache), after it only the
    blank padding the file grows by, and the history reads back whole.
