@@ -376,28 +376,6 @@ static size_t add_text(struct sb *sb, const char *s)
 	return off;
 }
 
-/* A value that is a JSON object with a string "summary" (what netsplit's
-   controller records, nemesis/fault.c): append ": SUMMARY" (shortened as
-   hist_str_show does) to label and return 1; else 0. */
-static int summary_label(const struct history *h, const struct hist_value *v,
-			 struct sb *label)
-{
-	json_t *j, *s;
-	int found;
-
-	if (v->kind != HV_RAW)
-		return 0;
-	j = json_loads(hist_str(h, v->u.str), 0, NULL);
-	s = json_object_get(j, "summary");
-	found = json_is_string(s);
-	if (found) {
-		sb_adds(label, ": ");
-		hist_str_show(json_string_value(s), label);
-	}
-	json_decref(j);
-	return found;
-}
-
 static void open_window(struct checker__faults *f, const struct history *h,
 			size_t pos, const char *suffix)
 {
@@ -413,9 +391,13 @@ static void open_window(struct checker__faults *f, const struct history *h,
 	if (c && c->value.kind != HV_NIL)
 		v = &c->value;
 	sb_adds(&label, *suffix ? suffix : "fault");
-	if (!summary_label(h, v, &label) && v->kind != HV_NIL) {
-		sb_addc(&label, ' ');
-		checker__value_text(h, v, &label);
+	sb_adds(&label, ": ");
+	if (!hist_value_summary(h, v, &label)) {
+		sb_setlen(&label, label.len - 2);
+		if (v->kind != HV_NIL) {
+			sb_addc(&label, ' ');
+			checker__value_text(h, v, &label);
+		}
 	}
 	ALLOC_GROW(f->w, f->n + 1, f->alloc);
 	w = &f->w[f->n++];

@@ -1,6 +1,7 @@
 /*
  * hist-json.c - the JSON Lines reader: netsplit's own history format
- * (docs/history.md).
+ * (docs/history.md); and hist_value_summary(), the words a nemesis op's
+ * JSON value carries.
  *
  * One event per line, parsed with jansson's json_loadb() and converted at
  * once into a struct hist_event; the jansson object is freed before the
@@ -307,4 +308,21 @@ int hist__read_json(struct history *h, struct hist__src *src,
 		hist__src_consumed(src, pos);
 	}
 	return 0;
+}
+
+int hist_value_summary(const struct history *h, const struct hist_value *v,
+		       struct sb *out)
+{
+	json_t *j, *s;
+	int found;
+
+	if (v->kind != HV_RAW)
+		return 0;
+	j = json_loads(hist_str(h, v->u.str), 0, NULL);
+	s = json_object_get(j, "summary");
+	found = json_is_string(s);
+	if (found)
+		hist_str_show(json_string_value(s), out);
+	json_decref(j);
+	return found;
 }

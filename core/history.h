@@ -204,6 +204,11 @@ void hist_value_show(const struct history *h, const struct hist_value *v,
    whole up to HIST_SHOW_BYTES, else its first bytes (whole characters)
    then "... (N bytes)"; no quotes, no escaping.  Returns 1 if cut. */
 int hist_str_show(const char *s, struct sb *out);
+/* A value that is a JSON object with a string "summary" (a nemesis op's
+   fault in words, as netsplit's controller records it): append the
+   summary, shortened as hist_str_show() does, and return 1; else 0. */
+int hist_value_summary(const struct history *h, const struct hist_value *v,
+		       struct sb *out);
 /* A 64-bit hash consistent with hist_value_eq. */
 uint64_t hist_value_hash(const struct history *h, const struct hist_value *v);
 

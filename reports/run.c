@@ -87,25 +87,6 @@ static int load_json(const char *path, json_t **out, struct sb *err)
 
 /* ===== Fault windows ===== */
 
-/* A value that is a JSON object with a string "summary": append the
-   summary to out and return 1; else 0. */
-static int fault_summary(const struct history *h, const struct hist_value *v,
-			 struct sb *out)
-{
-	json_t *j, *s;
-	int found;
-
-	if (v->kind != HV_RAW)
-		return 0;
-	j = json_loads(hist_str(h, v->u.str), 0, NULL);
-	s = json_object_get(j, "summary");
-	found = json_is_string(s);
-	if (found)
-		hist_str_show(json_string_value(s), out);
-	json_decref(j);
-	return found;
-}
-
 static const char *event_fault_kind(const char *f, const char *verb)
 {
 	size_t n = strlen(verb);
@@ -171,7 +152,7 @@ static void derive_faults(struct report_run *r)
 			   than the plan, when it has one */
 			if (c && c->value.kind != HV_NIL)
 				v = &c->value;
-			if (!fault_summary(h, v, &d) && v->kind != HV_NIL)
+			if (!hist_value_summary(h, v, &d) && v->kind != HV_NIL)
 				report_value_text(h, v, &d);
 			ALLOC_GROW(r->faults, r->nfaults + 1, alloc);
 			ft = &r->faults[r->nfaults++];
