@@ -121,6 +121,8 @@ struct gc_job {
 	pthread_mutex_t *lock;
 	const char *path;
 	size_t *next;		/* next event to queue (under lock) */
+	size_t n;		/* events this thread records */
+	size_t check_every;	/* look for the line in the file (0: no) */
 	int bad;
 };
 
@@ -142,9 +144,9 @@ static int file_has_value(const char *path, int64_t v)
 static void *gc_thread(void *arg)
 {
 	struct gc_job *j = arg;
-	int k;
+	size_t k;
 
-	for (k = 0; k < 300; k++) {
+	for (k = 0; k < j->n; k++) {
 		uint64_t seq;
 		size_t i;
 
@@ -154,42 +156,43 @@ static void *gc_thread(void *arg)
 		pthread_mutex_unlock(j->lock);
 		if (hist_writer_commit(j->w, seq) < 0)
 			j->bad = 1;
-		if (k % 50 == 0 && !file_has_value(j->path, j->h->ev[i]
-						   .value.u.i))
+		if (j->check_every && k % j->check_every == 0 &&
+		    !file_has_value(j->path, j->h->ev[i].value.u.i))
 			j->bad = 1;
 	}
 	return NULL;
 }
 
-static void keeps_order_and_commits(unsigned flags)
+/* threads x per_thread events recorded at once: every line in the file
+   once, in queue order; every check_every-th one already in the file
+   when its commit returns (0: not looked for). */
+static void keeps_order_and_commits(unsigned flags, size_t threads,
+				    size_t per_thread, size_t check_every)
 {
 	struct history h;
 	struct sb err = SB_INIT;
 	struct hist_writer *w;
 	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	pthread_t th[4];
-	struct gc_job jobs[4];
+	pthread_t th[8];
+	struct gc_job jobs[8];
 	char path[512], line[512];
 	size_t i, next = 0, n = 0;
 	long long prev = -1;
 	FILE *f;
 
+	CHECK(threads <= 8);
 	hist_init(&h);
-	for (i = 0; i < 1200; i++)
+	for (i = 0; i < threads * per_thread; i++)
 		add(&h, (int64_t)i, 0, HIST_INFO, "start", (int64_t)i);
 	snprintf(path, sizeof(path), "%s/g.jsonl", test_tmpdir());
 	w = hist_writer_open(path, flags, &err);
 	CHECK(w);
-	for (i = 0; i < 4; i++) {
-		jobs[i].w = w;
-		jobs[i].h = &h;
-		jobs[i].lock = &lock;
-		jobs[i].path = path;
-		jobs[i].next = &next;
-		jobs[i].bad = 0;
+	for (i = 0; i < threads; i++) {
+		jobs[i] = (struct gc_job){ w, &h, &lock, path, &next,
+					   per_thread, check_every, 0 };
 		CHECK(!pthread_create(&th[i], NULL, gc_thread, &jobs[i]));
 	}
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < threads; i++) {
 		CHECK(!pthread_join(th[i], NULL));
 		CHECK(!jobs[i].bad);
 	}
@@ -207,20 +210,20 @@ static void keeps_order_and_commits(unsigned flags)
 		n++;
 	}
 	fclose(f);
-	CHECK_EQ_INT(n, 1200);
+	CHECK_EQ_INT(n, h.n);
 	hist_release(&h);
 	sb_release(&err);
 }
 
 TEST(hist_writer_map_keeps_order_and_commits)
 {
-	keeps_order_and_commits(0);
+	keeps_order_and_commits(0, 4, 300, 50);
 }
 
 /* Group commit through write(2), where the file cannot be mapped. */
 TEST(hist_writer_group_commit_keeps_order_and_commits)
 {
-	keeps_order_and_commits(HIST_WRITER_NOMAP);
+	keeps_order_and_commits(HIST_WRITER_NOMAP, 4, 300, 50);
 }
 
 /* Many threads recording fast, as the controller's workers do: the file
@@ -228,74 +231,9 @@ TEST(hist_writer_group_commit_keeps_order_and_commits)
    and by hist_writer_queue() when lines outrun it, both at once.  (Once
    they took the writer's locks in opposite orders and hung.)  Every
    line is written once, in order. */
-struct st_job {
-	struct hist_writer *w;
-	struct history *h;
-	pthread_mutex_t *lock;
-	size_t *next, n;
-	int bad;
-};
-
-static void *st_thread(void *arg)
-{
-	struct st_job *j = arg;
-	size_t k;
-
-	for (k = 0; k < j->n; k++) {
-		uint64_t seq;
-
-		pthread_mutex_lock(j->lock);
-		seq = hist_writer_queue(j->w, j->h, (*j->next)++);
-		pthread_mutex_unlock(j->lock);
-		if (hist_writer_commit(j->w, seq) < 0)
-			j->bad = 1;
-	}
-	return NULL;
-}
-
 TEST_T(hist_writer_map_grows_under_many_threads, 30)
 {
-	struct history h;
-	struct sb err = SB_INIT;
-	struct hist_writer *w;
-	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	pthread_t th[6];
-	struct st_job jobs[6];
-	char path[512], line[512];
-	size_t i, next = 0, n = 0;
-	long long prev = -1;
-	FILE *f;
-
-	hist_init(&h);
-	for (i = 0; i < 6 * 40000; i++)
-		add(&h, (int64_t)i, HIST_NEMESIS, HIST_INFO, "start",
-		    (int64_t)i);
-	snprintf(path, sizeof(path), "%s/s.jsonl", test_tmpdir());
-	w = hist_writer_open(path, 0, &err);
-	CHECK(w);
-	for (i = 0; i < 6; i++) {
-		jobs[i] = (struct st_job){ w, &h, &lock, &next, 40000, 0 };
-		CHECK(!pthread_create(&th[i], NULL, st_thread, &jobs[i]));
-	}
-	for (i = 0; i < 6; i++) {
-		CHECK(!pthread_join(th[i], NULL));
-		CHECK(!jobs[i].bad);
-	}
-	CHECK_EQ_INT(hist_writer_close(w), 0);
-	f = fopen(path, "r");
-	CHECK(f);
-	while (fgets(line, sizeof(line), f)) {
-		const char *v = strstr(line, "\"value\":");
-
-		CHECK(v);
-		CHECK(atoll(v + 8) == prev + 1);
-		prev = atoll(v + 8);
-		n++;
-	}
-	fclose(f);
-	CHECK_EQ_INT(n, h.n);
-	hist_release(&h);
-	sb_release(&err);
+	keeps_order_and_commits(0, 6, 40000, 0);
 }
 
 /* A controller killed with -9 loses nothing it recorded: every line it
