@@ -5,7 +5,8 @@
  * with --html, as a self-contained HTML page.
  *
  * Exit status: 1 if either run found an anomaly, else 2 if either is
- * unknown, else 0; 3 for unreadable input or an unwritable FILE.
+ * unknown, else 0; 3 for unreadable input; 4 when FILE cannot be written
+ * (a harness error writing output, as for `netsplit report`).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,7 +25,8 @@ static void usage(FILE *f)
 		"type).  Text on stdout;\n--html FILE also writes the "
 		"comparison as one HTML page.\n\n"
 		"exit: 1 if either run found an anomaly, else 2 if either "
-		"is unknown,\nelse 0; 3 for bad input\n");
+		"is unknown,\nelse 0; 3 for bad input, 4 if FILE could not "
+		"be written\n");
 }
 
 int cmd_compare(int argc, char **argv)
@@ -88,7 +90,7 @@ int cmd_compare(int argc, char **argv)
 		if (bad) {
 			errorf("cannot write '%s': %s", html,
 			       strerror(errno));
-			ret = NS_EXIT_USAGE;
+			ret = NS_EXIT_HARNESS;
 		}
 	}
 	ea = report_run_exit(&a);

@@ -153,9 +153,11 @@ check_contains compare-nohist-names-file \
 	"netsplit: warning: $NH/history.jsonl is missing" "$err"
 err=$("$NS" compare --html "$T/no-such-dir/c.html" "$B" "$B" 2>&1 \
 	>/dev/null)
-check_eq compare-html-unwritable-exit 3 "$?"
+check_eq compare-html-unwritable-exit-harness 4 "$?"
 check_contains compare-html-unwritable-why \
 	"cannot write '$T/no-such-dir/c.html': No such file or directory" "$err"
+check_eq compare-help-lists-exit-codes "0 1 2 3 4" "$("$NS" compare --help |
+	sed -n '/^exit:/,$p' | grep -oE '\<[0-9]\>' | sort -u | xargs)"
 
 # ===== missing and broken parts =====
 M=$T/noresults
