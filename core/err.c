@@ -50,3 +50,9 @@ int ns_exit_worse(int a, int b)
 {
 	return exit_rank(b) > exit_rank(a) ? b : a;
 }
+
+const char *ns_exit_verdict(int code)
+{
+	return code == NS_EXIT_VALID ? "valid" :
+	       code == NS_EXIT_ANOMALY ? "invalid" : "unknown";
+}

@@ -71,5 +71,11 @@ int ns_exit_code(int err);		/* 0 for 0 */
  * the first stays).
  */
 int ns_exit_worse(int a, int b);
+/*
+ * The verdict word for a verdict's exit code, as results.json and
+ * `check --json` write it: "valid" (0), "invalid" (1), anything else
+ * "unknown".
+ */
+const char *ns_exit_verdict(int code);
 
 #endif

@@ -5,7 +5,10 @@
  * The history is read by hist_read_file() (any of the three formats,
  * validated and paired), then each checker named by --checker runs in
  * turn and its verdict is printed as text, or all of them as one JSON
- * document {"history": {...}, "checkers": [verdict_json(), ...]}.
+ * document {"verdict", "history": {...}, "checkers": [verdict_json(),
+ * ...]} whose "verdict" is the overall one (ns_exit_verdict() of the
+ * exit status, the words results.json uses), so a results.json made by
+ * `check --json` reports as a run's does.
  *
  * Exit status: 3 for a usage error or a history that cannot be read,
  * else 1 if any checker found an anomaly, else 2 if any could not decide
@@ -69,7 +72,9 @@ static void usage(FILE *f)
 "  --stale-ms MS          stale: reads at most MS ms behind the latest\n"
 "                         acknowledged write are counted, not anomalies\n"
 "                         (default 0: every stale read is an anomaly)\n"
-"  --json                 print {\"history\": ..., \"checkers\": [verdicts]}\n"
+"  --json                 print {\"verdict\": overall, \"history\": ...,\n"
+"                         \"checkers\": [verdicts]} (a results.json for\n"
+"                         'netsplit report')\n"
 "  -h, --help             show this help\n"
 "\n"
 "checkers:\n", DEFAULT_CHECKER, known.buf);
@@ -367,6 +372,8 @@ int cmd_check(int argc, char **argv)
 	if (as_json) {
 		doc = json_object();
 		arr = json_array();
+		/* first in the document; set once every checker ran */
+		json_object_set_new(doc, "verdict", json_string("unknown"));
 		json_object_set_new(doc, "history",
 				    history_json(&h, warn.buf));
 		json_object_set_new(doc, "checkers", arr);
@@ -410,6 +417,8 @@ int cmd_check(int argc, char **argv)
 		verdict_release(&v);
 	}
 	if (as_json) {
+		json_object_set_new(doc, "verdict",
+				    json_string(ns_exit_verdict(status)));
 		json_dumpf(doc, stdout, JSON_INDENT(2));
 		putchar('\n');
 	}

@@ -659,9 +659,8 @@ finish:
 		json_object_set_new(results, "verdict_reason",
 				    json_string("interrupted"));
 	}
-	json_object_set_new(results, "verdict", json_string(
-		status == NS_EXIT_VALID ? "valid" :
-		status == NS_EXIT_ANOMALY ? "invalid" : "unknown"));
+	json_object_set_new(results, "verdict",
+			    json_string(ns_exit_verdict(status)));
 	json_object_set_new(results, "interrupted",
 			    json_boolean(interrupted));
 	json_object_set_new(results, "faults", json_incref(r.faults));

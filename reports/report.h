@@ -102,7 +102,12 @@ const char *report_checker_verdict(json_t *checker);
 size_t report_checker_count(json_t *checker);
 /* Anomalies found over every checker (more than r->anomalies may list). */
 size_t report_anomaly_total(const struct report_run *r);
-/* Overall verdict: "valid", "invalid", "unknown" (no results: unknown). */
+/*
+ * Overall verdict: "valid", "invalid", "unknown" (no results: unknown):
+ * results.json's "verdict"; when it has none (an older `check --json`),
+ * the checkers' combined as `netsplit check` does (any invalid: invalid,
+ * else any unknown: unknown).
+ */
 const char *report_run_verdict(const struct report_run *r);
 /* Exit code for that verdict (enum ns_exit). */
 int report_run_exit(const struct report_run *r);

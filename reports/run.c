@@ -571,12 +571,29 @@ size_t report_anomaly_total(const struct report_run *r)
 
 const char *report_run_verdict(const struct report_run *r)
 {
-	const char *v = r->results ? json_string_value(
-		json_object_get(r->results, "verdict")) : NULL;
+	json_t *jv = r->results ? json_object_get(r->results, "verdict")
+				: NULL;
+	const char *v = json_string_value(jv);
+	json_t *c;
+	size_t i;
+	int code = NS_EXIT_VALID;
 
 	if (v && (!strcmp(v, "valid") || !strcmp(v, "invalid")))
 		return v;
-	return "unknown";
+	if (jv || !r->results ||
+	    !json_array_size(json_object_get(r->results, "checkers")))
+		return "unknown";
+	/* no overall verdict (a results.json from an older 'check --json'):
+	   the checkers', combined as check combines them */
+	json_array_foreach(json_object_get(r->results, "checkers"), i, c) {
+		const char *cv = report_checker_verdict(c);
+
+		code = ns_exit_worse(code, !strcmp(cv, "valid")
+				     ? NS_EXIT_VALID
+				     : !strcmp(cv, "invalid")
+				     ? NS_EXIT_ANOMALY : NS_EXIT_UNKNOWN);
+	}
+	return ns_exit_verdict(code);
 }
 
 int report_run_exit(const struct report_run *r)

@@ -237,19 +237,36 @@ else
 fi
 
 # ===== results.json from the real checkers (netsplit check --json) =====
+# check's JSON is a results.json as it stands: its overall verdict is the
+# one check exits with, and the report shows it
 C=$T/realcheck
 mkdir "$C"
 cp tests/data/report/anomalies/history.jsonl tests/data/report/anomalies/run.json "$C/"
 "$NS" check --json --checker set,session,stale \
-	"$C/history.jsonl" >"$C/check.json" 2>/dev/null
-jq '{verdict: (if ([.checkers[].verdict] | index("invalid")) then "invalid"
-	else "valid" end), checkers: .checkers}' "$C/check.json" \
-	>"$C/results.json"
+	"$C/history.jsonl" >"$C/results.json" 2>/dev/null
+crc=$?
+check_eq realcheck-check-exit 1 "$crc"
+check_eq realcheck-check-verdict invalid "$(jq -r .verdict "$C/results.json")"
 NS_GNUPLOT=/nonexistent "$NS" report "$C" >/dev/null 2>&1
-rc=$?
-check_eq realcheck-report-exit \
-	"$(jq -r 'if .verdict == "invalid" then 1 else 0 end' "$C/results.json")" \
-	"$rc"
+check_eq realcheck-report-exit-is-checks "$crc" "$?"
+check_eq realcheck-html-verdict "invalid" "$(xmllint --html --xpath \
+	"string(//span[@id='verdict'])" "$C/report.html" 2>/dev/null)"
+check_contains realcheck-summary-verdict " invalid" \
+	"$(head -n 1 "$C/summary.md")"
+# a results.json without an overall verdict (an older check --json):
+# the checkers' verdicts, combined as check combines them
+O=$T/oldcheck
+mkdir "$O"
+cp "$C/history.jsonl" "$C/run.json" "$O/"
+jq 'del(.verdict)' "$C/results.json" >"$O/results.json"
+NS_GNUPLOT=/nonexistent "$NS" report "$O" >/dev/null 2>&1
+check_eq oldcheck-report-exit 1 "$?"
+jq 'del(.verdict) | .checkers |= map(select(.verdict != "invalid"))' \
+	"$C/results.json" >"$O/results.json"
+want=$(jq -r 'if all(.checkers[]; .verdict == "valid") then 0 else 2 end' \
+	"$O/results.json")
+NS_GNUPLOT=/nonexistent "$NS" report "$O" >/dev/null 2>&1
+check_eq oldcheck-report-exit-no-invalid "$want" "$?"
 n=$(jq '[.checkers[].anomalies[]] | length' "$C/results.json")
 [ "${n:-0}" -gt 0 ] || fail realcheck-anomalies "the checkers found nothing"
 check_eq realcheck-anomaly-count "$n" "$(xmllint --html --xpath \
