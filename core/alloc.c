@@ -75,6 +75,21 @@ void *xmalloc_large(size_t n)
 	return p;
 }
 
+void *xrealloc_large(void *p, size_t old, size_t n)
+{
+	void *q;
+
+	if (n < LARGE_ALLOC_MIN)
+		return xrealloc(p, n);
+	/* advised before the old contents are copied in, or the copy
+	   faults the new block in 4 kB at a time */
+	q = xmalloc_large(n);
+	if (p)
+		memcpy(q, p, old < n ? old : n);
+	free(p);
+	return q;
+}
+
 char *xstrndup(const char *s, size_t n)
 {
 	char *p = xmalloc(n + 1);

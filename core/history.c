@@ -138,10 +138,14 @@ uint32_t hist_lookup(const struct history *h, const char *s)
 
 size_t hist_append(struct history *h, const struct hist_event *e)
 {
-	size_t old = h->alloc;
+	if (h->n + 1 > h->alloc) {
+		/* doubling; a long run's events fill huge pages (one page
+		   fault per 2 MiB, not per 4 kB, as the recorder appends) */
+		size_t old = h->alloc;
 
-	ALLOC_GROW(h->ev, h->n + 1, h->alloc);
-	if (h->alloc != old) {
+		h->alloc = old ? old * 2 : 16;
+		h->ev = xrealloc_large(h->ev, old * sizeof(*h->ev),
+				       h->alloc * sizeof(*h->ev));
 		if (h->lines)
 			h->lines = xrealloc(h->lines,
 					    h->alloc * sizeof(*h->lines));

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "err.h"
 #include "history.h"
 
@@ -421,6 +422,29 @@ TEST(hist_writer_round_trip)
 	sb_release(&err);
 	sb_release(&a);
 	sb_release(&b);
+}
+
+/* The event array moves to huge-page-advised blocks past
+   LARGE_ALLOC_MIN (xrealloc_large copies it over): nothing is lost or
+   moved on the way. */
+TEST(hist_append_keeps_events_across_large_growth)
+{
+	struct history h;
+	size_t i, n = 3 * LARGE_ALLOC_MIN / sizeof(struct hist_event);
+	int bad = 0;
+
+	hist_init(&h);
+	for (i = 0; i < n; i++)
+		CHECK_EQ_INT(add(&h, (int64_t)i, (int64_t)(i % 7),
+				 i % 2 ? HIST_OK : HIST_INVOKE, "write",
+				 (int64_t)(i * 3)), i);
+	CHECK(h.alloc * sizeof(*h.ev) > LARGE_ALLOC_MIN);
+	for (i = 0; i < n; i++)
+		bad += h.ev[i].time != (int64_t)i ||
+		       h.ev[i].value.u.i != (int64_t)(i * 3) ||
+		       h.ev[i].process != (int32_t)(i % 7);
+	CHECK_EQ_INT(bad, 0);
+	hist_release(&h);
 }
 
 TEST(hist_writer_open_fails_with_a_message)
