@@ -5,7 +5,9 @@
  *
  * A run directory (STORE/<name>/<timestamp>/) holds run.json (what was
  * run), history.jsonl (every event, nemesis events included) and
- * results.json ({"verdict", "checkers": [verdict_json() ...]}).
+ * results.json ({"verdict", "checkers": [verdict_json() ...]}).  A
+ * Jepsen store directory's history.edn or jepsen.log stands for
+ * history.jsonl (with a results.json from `netsplit check --json`).
  * report_run_load() reads all three; a missing file is not an error (a run
  * that crashed before checking still deserves a report): it is noted in
  * run->notes, naming the file, and the reports say what is missing.  A
@@ -62,7 +64,7 @@ struct report_run {
 	char *dir;
 	json_t *run;		/* run.json, NULL if missing */
 	json_t *results;	/* results.json, NULL if missing */
-	struct history hist;	/* empty if history.jsonl is missing */
+	struct history hist;	/* empty if there is no history */
 	int have_hist;
 	struct sb notes;	/* one line per missing or odd part */
 
@@ -83,8 +85,15 @@ struct report_run {
 /*
  * Load RUN_DIR.  Returns 0 or -NS_EINPUT / -NS_EIO (message in err naming
  * the file).  A directory holding none of the three files is an error.
+ * The history is history.jsonl or, in a Jepsen store directory,
+ * history.edn, else jepsen.log (the first there); it is read as `netsplit
+ * check` reads one, in any of the formats hist_read_file() knows:
+ * detected from the content (report_run_load), or as fmt says
+ * (report_run_load_as; HIST_FMT_AUTO detects).
  */
 int report_run_load(struct report_run *r, const char *dir, struct sb *err);
+int report_run_load_as(struct report_run *r, const char *dir,
+		       enum hist_format fmt, struct sb *err);
 void report_run_release(struct report_run *r);
 
 /* A history value as text: strings bare, the rest JSON (not escaped). */

@@ -362,10 +362,45 @@ static void derive(struct report_run *r)
 	derive_anomalies(r);
 }
 
+/*
+ * The history of a run directory: netsplit's history.jsonl, else what a
+ * Jepsen store directory holds (history.edn, then jepsen.log).  Each is
+ * read as `netsplit check` reads a history: its format detected from the
+ * content, unless the caller forces one.
+ */
+static const char *const history_names[] = {
+	"history.jsonl", "history.edn", "jepsen.log",
+};
+#define NHISTORY_NAMES (sizeof(history_names) / sizeof(history_names[0]))
+
+/* The first history file of dir that exists (1), else the path of
+   history.jsonl (0); -1 with a message when one cannot be looked at. */
+static int find_history(const char *dir, char **path, struct sb *err)
+{
+	size_t i;
+	int e = 0;
+
+	for (i = 0; i < NHISTORY_NAMES; i++) {
+		*path = path_join(dir, history_names[i]);
+		e = exists(*path, err);
+		if (e)
+			return e;
+		free(*path);
+	}
+	*path = path_join(dir, history_names[0]);
+	return 0;
+}
+
 int report_run_load(struct report_run *r, const char *dir, struct sb *err)
 {
+	return report_run_load_as(r, dir, HIST_FMT_AUTO, err);
+}
+
+int report_run_load_as(struct report_run *r, const char *dir,
+		       enum hist_format fmt, struct sb *err)
+{
 	char *run_path = path_join(dir, "run.json");
-	char *hist_path = path_join(dir, "history.jsonl");
+	char *hist_path = NULL;
 	char *res_path = path_join(dir, "results.json");
 	struct stat st;
 	int ret = 0, e_run, e_hist, e_res;
@@ -386,7 +421,7 @@ int report_run_load(struct report_run *r, const char *dir, struct sb *err)
 		goto out;
 	}
 	e_run = exists(run_path, err);
-	e_hist = exists(hist_path, err);
+	e_hist = find_history(dir, &hist_path, err);
 	e_res = exists(res_path, err);
 	if (e_run < 0 || e_hist < 0 || e_res < 0) {
 		ret = -NS_EIO;
@@ -394,7 +429,8 @@ int report_run_load(struct report_run *r, const char *dir, struct sb *err)
 	}
 	if (!e_run && !e_hist && !e_res) {
 		sb_addf(err, "'%s' is not a run directory: no run.json, "
-			"history.jsonl or results.json in it", dir);
+			"history.jsonl (history.edn, jepsen.log) or "
+			"results.json in it", dir);
 		ret = -NS_EINPUT;
 		goto out;
 	}
@@ -409,13 +445,13 @@ int report_run_load(struct report_run *r, const char *dir, struct sb *err)
 	else if ((ret = load_json(res_path, &r->results, err)))
 		goto out;
 	if (!e_hist) {
-		sb_addf(&r->notes, "%s is missing: no timeline, graphs or "
-			"op details\n", hist_path);
+		sb_addf(&r->notes, "%s is missing (no history.edn or "
+			"jepsen.log either): no timeline, graphs or op "
+			"details\n", hist_path);
 	} else {
 		struct sb warn = SB_INIT;
 
-		ret = hist_read_file(&r->hist, hist_path, HIST_FMT_JSON,
-				     &warn, err);
+		ret = hist_read_file(&r->hist, hist_path, fmt, &warn, err);
 		if (warn.len)
 			sb_addf(&r->notes, "%s%s", warn.buf,
 				warn.buf[warn.len - 1] == '\n' ? "" : "\n");

@@ -212,7 +212,7 @@ check_contains bad-history-names-line "history.jsonl:5" "$err"
 
 err=$("$NS" report 2>&1)
 check_eq usage-exit 3 "$?"
-check_contains usage-text "usage: netsplit report RUN_DIR" "$err"
+check_contains usage-text "usage: netsplit report [--format FORMAT] RUN_DIR" "$err"
 
 # ===== the same under ASan/UBSan (when built, as `make check` does) =====
 A=$NS_ROOT/build/asan/netsplit
