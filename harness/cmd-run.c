@@ -54,9 +54,12 @@ static void usage(FILE *f)
 "options:\n"
 "  --config C            config file (default ./netsplit.json)\n"
 "  --db NAME             database plug-in: etcd (default), postgres,\n"
-"                        redis\n"
+"                        redis, external (your own service, already\n"
+"                        running: nothing set up)\n"
 "  --workload NAME       workload: register (etcd), session (postgres),\n"
-"                        set (redis); default: the database's\n"
+"                        set (redis); default: the database's; http or\n"
+"                        exec (any db: your service's requests or\n"
+"                        commands, from the config's workload section)\n"
 "  --nemesis KINDS       faults, comma-separated: partition, kill, pause,\n"
 "                        clock, loss, replica-lag (or finer kinds,\n"
 "                        docs/nemesis.md);\n"
@@ -216,9 +219,10 @@ static const char *type_of(const struct config *c, json_t *sec,
 }
 
 /* The workload a database is tested with when none is named: the first
-   registered for it ("register" for etcd, "set" for redis...), else one
-   that runs against any database; NULL when there is none (the fake db:
-   run_check_config() says so). */
+   registered for it ("register" for etcd, "set" for redis...); NULL when
+   there is none (fake, external: run_check_config() says so).  The
+   workloads that run against any database (http, exec) need a config of
+   their own: never a default. */
 static const char *default_workload(const char *db)
 {
 	size_t i;
@@ -226,9 +230,6 @@ static const char *default_workload(const char *db)
 	for (i = 0; workload_types[i]; i++)
 		if (workload_types[i]->db &&
 		    !strcmp(workload_types[i]->db, db))
-			return workload_types[i]->name;
-	for (i = 0; workload_types[i]; i++)
-		if (!workload_types[i]->db)
 			return workload_types[i]->name;
 	return NULL;
 }

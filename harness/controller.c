@@ -463,10 +463,12 @@ static int plugins_new(struct run *r, struct sb *err)
 	size_t i;
 
 	if (dbt && !r->p.workload) {
-		/* none named, and none runs against this db (the fake one) */
-		sb_addf(err, "no workload runs against db '%s' (", dbt->name);
+		/* none named, and this db has none of its own (fake,
+		   external) */
+		sb_addf(err, "db '%s' has no workload of its own (",
+			dbt->name);
 		cfg_subject(err, c, "db", "type");
-		sb_adds(err, "):");
+		sb_adds(err, "); name one with --workload:");
 		for (i = 0; workload_types[i]; i++)
 			sb_addf(err, "%s %s against %s", i ? "," : "",
 				workload_types[i]->name,

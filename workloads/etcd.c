@@ -34,17 +34,8 @@
  * when the retry's connect is refused: still info;
  * tests/unit/test-etcd-workload.c pins this).
  *
- * Generator.  Workers form groups of threads_per_key; each group works on
- * its own sequence of keys (group g: keys g, g + ngroups, ...), every
- * worker doing ceil(ops_per_key / threads_per_key) ops on a key before
- * moving on, so each key's history stays small enough to check.  Values
- * written are unique per key (slot * threads_per_key + member + 1); a cas
- * expects the key's value as this worker last saw it (its last ok read,
- * write or cas on the key: likely still current, so cas often succeeds),
- * else a value from the last few slots of a random group member.  All
- * choices come from the worker's random stream (seed, worker), drawn the
- * same whatever was seen: the same seed gives the same operations, but
- * for a cas's expected value, which follows what the worker saw.  Versions recorded: a read's kv
+ * Generator: the register generator (register-gen.h), shared with the
+ * http and exec workloads.  Versions recorded: a read's kv
  * mod_revision (0 for a missing key), a write's or cas's header revision.
  */
 #include <curl/curl.h>
@@ -58,21 +49,18 @@
 #include "alloc.h"
 #include "err.h"
 #include "workloads/etcd-internal.h"
+#include "workloads/register-gen.h"
 #include "workloads/workload.h"
 
 struct reg {
 	int serializable;
 	int round_robin;	/* endpoints: each op to the next member */
 	size_t nnodes;
-	unsigned mix[3];	/* read, write, cas weights */
-	unsigned mix_total;
-	long long ops_per_key;
-	long long threads_per_key;
+	struct workload_regen_cfg gen;
 	long long timeout_ms;
 	long long connect_timeout_ms;
 	int require_leader;
 	const char *prefix;
-	size_t ngroups;
 };
 
 struct workload_client {
@@ -88,18 +76,7 @@ struct workload_client {
 	size_t rr;		/* round-robin: the next node */
 	struct sb body, resp, k64, v64, v64b;
 	char errbuf[CURL_ERROR_SIZE];
-	struct workload_rng rng;
-	size_t member;		/* index inside the group */
-	size_t group;
-	uint64_t keyj;		/* key number inside the group's sequence */
-	uint64_t slot;		/* ops done on the current key */
-	uint64_t per_key;	/* ops per worker per key */
-	int final_done;
-	/* The current key's value as this worker last saw it (an ok read,
-	   write or cas): what its next cas expects, as that value is
-	   likely still current; none yet on a fresh key. */
-	int has_seen;
-	json_int_t seen;
+	struct workload_regen gen;
 };
 
 /* ===== base64 (OpenSSL's EVP block coder) ===== */
@@ -289,12 +266,9 @@ static int reg_init(struct workload *w, struct sb *err)
 	json_t *o = c->workload;
 	struct reg *r = xcalloc(1, sizeof(*r));
 	const char *mode = "linearizable", *endpoints = "pinned";
-	json_t *mix;
 	int rc;
 
-	r->mix[0] = r->mix[1] = r->mix[2] = 1;
-	r->ops_per_key = 100;
-	r->threads_per_key = 5;
+	workload_regen_cfg_init(&r->gen);
 	r->timeout_ms = 3000;
 	r->connect_timeout_ms = 1000;
 	r->require_leader = 1;
@@ -322,39 +296,9 @@ static int reg_init(struct workload *w, struct sb *err)
 	}
 	r->round_robin = !strcmp(endpoints, "round-robin");
 	r->nnodes = c->nnodes ? c->nnodes : 1;
-	if (!rc && (mix = json_object_get(o, "mix"))) {
-		static const char *const mix_keys[] = { "read", "write",
-							"cas", NULL };
-		long long v;
-		int i;
-
-		rc = json_is_object(mix) ? 0 : -NS_ECONFIG;
-		if (rc)
-			sb_addf(err, "%s: 'workload.mix': expected an object",
-				c->path ? c->path : "config");
-		if (!rc)
-			rc = cfg_check_keys(c, mix, "workload.mix", mix_keys,
-					    err);
-		for (i = 0; !rc && i < 3; i++) {
-			v = r->mix[i];
-			rc = cfg_get_int(c, mix, "workload.mix", mix_keys[i],
-					 &v, err);
-			if (!rc && (v < 0 || v > 1000000)) {
-				sb_addf(err, "%s: 'workload.mix.%s': must be "
-					"0..1000000",
-					c->path ? c->path : "config",
-					mix_keys[i]);
-				rc = -NS_ECONFIG;
-			}
-			r->mix[i] = (unsigned)v;
-		}
-	}
-	r->mix_total = r->mix[0] + r->mix[1] + r->mix[2];
-	if (!rc && !r->mix_total) {
-		sb_addf(err, "%s: 'workload.mix': every weight is 0",
-			c->path ? c->path : "config");
-		rc = -NS_ECONFIG;
-	}
+	if (!rc)
+		rc = workload_regen_cfg_read(&r->gen, c, o, w->concurrency,
+					     err);
 #define GET_POS(key, field, max)                                          \
 	do {                                                              \
 		if (!rc)                                                  \
@@ -367,8 +311,6 @@ static int reg_init(struct workload *w, struct sb *err)
 			rc = -NS_ECONFIG;                                 \
 		}                                                         \
 	} while (0)
-	GET_POS("ops_per_key", ops_per_key, 1000000000LL);
-	GET_POS("threads_per_key", threads_per_key, 1000);
 	GET_POS("timeout_ms", timeout_ms, 3600000);
 	GET_POS("connect_timeout_ms", connect_timeout_ms, 3600000);
 #undef GET_POS
@@ -382,11 +324,6 @@ static int reg_init(struct workload *w, struct sb *err)
 		free(r);
 		return rc;
 	}
-	if ((size_t)r->threads_per_key > w->concurrency && w->concurrency)
-		r->threads_per_key = (long long)w->concurrency;
-	r->ngroups = w->concurrency ?
-		(w->concurrency + (size_t)r->threads_per_key - 1) /
-		(size_t)r->threads_per_key : 1;
 	w->priv = r;
 	return 0;
 }
@@ -475,12 +412,7 @@ static int reg_client_open(struct workload *w, size_t worker, size_t node,
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_PROXY, "");
-	workload_rng_seed(&c->rng, seed, worker);
-	c->member = worker % (size_t)r->threads_per_key;
-	c->group = worker / (size_t)r->threads_per_key;
-	c->per_key = ((uint64_t)r->ops_per_key +
-		      (uint64_t)r->threads_per_key - 1) /
-		(uint64_t)r->threads_per_key;
+	workload_regen_init(&c->gen, &r->gen, seed, worker);
 	*cp = c;
 	return 0;
 }
@@ -508,78 +440,21 @@ static void reg_client_close(struct workload_client *c)
 	free(c);
 }
 
-static uint64_t key_number(const struct workload_client *c)
-{
-	return c->group + c->keyj * c->r->ngroups;
-}
-
-static void set_key(struct workload_client *c, struct workload_op *op)
-{
-	snprintf(op->key, sizeof(op->key), "k%" PRIu64, key_number(c));
-}
-
-static int64_t slot_value(const struct workload_client *c, uint64_t slot,
-			  size_t member)
-{
-	return (int64_t)(slot * (uint64_t)c->r->threads_per_key + member +
-			 1);
-}
-
 static void reg_next(struct workload_client *c, struct workload_op *op)
 {
 	struct reg *r = c->r;
-	uint64_t pick;
 
-	if (c->slot >= c->per_key) {
-		c->slot = 0;
-		c->keyj++;
-		c->has_seen = 0;
-	}
-	set_key(c, op);
+	workload_regen_next(&c->gen, op);
 	if (r->round_robin) {
 		op->node_set = 1;
 		op->node = c->rr;
 		c->rr = (c->rr + 1) % r->nnodes;
 	}
-	pick = workload_rng_below(&c->rng, r->mix_total);
-	if (pick < r->mix[0]) {
-		op->f = "read";
-		op->value = json_null();
-	} else if (pick < r->mix[0] + r->mix[1]) {
-		op->f = "write";
-		op->value = json_integer(slot_value(c, c->slot, c->member));
-	} else {
-		uint64_t back = workload_rng_below(&c->rng,
-						   (c->slot < 3 ? c->slot : 3)
-						   + 1);
-		size_t m = (size_t)workload_rng_below(
-			&c->rng, (uint64_t)r->threads_per_key);
-
-		/* the generator's pick (drawn always, so the rng stream
-		   and every later op stay the same), unless this worker
-		   saw the key's value: a cas mostly expecting a stale
-		   value would rarely succeed (its model barely tested) */
-		json_int_t expect = c->has_seen ? c->seen :
-			(json_int_t)slot_value(c, c->slot - back, m);
-
-		op->f = "cas";
-		op->value = json_pack("[II]", expect,
-				      (json_int_t)slot_value(c, c->slot,
-							     c->member));
-	}
-	c->slot++;
 }
 
 static int reg_final(struct workload_client *c, struct workload_op *op)
 {
-	if (c->final_done || (c->keyj == 0 && c->slot == 0))
-		return 0;
-	c->final_done = 1;
-	set_key(c, op);
-	op->f = "read";
-	op->value = json_null();
-	op->final = 1;
-	return 1;
+	return workload_regen_final(&c->gen, op);
 }
 
 static void b64_text(struct sb *out, const char *s)
@@ -599,19 +474,7 @@ static void b64_int(struct sb *out, json_int_t v)
 /* Remember the value an ok op leaves on the worker's current key. */
 void etcd__saw(struct workload_client *c, const struct workload_op *op)
 {
-	json_t *v = NULL;
-
-	if (op->type != HIST_OK || op->final)
-		return;
-	if (!strcmp(op->f, "read"))
-		v = op->out;
-	else if (!strcmp(op->f, "write"))
-		v = op->value;
-	else if (!strcmp(op->f, "cas"))
-		v = json_array_get(op->value, 1);
-	c->has_seen = json_is_integer(v);
-	if (c->has_seen)
-		c->seen = json_integer_value(v);
+	workload_regen_saw(&c->gen, op);
 }
 
 static void reg_invoke(struct workload_client *c, struct workload_op *op)

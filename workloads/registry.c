@@ -11,15 +11,19 @@
 #include "workloads/workload.h"
 
 extern const struct db_type db_etcd;
+extern const struct db_type db_external;
 extern const struct db_type db_fake;
 extern const struct db_type db_postgres;
 extern const struct db_type db_redis;
+extern const struct workload_type workload_exec;
+extern const struct workload_type workload_http;
 extern const struct workload_type workload_register;
 extern const struct workload_type workload_session;
 extern const struct workload_type workload_set;
 
 const struct db_type *const db_types[] = {
 	&db_etcd,
+	&db_external,
 	&db_fake,
 	&db_postgres,
 	&db_redis,
@@ -30,6 +34,8 @@ const struct workload_type *const workload_types[] = {
 	&workload_register,
 	&workload_session,
 	&workload_set,
+	&workload_http,
+	&workload_exec,
 	NULL
 };
 

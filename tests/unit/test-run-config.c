@@ -277,14 +277,15 @@ TEST_T(run_db_without_a_workload_names_what_was_set, 20)
 
 	s = run_with("", fake);
 	CHECK_EQ_INT(s.status, 3);
-	CHECK_CONTAINS(s.err, "no workload runs against db 'fake' (--db): "
-		       "register against etcd");
+	CHECK_CONTAINS(s.err, "db 'fake' has no workload of its own (--db); "
+		       "name one with --workload: register against etcd");
+	CHECK_CONTAINS(s.err, "http against any db");
 	CHECK_LACKS(s.err, "workload.type");
 	said_release(&s);
 
 	s = run_with("\"db\":{\"type\":\"fake\"}", fake + 2);
 	CHECK_EQ_INT(s.status, 3);
-	CHECK_CONTAINS(s.err, "no workload runs against db 'fake' (");
+	CHECK_CONTAINS(s.err, "db 'fake' has no workload of its own (");
 	CHECK_CONTAINS(s.err, "t2.json: 'db.type')");
 	CHECK_LACKS(s.err, "workload.type");
 	said_release(&s);

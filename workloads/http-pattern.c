@@ -1,0 +1,171 @@
+/*
+ * http-pattern.c - the http and exec workloads' answer patterns
+ * (http-internal.h): pcre2 patterns compiled once (JIT when the library
+ * has it), matched with one thread's match data, and the ok / fail /
+ * info classification of an answer, with a read's value.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "err.h"
+#include "workloads/etcd-internal.h"
+#include "workloads/http-internal.h"
+
+int http__pat_compile(struct http__pat *p, const char *src,
+		      const struct config *c, const char *where,
+		      const char *key, int need_value, struct sb *err)
+{
+	int code;
+	PCRE2_SIZE off;
+	PCRE2_UCHAR msg[256];
+	int n;
+
+	memset(p, 0, sizeof(*p));
+	p->code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, 0,
+				&code, &off, NULL);
+	if (!p->code) {
+		if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
+			snprintf((char *)msg, sizeof(msg), "error %d", code);
+		sb_addf(err, "%s: '%s.%s': %s at offset %zu",
+			c->path ? c->path : "config", where, key,
+			(const char *)msg, (size_t)off);
+		return -NS_ECONFIG;
+	}
+	/* JIT is an optimisation: without it pcre2_match() interprets. */
+	(void)pcre2_jit_compile(p->code, PCRE2_JIT_COMPLETE);
+	pcre2_pattern_info(p->code, PCRE2_INFO_CAPTURECOUNT, &p->groups);
+	if (need_value) {
+		n = pcre2_substring_number_from_name(p->code,
+						     (PCRE2_SPTR)"value");
+		if (n < 0) {
+			sb_addf(err, "%s: '%s.%s': no group named 'value' "
+				"(write (?<value>...) around the value)",
+				c->path ? c->path : "config", where, key);
+			http__pat_release(p);
+			return -NS_ECONFIG;
+		}
+		p->value_group = (uint32_t)n;
+	}
+	return 0;
+}
+
+void http__pat_release(struct http__pat *p)
+{
+	pcre2_code_free(p->code);
+	memset(p, 0, sizeof(*p));
+}
+
+int http__pat_match(const struct http__pat *p, const char *subj,
+		    size_t len, pcre2_match_data *md)
+{
+	if (!p->code)
+		return 0;
+	/* >= 0: a match (0: the ovector was too small for every group) */
+	return pcre2_match(p->code, (PCRE2_SPTR)subj, len, 0, 0, md,
+			   NULL) >= 0;
+}
+
+/* The first line of the subject's answer part, cut, for op->error. */
+static void answer_head(const char *subj, size_t len, char *out,
+			size_t max)
+{
+	size_t i, n = 0;
+	int lines = 0;
+
+	for (i = 0; i < len && n + 1 < max && lines < 2; i++) {
+		if (subj[i] == '\n' || subj[i] == '\r') {
+			if (subj[i] == '\n')
+				lines++;
+			if (n && out[n - 1] != ' ')
+				out[n++] = ' ';
+			continue;
+		}
+		out[n++] = (unsigned char)subj[i] < 0x20 ? '?' : subj[i];
+	}
+	while (n && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+}
+
+/* A read's value from the value group: an integer when it is decimal. */
+static void read_value(const struct http__opdef *d, pcre2_match_data *md,
+		       struct workload_op *op, const char *subj, size_t len)
+{
+	PCRE2_SIZE *ov;
+	uint32_t g = d->value.value_group;
+	struct sb dec = SB_INIT;
+	size_t s, e;
+
+	op->out = NULL;
+	if (pcre2_match(d->value.code, (PCRE2_SPTR)subj, len, 0, 0, md,
+			NULL) <= (int)g) {
+		/* no match, or the group did not take part: nil */
+		op->out = json_null();
+		return;
+	}
+	ov = pcre2_get_ovector_pointer(md);
+	s = ov[2 * g];
+	e = ov[2 * g + 1];
+	if (s == PCRE2_UNSET || e < s) {
+		op->out = json_null();
+		return;
+	}
+	if (!d->b64) {
+		op->out = etcd__value_json(subj + s, e - s);
+		return;
+	}
+	{
+		char *tmp = xmalloc(e - s + 1);
+
+		memcpy(tmp, subj + s, e - s);
+		tmp[e - s] = '\0';
+		if (etcd__b64dec(&dec, tmp) < 0) {
+			op->type = HIST_FAIL;
+			workload_op_errorf(op, "value is not base64: '%.40s'",
+					   tmp);
+		} else {
+			op->out = etcd__value_json(dec.buf, dec.len);
+		}
+		free(tmp);
+	}
+	sb_release(&dec);
+}
+
+void http__classify(const struct http__opdef *d, pcre2_match_data *md,
+		    struct workload_op *op, const struct http__answer *a)
+{
+	int is_read = !strcmp(op->f, "read");
+	char head[96];
+
+	json_decref(op->out);
+	op->out = NULL;
+	op->has_version = 0;
+	op->error[0] = '\0';
+	op->unreachable = !a->answered && !a->sent;
+	if (!a->answered) {
+		/* No answer: a read changed nothing; a write that left may
+		   have. */
+		op->type = (is_read || !a->sent) ? HIST_FAIL : HIST_INFO;
+		workload_op_errorf(op, "%s%s", a->failure && a->failure[0] ?
+				   a->failure : "no answer",
+				   a->sent ? "" : " (not sent)");
+		return;
+	}
+	if (http__pat_match(&d->ok, a->subject, a->len, md)) {
+		op->type = HIST_OK;
+		if (is_read)
+			read_value(d, md, op, a->subject, a->len);
+		return;
+	}
+	answer_head(a->subject, a->len, head, sizeof(head));
+	if (http__pat_match(&d->fail, a->subject, a->len, md)) {
+		op->type = HIST_FAIL;
+		workload_op_errorf(op, "failed: %s", head);
+		return;
+	}
+	/* Neither: nothing known about a write; a read changed nothing. */
+	op->type = is_read ? HIST_FAIL : HIST_INFO;
+	workload_op_errorf(op, "unrecognised answer: %s", head);
+}
