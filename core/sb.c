@@ -171,25 +171,28 @@ void sb_add_shquoted(struct sb *sb, const char *s)
 void sb_add_json_escaped(struct sb *sb, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	size_t i, run = 0;	/* s[run..i) needs no escape */
 
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		sb_add(sb, s + run, i - run);
+		run = i + 1;
 		switch (c) {
 		case '"': sb_adds(sb, "\\\""); break;
 		case '\\': sb_adds(sb, "\\\\"); break;
 		case '\n': sb_adds(sb, "\\n"); break;
 		case '\r': sb_adds(sb, "\\r"); break;
 		case '\t': sb_adds(sb, "\\t"); break;
-		default:
-			if (c < 0x20) {
-				char u[7] = { '\\', 'u', '0', '0',
-					hex[c >> 4], hex[c & 15], 0 };
-				sb_adds(sb, u);
-			} else {
-				sb_addc(sb, (char)c);
-			}
+		default: {
+			char u[7] = { '\\', 'u', '0', '0',
+				hex[c >> 4], hex[c & 15], 0 };
+
+			sb_adds(sb, u);
+		}
 		}
 	}
+	sb_add(sb, s + run, n - run);
 }
