@@ -287,7 +287,10 @@ static json_t *history_stats(const struct history *h)
 		default: info++; break;
 		}
 	}
-	return json_pack("{sI sI sI sI sI sI sI}", "events", (json_int_t)h->n,
+	/* "file": the history as the checkers cite it (the reports cite
+	   it the same way) */
+	return json_pack("{ss sI sI sI sI sI sI sI}", "file", h->source,
+			 "events", (json_int_t)h->n,
 			 "ops", (json_int_t)ops, "ok", (json_int_t)ok,
 			 "fail", (json_int_t)fail, "info", (json_int_t)info,
 			 "pending", (json_int_t)pending,

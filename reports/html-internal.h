@@ -23,9 +23,9 @@
 /* Seconds since the history's start, "12.345". */
 void report__secs(const struct report_run *r, int64_t t, struct sb *out);
 /* When the event at pos happened, as the checkers cite it: "12.345 s"
-   with times, else where it is written, "history.jsonl:14" (the file's
-   name without its directory), or "event 14" for an event with no
-   line. */
+   with times, else where it is written, hist_where()'s
+   "run/history.jsonl:14" (the history named as the checkers named it),
+   or "run/history.jsonl: event 14" for an event with no line. */
 void report__when(const struct report_run *r, size_t pos, struct sb *out);
 /* For a table cell under "(s)" or "(where)": "12.345" with times (no
    unit), else as report__when. */

@@ -22,20 +22,15 @@ void report__secs(const struct report_run *r, int64_t t, struct sb *out)
 void report__when(const struct report_run *r, size_t pos, struct sb *out)
 {
 	const struct history *h = &r->hist;
-	const char *name, *slash;
 
 	if (r->timed) {
 		report__secs(r, h->ev[pos].time, out);
 		sb_adds(out, " s");
 		return;
 	}
-	if (!hist_line(h, pos)) {
-		sb_addf(out, "event %zu", pos);
-		return;
-	}
-	name = h->source ? h->source : "history";
-	slash = strrchr(name, '/');
-	sb_addf(out, "%s:%u", slash ? slash + 1 : name, hist_line(h, pos));
+	/* as the checkers cite it (report_run_load names the history as
+	   they did) */
+	hist_where(h, pos, out);
 }
 
 void report__op_time(const struct report_run *r, size_t pos,

@@ -391,6 +391,25 @@ static int find_history(const char *dir, char **path, struct sb *err)
 	return 0;
 }
 
+/*
+ * Name the history as the checkers named it in their texts: the path
+ * `netsplit check` (or the run's check) was given, results.json's
+ * "history": {"file"}, when it records one; else the path read here.
+ * The report's own places (a history without times is cited by where
+ * each event is written, hist_where()) then read as the anomalies'
+ * texts beside them do.
+ */
+static void cite_as_checkers(struct report_run *r)
+{
+	const char *file = r->results ? json_string_value(json_object_get(
+		json_object_get(r->results, "history"), "file")) : NULL;
+
+	if (!r->have_hist || !file || !*file)
+		return;
+	free(r->hist.source);
+	r->hist.source = xstrdup(file);
+}
+
 int report_run_load(struct report_run *r, const char *dir, struct sb *err)
 {
 	return report_run_load_as(r, dir, HIST_FMT_AUTO, err);
@@ -460,6 +479,7 @@ int report_run_load_as(struct report_run *r, const char *dir,
 			goto out;
 		r->have_hist = 1;
 	}
+	cite_as_checkers(r);
 	if (r->results) {
 		json_t *w = json_object_get(r->results, "history_warnings");
 		json_t *nb = json_object_get(r->results,

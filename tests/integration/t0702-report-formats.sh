@@ -51,12 +51,49 @@ while read -r name src dest args; do
 	check_contains "$name-summary-ops" "$ops ops" "$(cat "$R/summary.md")"
 	check "$name-junit-schema" xmllint --noout --schema \
 		tests/data/report/junit-subset.xsd "$R/junit.xml"
+	suite_time=$(xmllint --xpath 'string(/testsuites/testsuite/@time)' \
+		"$R/junit.xml" 2>/dev/null)
+	case $name in
+	*-untimed | jepsen-log)
+		# places cited as the checkers cite them: the path check was
+		# given, in their sentences and in the report's own cells
+		check_contains "$name-checkers-cite-path" "($R/$dest:" \
+			"$(jq -r '.checkers[].anomalies[].text' "$R/results.json")"
+		n=$(grep -c "<td>$R/$dest:[0-9]*</td>" "$R/report.html")
+		if [ "$n" -gt 0 ]; then
+			pass "$name-report-cites-path"
+		else
+			fail "$name-report-cites-path" "no <td>$R/$dest:N</td>"
+		fi
+		check_eq "$name-no-bare-name" 0 \
+			"$(grep -c "[>(]$dest:[0-9]" "$R/report.html")"
+		# no times and no run.json: the span is unknown, not 0
+		check_eq "$name-junit-no-time" "" "$suite_time"
+		;;
+	*)
+		case $suite_time in
+		"" | 0 | 0.000) fail "$name-junit-time" "'$suite_time'" ;;
+		*) pass "$name-junit-time" ;;
+		esac
+		;;
+	esac
 done <<'EOF'
 edn 0106-etcd-edn-stale-read.edn history.edn
 edn-untimed 0510-stale-edn-without-times.edn history.edn --checker stale
 jepsen-log 0921-jepsen-log-stale-read.log jepsen.log
 jsonl-untimed 0315-set-evidence-without-times.jsonl history.jsonl --checker set
 EOF
+
+# a history without times, with a run.json: junit's time is the run's
+# span from start_time to end_time
+R=$T/jepsen-log
+printf '{"start_time": "2026-11-24T05:50:00Z", "end_time": %s}\n' \
+	'"2026-11-24T05:50:12Z"' >"$R/run.json"
+NS_GNUPLOT=/nonexistent "$NS" report "$R" >/dev/null 2>&1
+check_eq untimed-junit-time-from-run-json 12.000 \
+	"$(xmllint --xpath 'string(/testsuites/testsuite/@time)' "$R/junit.xml")"
+check untimed-junit-time-schema xmllint --noout --schema \
+	tests/data/report/junit-subset.xsd "$R/junit.xml"
 
 # --format as check's: forced, refused when the content is not that
 # format (exit 3 naming the file), unknown names refused

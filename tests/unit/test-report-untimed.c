@@ -53,9 +53,14 @@ static double bar_left(const char *html, int i)
 	return strtod(p + strlen(want), NULL);
 }
 
-/* Write run dir's results.json from the set checker, then the report
-   named (report.html for "html"); returns its text. */
-static char *untimed_report_of(const char *dir, const char *name)
+/*
+ * Write run dir's results.json from the set checker, which read the
+ * history as cited (NULL: "history.jsonl"), recorded in results.json's
+ * "history": {"file"} as check --json records it unless recorded is 0;
+ * then the report named (report.html for "html"); returns its text.
+ */
+static char *untimed_report_cited(const char *dir, const char *name,
+				  const char *cited, int recorded)
 {
 	const struct report_type *html = report_find(name);
 	struct history h;
@@ -70,7 +75,8 @@ static char *untimed_report_of(const char *dir, const char *name)
 	CHECK(html != NULL);
 	test_write_file(dir, "history.jsonl", untimed_history);
 	hist_init(&h);
-	CHECK_EQ_INT(hist_read_mem(&h, "history.jsonl", untimed_history,
+	CHECK_EQ_INT(hist_read_mem(&h, cited ? cited : "history.jsonl",
+				   untimed_history,
 				   sizeof(untimed_history) - 1, HIST_FMT_JSON,
 				   &err, &err), 0);
 	text = hb_check(&h, "set", NULL, &v);
@@ -79,6 +85,9 @@ static char *untimed_report_of(const char *dir, const char *name)
 	CHECK_EQ_INT(hb_count(&v, "lost"), 1);
 	res = json_pack("{s:s, s:[o]}", "verdict", "invalid", "checkers",
 			verdict_json(&h, &v));
+	if (recorded)
+		json_object_set_new(res, "history",
+				    json_pack("{s:s}", "file", h.source));
 	text = json_dumps(res, JSON_COMPACT);
 	test_write_file(dir, "results.json", text);
 	free(text);
@@ -104,6 +113,11 @@ static char *untimed_report_of(const char *dir, const char *name)
 	sb_release(&err);
 	sb_release(&path);
 	return text;
+}
+
+static char *untimed_report_of(const char *dir, const char *name)
+{
+	return untimed_report_cited(dir, name, NULL, 1);
 }
 
 static char *untimed_report(const char *dir)
@@ -178,5 +192,37 @@ TEST_T(report_untimed_timeline_in_history_order, 20)
 	CHECK(left + width < a8);
 	/* ticks count lines */
 	CHECK_CONTAINS(tl, "<span>line ");
+	free(text);
+}
+
+/* The places the report cites are the checkers': the history named as
+   check was given it (results.json's history.file), not its base name */
+TEST_T(report_untimed_cites_as_the_checkers, 20)
+{
+	char *text = untimed_report_cited(test_tmpdir(), "html",
+					  "runs/r1/history.jsonl", 1);
+
+	/* the checker's sentence and the report's own places agree */
+	CHECK_CONTAINS(text, "(runs/r1/history.jsonl:6)");
+	CHECK_CONTAINS(text, "invoked (runs/r1/history.jsonl:5)");
+	CHECK_CONTAINS(text, "<td>runs/r1/history.jsonl:5</td>"
+		       "<td>runs/r1/history.jsonl:6</td>");
+	CHECK_CONTAINS(text, "(from runs/r1/history.jsonl:3 to "
+		       "runs/r1/history.jsonl:8: isolate n1)");
+	CHECK(!strstr(text, "<td>history.jsonl:"));
+	CHECK(!strstr(text, "(history.jsonl:"));
+	free(text);
+}
+
+/* A results.json that does not name the history: the path read */
+TEST_T(report_untimed_cites_the_path_read, 20)
+{
+	const char *dir = test_tmpdir();
+	char *text = untimed_report_cited(dir, "html", NULL, 0);
+	struct sb want = SB_INIT;
+
+	sb_addf(&want, "<td>%s/history.jsonl:5</td>", dir);
+	CHECK_CONTAINS(text, want.buf);
+	sb_release(&want);
 	free(text);
 }
