@@ -37,7 +37,7 @@
  * faults are in force; nemesis_stop() disarms the switch once the fault
  * is healed (never before: a fault whose undo failed keeps its switches
  * and its renewed lease).  The switch measures the lease's age on a
- * monotonic clock (/proc/uptime; its own 1 s sleeps where that is
+ * monotonic clock (/proc/uptime; its own 1 s ticks where that is
  * missing), never with the node's wall clock, which a clock fault may
  * have moved: it fires no sooner than
  * deadman_s seconds after the last renewal it saw, and a fault never

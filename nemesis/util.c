@@ -8,13 +8,14 @@
  *   the same command as their rules):
  *     mkdir -p DIR (when missing); touch LEASE (an empty write: no
  *     process);
- *     setsid sh -c LOOP netsplit-deadman LEASE PERIOD ID DIR UNDO PACKED
- *     LOOP writes DIR/ID.deadman (its pid), then measures the seconds
- *     (monotonic, /proc/uptime, never the wall clock: see deadman_loop)
- *     since LEASE last changed; once that age exceeds PERIOD (or the lease is
- *     gone) it runs the undo script with its arguments (PACKED: joined
- *     by \037), again every 2 s while it fails, removes its pid file and
- *     exits.
+ *     setsid bash -c LOOP netsplit-deadman LEASE PERIOD ID DIR UNDO PACKED
+ *     (sh where the node has no bash); LOOP writes DIR/ID.deadman (its
+ *     pid), then measures the seconds (monotonic, /proc/uptime, never the
+ *     wall clock: see deadman_loop) since LEASE last changed, with shell
+ *     builtins alone (no process started while armed, under bash); once
+ *     that age exceeds PERIOD (or the lease is gone) it runs the undo
+ *     script with its arguments (PACKED: joined by \037), again every 2 s
+ *     while it fails, removes its pid file and exits.
  *   dead-man disarm: kill PID, only if /proc/PID/cmdline names the fault
  *     id (a recycled pid is left alone); then rm DIR/ID.deadman, and the
  *     run's lease DIR/TAG.lease when no other fault there needs it.  The
@@ -335,30 +336,48 @@ int nemesis__undo_all(struct transport *t, struct fault *f, struct sb *err)
 
 /*
  * The switch measures the lease's age itself, on a monotonic clock: the
- * seconds since boot in /proc/uptime (its own 1 s sleeps counted where
+ * seconds since boot in /proc/uptime (its own 1 s ticks counted where
  * that cannot be read), never the wall clock, which a clock fault or
  * anyone else may set forwards or backwards.  Every second it reads the
- * lease's stamp (its content, a renewal counter the controller writes,
- * and its mtime); a stamp it has not seen before restarts the age at 0.
- * Once the age exceeds PERIOD seconds, or the lease is gone, it runs the
- * undo, retrying every 2 s (up to 150 times) while the undo fails.  So
- * it never fires less than PERIOD seconds after the last renewal it saw,
+ * lease's content, a counter each renewal changes (nemesis_renew()
+ * writes the set's renewal count; an arm's empty write changes it too);
+ * content it has not seen before restarts the age at 0.  Once the age
+ * exceeds PERIOD seconds, or the lease is gone, it runs the undo,
+ * retrying every 2 s (up to 150 times) while the undo fails.  So it
+ * never fires less than PERIOD seconds after the last renewal it saw,
  * and at most about PERIOD + 2 seconds after the last renewal made.
+ *
+ * While armed it starts no process: every step of the tick is a shell
+ * builtin (test, read with redirections, arithmetic), and under bash the
+ * 1 s wait is `read -t 1` on a pipe nobody writes (`3<> <(:)`, in an
+ * eval that sh never parses: the only process it starts before firing,
+ * once).  A node's database shares
+ * the node with every armed switch, so a switch forking a few processes
+ * a second each was load on the system under test.  Under another sh
+ * (no bash on the node) the wait is sleep(1): one process a second.
+ * Killed (disarm), it leaves no child behind under bash.
  */
 static const char deadman_loop[] =
 	"lease=$1 period=$2 id=$3 dir=$4 undo=$5 packed=$6\n"
 	"echo $$ > \"$dir/$id.deadman\"\n"
+	"nap() { sleep 1; }\n"
+	"if [ -n \"${BASH_VERSION-}\" ] &&\n"
+	"  eval 'exec 3<> <(:)' 2>/dev/null; then\n"
+	"  read -r -t 0.01 -u 3 _\n"
+	"  [ $? -gt 128 ] && nap() { read -r -t 1 -u 3 _; }\n"
+	"fi\n"
 	"last= since= ticks=0\n"
-	"while :; do\n"
-	"  cur=$(cat \"$lease\" 2>/dev/null && "
-	"stat -c %y \"$lease\" 2>/dev/null) || break\n"
-	"  if read -r up _ 2>/dev/null </proc/uptime; then up=${up%.*};\n"
+	"while [ -e \"$lease\" ]; do\n"
+	"  cur=; { read -r cur <\"$lease\"; } 2>/dev/null\n"
+	"  if { read -r up _ </proc/uptime; } 2>/dev/null; then up=${up%.*};\n"
 	"  else up=$ticks; fi\n"
 	"  ticks=$((ticks + 1))\n"
-	"  if [ \"$cur\" != \"$last\" ]; then last=$cur since=$up; fi\n"
+	"  if [ -z \"$since\" ] || [ \"x$cur\" != \"x$last\" ]; then\n"
+	"    last=$cur since=$up; fi\n"
 	"  [ $((up - since)) -gt \"$period\" ] && break\n"
-	"  sleep 1\n"
+	"  nap\n"
 	"done\n"
+	"exec 3<&-\n"
 	"IFS=$(printf '\\037'); set -f; set -- $packed; unset IFS; set +f\n"
 	"n=0\n"
 	"until sh -c \"$undo\" sh \"$@\"; do\n"
@@ -380,7 +399,8 @@ static const char deadman_arm[] =
 	"if [ \"$period\" -gt 0 ]; then\n"
 	"  { [ -d \"$dir\" ] || mkdir -p \"$dir\"; } &&\n"
 	"    printf '' >\"$lease\" || exit 1\n"
-	"  setsid sh -c \"$loop\" netsplit-deadman \"$lease\" \"$period\" "
+	"  shell=sh; command -v bash >/dev/null 2>&1 && shell=bash\n"
+	"  setsid \"$shell\" -c \"$loop\" netsplit-deadman \"$lease\" \"$period\" "
 	"\"$id\" \"$dir\" \"$undo\" \"$packed\" </dev/null >/dev/null 2>&1 &\n"
 	"  echo \"deadman=$!\"\n"
 	"fi\n";
