@@ -35,7 +35,7 @@ struct etcd__reply {
 /* Fill op's completion (type, out, version, error) from a reply. */
 void etcd__answer(struct workload_op *op, const struct etcd__reply *r);
 /*
- * Its two readers (etcd-answer.c): etcd__answer_fast() fills op from an
+ * Its two readers (etcd-gateway.c): etcd__answer_fast() fills op from an
  * HTTP 200 answer of the usual shape and returns 1, or returns 0 and
  * leaves op alone; etcd__answer_json() reads any reply with jansson.
  * They agree on every answer the first accepts.

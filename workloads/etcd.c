@@ -39,7 +39,6 @@
  * mod_revision (0 for a missing key), a write's or cas's header revision.
  */
 #include <curl/curl.h>
-#include <openssl/evp.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,57 +77,6 @@ struct workload_client {
 	char errbuf[CURL_ERROR_SIZE];
 	struct workload_regen gen;
 };
-
-/* ===== base64 (OpenSSL's EVP block coder) ===== */
-
-void etcd__b64enc(struct sb *out, const void *data, size_t n)
-{
-	size_t need = 4 * ((n + 2) / 3);
-	unsigned char small[256], *tmp = need < sizeof(small) ? small :
-		xmalloc(need + 1);
-
-	EVP_EncodeBlock(tmp, data, (int)n);
-	sb_add(out, tmp, need);
-	if (tmp != small)
-		free(tmp);
-}
-
-int etcd__b64dec(struct sb *out, const char *s)
-{
-	size_t n = strlen(s), pad = 0;
-	unsigned char small[256], *tmp;
-	int got;
-
-	if (n % 4)
-		return -1;
-	if (n && s[n - 1] == '=')
-		pad++;
-	if (n > 1 && s[n - 2] == '=')
-		pad++;
-	tmp = n < sizeof(small) ? small : xmalloc(n + 1);
-	got = EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)n);
-	if (got >= 0 && (size_t)got >= pad)
-		sb_add(out, tmp, (size_t)got - pad);
-	if (tmp != small)
-		free(tmp);
-	return got < 0 || (size_t)got < pad ? -1 : 0;
-}
-
-json_t *etcd__value_json(const char *text, size_t n)
-{
-	char buf[32], *end;
-	long long v;
-
-	if (n && n < sizeof(buf)) {
-		memcpy(buf, text, n);
-		buf[n] = '\0';
-		v = strtoll(buf, &end, 10);
-		if (*end == '\0' && (buf[0] == '-' || (buf[0] >= '0' &&
-						       buf[0] <= '9')))
-			return json_integer(v);
-	}
-	return json_stringn(text, n);
-}
 
 /* ===== Config ===== */
 

@@ -1,7 +1,8 @@
 /*
- * etcd-answer.c - what one answer of etcd's JSON gateway means for the
- * op that asked (etcd__answer(), see etcd-internal.h): ok, fail or info,
- * the value a read saw, the revision.
+ * etcd-gateway.c - etcd's JSON gateway as the register workload speaks
+ * it: base64 for keys and values, a register's value as stored, and what
+ * one answer means for the op that asked (etcd__answer(), see
+ * etcd-internal.h): ok, fail or info, the value a read saw, the revision.
  *
  * Two readers of an HTTP 200 answer, with one meaning.  The answers a run
  * gets by the thousand per second (a header, then one key's kv for a
@@ -21,12 +22,65 @@
  * pattern accepts.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <openssl/evp.h>
 #include <pcre2.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "workloads/etcd-internal.h"
+
+/* ===== base64 (OpenSSL's EVP block coder) ===== */
+
+void etcd__b64enc(struct sb *out, const void *data, size_t n)
+{
+	size_t need = 4 * ((n + 2) / 3);
+	unsigned char small[256], *tmp = need < sizeof(small) ? small :
+		xmalloc(need + 1);
+
+	EVP_EncodeBlock(tmp, data, (int)n);
+	sb_add(out, tmp, need);
+	if (tmp != small)
+		free(tmp);
+}
+
+int etcd__b64dec(struct sb *out, const char *s)
+{
+	size_t n = strlen(s), pad = 0;
+	unsigned char small[256], *tmp;
+	int got;
+
+	if (n % 4)
+		return -1;
+	if (n && s[n - 1] == '=')
+		pad++;
+	if (n > 1 && s[n - 2] == '=')
+		pad++;
+	tmp = n < sizeof(small) ? small : xmalloc(n + 1);
+	got = EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)n);
+	if (got >= 0 && (size_t)got >= pad)
+		sb_add(out, tmp, (size_t)got - pad);
+	if (tmp != small)
+		free(tmp);
+	return got < 0 || (size_t)got < pad ? -1 : 0;
+}
+
+json_t *etcd__value_json(const char *text, size_t n)
+{
+	char buf[32], *end;
+	long long v;
+
+	if (n && n < sizeof(buf)) {
+		memcpy(buf, text, n);
+		buf[n] = '\0';
+		v = strtoll(buf, &end, 10);
+		if (*end == '\0' && (buf[0] == '-' || (buf[0] >= '0' &&
+						       buf[0] <= '9')))
+			return json_integer(v);
+	}
+	return json_stringn(text, n);
+}
 
 /* ===== The usual answers, by pattern ===== */
 
