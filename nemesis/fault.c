@@ -1,7 +1,7 @@
 /*
  * fault.c - the fault record and its JSON form (journal lines, history
  * values).  Round trip: fault_from_json(fault_to_json(f)) == f, checked in
- * tests/unit/test-nemesis.c.
+ * tests/unit/test-nemesis-fault.c.
  */
 #include <stdio.h>
 #include <stdlib.h>

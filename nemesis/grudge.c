@@ -4,7 +4,7 @@
  * Every shape is a function from a node order (a permutation) to a
  * grudge; partition.c applies a grudge row per node as iptables DROP
  * rules by source address.  Pure code, no I/O: unit-tested in
- * tests/unit/test-nemesis.c.  O(n^2) in the number of nodes.
+ * tests/unit/test-nemesis-partition.c.  O(n^2) in the number of nodes.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,0 +1,149 @@
+/*
+ * Unit tests for the fault record (nemesis/fault.c): its JSON round trip
+ * (the journal's line), fault_describe() and its summary in words, and
+ * unknown kinds refused.
+ */
+#include "test.h"
+
+#include <stdlib.h>
+
+#include "alloc.h"
+#include "err.h"
+#include "nemesis/nemesis-internal.h"
+#include "nemesis-fixtures.h"
+
+TEST(fault_record_round_trips)
+{
+	struct fault *f = sample_fault("abcd0123-3"), *g = NULL;
+	struct sb err = SB_INIT;
+	json_t *j = fault_to_json(f), *j2;
+	char *s1, *s2;
+
+	CHECK_EQ_INT(fault_from_json(&g, j, &err), 0);
+	CHECK_EQ_STR(g->id, "abcd0123-3");
+	CHECK_EQ_STR(fault_kind(g), "partition");
+	CHECK_EQ_STR(g->shape, "bridge");
+	CHECK_EQ_INT(g->k, 3);
+	CHECK_EQ_INT(g->start_ns, 1700000000123456789LL);
+	CHECK_EQ_INT(g->ntargets, 2);
+	CHECK_EQ_STR(g->targets[0].backend, "iptables-legacy");
+	CHECK_EQ_STR(g->targets[0].chain, "NS-abcd0123-3");
+	CHECK_EQ_INT(g->targets[0].ndrops, 2);
+	CHECK_EQ_STR(g->targets[0].drops[1], "n5");
+	CHECK_EQ_INT(g->targets[0].deadman_pid, 4242);
+	CHECK_EQ_STR(g->targets[0].pidfile, "/var/lib/ns/fake/pid");
+	CHECK_EQ_STR(g->targets[0].member_dir, "/var/lib/ns/fake");
+	CHECK(g->targets[1].pidfile == NULL);
+	CHECK_EQ_INT(g->targets[1].index, 4);
+	CHECK_EQ_STR(g->targets[1].unsupported, "no reason at all");
+	j2 = fault_to_json(g);
+	s1 = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+	s2 = json_dumps(j2, JSON_SORT_KEYS | JSON_COMPACT);
+	CHECK_EQ_STR(s1, s2);
+	free(s1);
+	free(s2);
+	json_decref(j);
+	json_decref(j2);
+	fault_free(f);
+	fault_free(g);
+	sb_release(&err);
+}
+
+TEST(fault_describe_has_the_grudge)
+{
+	struct fault *f = sample_fault("abcd0123-4");
+	json_t *d = fault_describe(f);
+	char *s = json_dumps(d, JSON_SORT_KEYS | JSON_COMPACT);
+
+	CHECK_CONTAINS(s, "\"grudge\":{\"n1\":[\"n4\",\"n5\"]}");
+	CHECK_CONTAINS(s, "\"targets\":[\"n1\"]");
+	CHECK_CONTAINS(s, "\"unsupported\":{\"n5\":\"no reason at all\"}");
+	free(s);
+	json_decref(d);
+	fault_free(f);
+}
+
+static char *summary_of(const struct fault *f)
+{
+	json_t *d = fault_describe(f);
+	const char *v = json_string_value(json_object_get(d, "summary"));
+	char *s = xstrdup(v ? v : "(no summary)");
+
+	json_decref(d);
+	return s;
+}
+
+TEST(fault_summary_says_who_is_cut_off_from_whom)
+{
+	struct fault *f = nemesis__fault_new(&nemesis_partition, "p-1",
+					     "isolate");
+	struct fault_target *tg;
+	const char *nodes[] = { "n1", "n2", "n3" };
+	size_t i;
+	char *s;
+
+	/* n1 isolated: the grudge names each cut link from both ends. */
+	for (i = 0; i < 3; i++) {
+		tg = nemesis__add_target(f, i, nodes[i], "10.0.0.1");
+		tg->drops = xcalloc(3, sizeof(*tg->drops));
+		if (i == 0) {
+			tg->drops[tg->ndrops++] = xstrdup("n2");
+			tg->drops[tg->ndrops++] = xstrdup("n3");
+		} else {
+			tg->drops[tg->ndrops++] = xstrdup("n1");
+		}
+	}
+	s = summary_of(f);
+	CHECK_EQ_STR(s, "n1 cut off from n2, n3");
+	free(s);
+	fault_free(f);
+
+	/* The bridge sample: n5 unsupported, so only n1's side is known. */
+	f = sample_fault("abcd0123-5");
+	s = summary_of(f);
+	CHECK_EQ_STR(s, "n1 cut off from n4, n5");
+	free(s);
+	fault_free(f);
+}
+
+TEST(fault_summary_of_other_kinds_names_targets)
+{
+	struct fault *f = nemesis__fault_new(&nemesis_loss, "l-1", NULL);
+	char *s;
+
+	f->probability = 0.2;
+	nemesis__add_target(f, 0, "n1", "10.0.0.1");
+	nemesis__add_target(f, 1, "n2", "10.0.0.2");
+	s = summary_of(f);
+	CHECK_EQ_STR(s, "n1, n2 drop 20% of packets");
+	free(s);
+	fault_free(f);
+
+	f = nemesis__fault_new(&nemesis_clock, "c-1", NULL);
+	nemesis__add_target(f, 0, "n3", "10.0.0.3")->offset_ms = -80;
+	s = summary_of(f);
+	CHECK_EQ_STR(s, "n3 -80 ms");
+	free(s);
+	fault_free(f);
+
+	f = nemesis__fault_new(&nemesis_kill, "k-1", NULL);
+	nemesis__add_target(f, 0, "n2", "10.0.0.2");
+	s = summary_of(f);
+	CHECK_EQ_STR(s, "n2");
+	free(s);
+	fault_free(f);
+}
+
+TEST(fault_from_json_rejects_unknown_kinds)
+{
+	struct sb err = SB_INIT;
+	struct fault *f = (struct fault *)1;
+	json_t *j = json_pack("{s:s, s:s, s:[]}", "id", "x-1", "kind",
+			      "meteor", "targets");
+
+	CHECK_EQ_INT(fault_from_json(&f, j, &err), -NS_EINPUT);
+	CHECK(f == NULL);
+	CHECK_CONTAINS(err.buf, "unknown kind 'meteor'");
+	json_decref(j);
+	sb_release(&err);
+}
