@@ -4,7 +4,10 @@
  *   latency  latency of every completed op over time (invoke time), log y
  *            axis, one point style per op type (f), one colour per outcome
  *            (ok blue, fail orange, info pink, as Jepsen draws them);
- *   rate     completions per second over time, one line per f and outcome;
+ *   rate     completions per second over time: one colour per op type
+ *            (read, write, cas, add...: a line each, in the legend), its
+ *            ok completions a solid line, its fails dashed and its
+ *            indeterminate (info) completions dotted;
  *   stale    how far behind reads were, when a checker measured it: the
  *            stale checker's stats "histogram" (buckets over every read
  *            it checked), else the "ms_behind" (or "lag_ms") detail of
@@ -51,6 +54,17 @@ static const char *const outcome_colour[3] = {
 static const char *const outcome_name[3] = { "ok", "fail", "info" };
 static const int point_type[MAX_SERIES_F + 1] = {
 	7, 5, 9, 11, 13, 1, 2, 3, 6
+};
+/* rate: one colour per op type (slot), the last for "other" */
+static const char *const f_colour[MAX_SERIES_F + 1] = {
+	"#1f77b4", "#2ca02c", "#9467bd", "#d62728", "#ff7f0e", "#17becf",
+	"#8c564b", "#e377c2", "#7f7f7f"
+};
+/* rate: how each outcome's line is drawn (ok, fail, info) */
+static const char *const outcome_line[3] = {
+	"linespoints pt 7 ps 0.45 lw 1.8 dt 1",
+	"lines lw 1.2 dt 2",
+	"lines lw 1.2 dt 3",
 };
 static const char *const fault_colour[] = {
 	"#808080", "#c0392b", "#8e44ad", "#16a085", "#d4ac0d", "#2c3e50",
@@ -276,9 +290,9 @@ static void rate_script(const struct report_run *r, struct sb *gp)
 	const struct history *h = &r->hist;
 	uint32_t fs[MAX_SERIES_F];
 	size_t nf = 0, i, s, nb;
-	double dur = secs(r, r->t1), w;
+	double dur = secs(r, r->t1), w, last;
 	size_t *cnt;
-	int drawn[NSER];
+	int drawn[NSER], any = 0;
 
 	/* ~50 buckets, of whole seconds once the run is 10 s or longer */
 	w = dur / 50;
@@ -287,6 +301,16 @@ static void rate_script(const struct report_run *r, struct sb *gp)
 	else if (dur < 10)
 		w = dur > 0.1 ? dur / 10 : 0.01;
 	nb = (size_t)(dur / w) + 1;
+	/* the last bucket ends at the last event: divided by its own width
+	   (a whole w would draw a drop at the end that never happened), and
+	   one under half a bucket joins the one before it */
+	last = dur - (double)(nb - 1) * w;
+	if (nb > 1 && last < w / 2) {
+		nb--;
+		last += w;
+	}
+	if (last <= 0)
+		last = w;
 	cnt = xcalloc(NSER * nb, sizeof(*cnt));
 	for (i = 0; i < r->nops; i++) {
 		const struct report_op *op = &r->ops[i];
@@ -311,17 +335,36 @@ static void rate_script(const struct report_run *r, struct sb *gp)
 		if (!tot)
 			continue;
 		sb_addf(gp, "$R%zu << EOD\n", s);
-		for (i = 0; i < nb; i++)
-			sb_addf(gp, "%.6f %.3f\n", ((double)i + 0.5) * w,
-				(double)cnt[s * nb + i] / w);
+		for (i = 0; i < nb; i++) {
+			double bw = i + 1 == nb ? last : w;
+
+			sb_addf(gp, "%.6f %.3f\n", (double)i * w + bw / 2,
+				(double)cnt[s * nb + i] / bw);
+		}
 		sb_adds(gp, "EOD\n");
 	}
+	/* one colour per op type; its outcomes as line styles, ok first */
+	sb_adds(gp, "plot ");
 	for (s = 0; s < NSER; s++) {
+		struct sb t = SB_INIT;
+
 		drawn[s] = 0;
 		for (i = 0; i < nb; i++)
 			drawn[s] |= cnt[s * nb + i] > 0;
+		if (!drawn[s])
+			continue;
+		sb_addf(&t, "%s %s", f_label(h, fs, s / 3),
+			outcome_name[s % 3]);
+		sb_addf(gp, "%s$R%zu using 1:2 with %s lc rgb '%s' title ",
+			any ? ", " : "", s, outcome_line[s % 3],
+			f_colour[s / 3]);
+		gp_quote(gp, t.buf);
+		sb_release(&t);
+		any = 1;
 	}
-	plot_series(h, fs, drawn, "$R", "linespoints pt %d ps 0.4", gp);
+	if (!any)
+		sb_adds(gp, "1/0 notitle");
+	sb_addc(gp, '\n');
 	free(cnt);
 }
 

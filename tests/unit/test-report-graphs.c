@@ -114,3 +114,93 @@ TEST_T(report_graphs_of_ops_a_few_ns_apart, 60)
 	report_run_release(&r);
 	sb_release(&err);
 }
+
+/* The value of the first "lc rgb '#xxxxxx' title 'TITLE'" in gp. */
+static void series_colour(const char *gp, const char *title, char out[8])
+{
+	char want[128];
+	const char *p;
+
+	snprintf(want, sizeof(want), "' title '%s'", title);
+	p = strstr(gp, want);
+	CHECK(p != NULL);
+	CHECK(p - gp >= 7);
+	memcpy(out, p - 7, 7);
+	out[7] = 0;
+	CHECK(out[0] == '#');
+}
+
+/*
+ * The throughput graph: one colour per op type (its ok, fail and info
+ * lines share it, told apart by dashes), a legend entry each, the fault
+ * window still shaded; and a steady rate stays steady to the last event
+ * (no drop drawn where the last bucket is only partly filled).
+ */
+TEST(report_rate_colour_per_op_type)
+{
+	const char *dir = test_tmpdir();
+	static const char *const fs[] = { "read", "write", "cas" };
+	struct report_run r;
+	struct report_graph g[REPORT_MAX_GRAPHS];
+	struct sb err = SB_INIT, h = SB_INIT;
+	char c_read[8], c_write[8], c_cas[8], c_fail[8];
+	const char *p, *end;
+	size_t n, i;
+	char *gp;
+
+	fake_gnuplot(dir);
+	/* 10 completions a second for 9.95 s, op types in turn; a failed
+	   read; a partition from 2 s to 4 s */
+	for (i = 0; i < 200; i++) {
+		long long t = (long long)i * 50000000LL;
+		const char *f = fs[i % 3];
+
+		if (i == 40 || i == 80)
+			for (n = 0; n < 2; n++)
+				sb_addf(&h, "{\"time\":%lld,\"process\":"
+					"\"nemesis\",\"type\":\"%s\",\"f\":"
+					"\"%s-partition\",\"value\":null}\n",
+					t, n ? "info" : "invoke",
+					i == 40 ? "start" : "stop");
+		sb_addf(&h, "{\"time\":%lld,\"process\":%zu,\"type\":"
+			"\"invoke\",\"f\":\"%s\",\"value\":null}\n", t, i % 5,
+			f);
+		sb_addf(&h, "{\"time\":%lld,\"process\":%zu,\"type\":\"%s\","
+			"\"f\":\"%s\",\"value\":null}\n", t + 40000000LL,
+			i % 5, i == 99 ? "fail" : "ok", f);
+	}
+	test_write_file(dir, "history.jsonl", h.buf);
+	CHECK_EQ_INT(report_run_load(&r, dir, &err), 0);
+	n = report_graphs(&r, g);
+	gp = read_file(dir, "kept-rate.gp");
+	CHECK(gp != NULL);
+	series_colour(gp, "read ok", c_read);
+	series_colour(gp, "write ok", c_write);
+	series_colour(gp, "cas ok", c_cas);
+	series_colour(gp, "read fail", c_fail);
+	CHECK(strcmp(c_read, c_write) && strcmp(c_read, c_cas) &&
+	      strcmp(c_write, c_cas));
+	CHECK_EQ_STR(c_fail, c_read);
+	CHECK_CONTAINS(gp, "dt 2 lc rgb '");
+	CHECK_CONTAINS(gp, "set object 1 rect from 2.0");
+	/* every bucket of a steady series near its rate: 200 completions
+	   over 10 s, a third of them reads */
+	p = strstr(gp, "$R0 << EOD\n");
+	CHECK(p != NULL);
+	end = strstr(p + 10, "EOD\n");
+	CHECK(end != NULL);
+	for (p = strchr(p, '\n') + 1; p < end; p = strchr(p, '\n') + 1) {
+		double x, y;
+
+		CHECK(sscanf(p, "%lf %lf", &x, &y) == 2);
+		if (y < 5 || y > 8.5)
+			test_fail_(__FILE__, __LINE__, "rate %.3f at %.3f s, "
+				   "expected about 6.7", y, x);
+	}
+	free(gp);
+	for (i = 0; i < n; i++)
+		report_graph_release(&g[i]);
+	report_run_release(&r);
+	sb_release(&err);
+	sb_release(&h);
+}
