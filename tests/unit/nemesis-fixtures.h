@@ -7,6 +7,9 @@
  * and n5 through iptables-legacy chain NS-ID with its switch's pid 4242,
  * pid file and member directory, and target n5 (index 4) unsupported.
  *
+ * check_fault_json(J, G): fault_to_json(G) is J to the letter (keys
+ * sorted): a record read back from its journal form writes the same.
+ *
  * Each function is static inline: include this header from a test file
  * only.
  *
@@ -17,9 +20,13 @@
 #define NS_NEMESIS_FIXTURES_H
 
 #include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
 
 #include "alloc.h"
 #include "nemesis/nemesis-internal.h"
+#include "test.h"
 
 static inline struct fault *sample_fault(const char *id)
 {
@@ -43,6 +50,18 @@ static inline struct fault *sample_fault(const char *id)
 	tg = nemesis__add_target(f, 4, "n5", "10.0.0.5");
 	nemesis__target_unsupported(tg, "no reason at all");
 	return f;
+}
+
+static inline void check_fault_json(json_t *j, const struct fault *g)
+{
+	json_t *j2 = fault_to_json(g);
+	char *s1 = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+	char *s2 = json_dumps(j2, JSON_SORT_KEYS | JSON_COMPACT);
+
+	CHECK_EQ_STR(s1, s2);
+	free(s1);
+	free(s2);
+	json_decref(j2);
 }
 
 #endif

@@ -2,7 +2,8 @@
  * run-sh.h - run a plug-in's remote sh script here, in a unit test, as
  * the transport would on a node (`sh -c SCRIPT sh ARGS...`), with stand-in
  * programs first in PATH, and helpers to set the stage (an executable
- * file, a file's text, a process that looks like a running member).
+ * file, a file's text, a process that looks like a running member, the
+ * pass-through runuser of postgres' scripts).
  *
  * Each function is static: include this header from a test file only.
  *
@@ -91,6 +92,24 @@ static inline int sh_run(const char *script, char *const *args,
 	}
 	CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * The stage of a postgres plug-in script run here: DIR/bin (bin, size
+ * bytes) holding a runuser that runs its command as we are (`runuser -u
+ * postgres -- CMD...`: the scripts' way to run as postgres), and an empty
+ * DIR/pgbin (pgbin) for the test's stand-ins of postgres' programs.
+ */
+static inline void sh_pg_stage(const char *dir, char *bin, char *pgbin,
+			       size_t size)
+{
+	char prog[4200];
+
+	snprintf(bin, size, "%s/bin", dir);
+	snprintf(pgbin, size, "%s/pgbin", dir);
+	CHECK(!mkdir(bin, 0755) && !mkdir(pgbin, 0755));
+	snprintf(prog, sizeof(prog), "%s/runuser", bin);
+	sh_write_exec(prog, "#!/bin/sh\nshift 3\nexec \"$@\"\n");
 }
 
 /*

@@ -30,13 +30,43 @@ static long pid_in(const char *path)
 	return pid;
 }
 
-static void write_text(const char *path, const char *text)
+/* Write pid into the pid file pf. */
+static void write_pid(const char *pf, long pid)
 {
-	FILE *fp = fopen(path, "w");
+	FILE *fp = fopen(pf, "w");
 
 	CHECK(fp != NULL);
-	fputs(text, fp);
+	fprintf(fp, "%ld\n", pid);
 	fclose(fp);
+}
+
+/*
+ * With a member of dir running (a stand-in: sh_member()) and its pid in
+ * pf, the start script (args; stand-ins first in PATH from bin, NULL:
+ * none; output into out) must exit 1 saying "WHAT already running (pid
+ * N)" and leave pf naming it.  The member is stopped either way.
+ */
+static void start_refused_beside_member(const char *script, char **args,
+					const char *bin, const char *dir,
+					const char *pf, const char *out,
+					const char *what)
+{
+	char text[256];
+	pid_t member = sh_member(dir);
+	int rc;
+
+	write_pid(pf, member);
+	rc = sh_run(script, args, bin, NULL, out);
+	snprintf(text, sizeof(text), "%s already running (pid %ld)", what,
+		 (long)member);
+	if (rc != 1 || !sh_file_has(out, text) || pid_in(pf) != member) {
+		sh_member_stop(member);
+		test_fail_(__FILE__, __LINE__, "a start beside the running "
+			   "%s (pid %ld) exited %d, not 1 saying '%s' (pid "
+			   "file now names %ld)", what, (long)member, rc,
+			   text, pid_in(pf));
+	}
+	sh_member_stop(member);
 }
 
 /*
@@ -48,9 +78,8 @@ static void write_text(const char *path, const char *text)
 TEST(etcd_start_refuses_while_its_member_runs)
 {
 	const char *tmp = test_tmpdir();
-	char dir[512], pf[600], log[600], out[600], text[64];
+	char dir[512], pf[600], log[600], out[600];
 	char *args[] = { dir, pf, log, "true", NULL };
-	pid_t member;
 	long pid;
 
 	snprintf(dir, sizeof(dir), "%s/etcd", tmp);
@@ -58,24 +87,11 @@ TEST(etcd_start_refuses_while_its_member_runs)
 	snprintf(log, sizeof(log), "%s/etcd.log", dir);
 	snprintf(out, sizeof(out), "%s/out", tmp);
 	CHECK(!mkdir(dir, 0755));
-	member = sh_member(dir);
-	snprintf(text, sizeof(text), "%ld\n", (long)member);
-	write_text(pf, text);
-	if (sh_run(etcd__start_script, args, NULL, NULL, out) != 1) {
-		sh_member_stop(member);
-		test_fail_(__FILE__, __LINE__, "a start beside the running "
-			   "member did not exit 1 (pid file now names %ld)",
-			   pid_in(pf));
-	}
-	snprintf(text, sizeof(text), "member already running (pid %ld)",
-		 (long)member);
-	CHECK(sh_file_has(out, text));
-	CHECK_EQ_INT(pid_in(pf), member);
-	sh_member_stop(member);
+	start_refused_beside_member(etcd__start_script, args, NULL, dir, pf,
+				    out, "member");
 
 	/* a stale pid file: a live process, not the member */
-	snprintf(text, sizeof(text), "%ld\n", (long)getpid());
-	write_text(pf, text);
+	write_pid(pf, getpid());
 	CHECK_EQ_INT(sh_run(etcd__start_script, args, NULL, NULL, out), 0);
 	pid = pid_in(pf);
 	CHECK(pid > 0 && pid != getpid());
@@ -98,17 +114,13 @@ TEST(postgres_start_refuses_while_its_member_runs)
 	char bin[512], pgbin[512], dir[512], pf[600], called[600];
 	char out[600], prog[700], text[1024];
 	char *args[] = { pgbin, dir, NULL };
-	pid_t member;
 
-	snprintf(bin, sizeof(bin), "%s/bin", tmp);
-	snprintf(pgbin, sizeof(pgbin), "%s/pgbin", tmp);
+	sh_pg_stage(tmp, bin, pgbin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "%s/postgres", tmp);
 	snprintf(pf, sizeof(pf), "%s/postgres.pid", dir);
 	snprintf(called, sizeof(called), "%s/pg_ctl.called", tmp);
 	snprintf(out, sizeof(out), "%s/out", tmp);
-	CHECK(!mkdir(bin, 0755) && !mkdir(pgbin, 0755) && !mkdir(dir, 0755));
-	snprintf(prog, sizeof(prog), "%s/runuser", bin);
-	sh_write_exec(prog, "#!/bin/sh\nshift 3\nexec \"$@\"\n");
+	CHECK(!mkdir(dir, 0755));
 	snprintf(prog, sizeof(prog), "%s/postgres", pgbin);
 	sh_write_exec(prog, "#!/bin/sh\nexit 0\n");
 	snprintf(prog, sizeof(prog), "%s/pg_ctl", pgbin);
@@ -118,25 +130,12 @@ TEST(postgres_start_refuses_while_its_member_runs)
 		 called);
 	sh_write_exec(prog, text);
 
-	member = sh_member(dir);
-	snprintf(text, sizeof(text), "%ld\n", (long)member);
-	write_text(pf, text);
-	if (sh_run(pg__start_script, args, bin, NULL, out) != 1) {
-		sh_member_stop(member);
-		test_fail_(__FILE__, __LINE__, "a start beside the running "
-			   "postmaster did not exit 1 (pg_ctl %s)",
-			   access(called, F_OK) ? "not run" : "ran");
-	}
-	snprintf(text, sizeof(text), "postgres already running (pid %ld)",
-		 (long)member);
-	CHECK(sh_file_has(out, text));
-	CHECK(access(called, F_OK) != 0);
-	CHECK_EQ_INT(pid_in(pf), member);
-	sh_member_stop(member);
+	start_refused_beside_member(pg__start_script, args, bin, dir, pf, out,
+				    "postgres");
+	CHECK(access(called, F_OK) != 0);	/* pg_ctl was not run */
 
 	/* stale: the pid file names a process that is not the member */
-	snprintf(text, sizeof(text), "%ld\n", (long)getpid());
-	write_text(pf, text);
+	write_pid(pf, getpid());
 	CHECK_EQ_INT(sh_run(pg__start_script, args, bin, NULL, out), 0);
 	CHECK(sh_file_has(called, " start"));
 	CHECK_EQ_INT(pid_in(pf), 4242);

@@ -16,8 +16,7 @@ TEST(fault_record_round_trips)
 {
 	struct fault *f = sample_fault("abcd0123-3"), *g = NULL;
 	struct sb err = SB_INIT;
-	json_t *j = fault_to_json(f), *j2;
-	char *s1, *s2;
+	json_t *j = fault_to_json(f);
 
 	CHECK_EQ_INT(fault_from_json(&g, j, &err), 0);
 	CHECK_EQ_STR(g->id, "abcd0123-3");
@@ -36,14 +35,8 @@ TEST(fault_record_round_trips)
 	CHECK(g->targets[1].pidfile == NULL);
 	CHECK_EQ_INT(g->targets[1].index, 4);
 	CHECK_EQ_STR(g->targets[1].unsupported, "no reason at all");
-	j2 = fault_to_json(g);
-	s1 = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
-	s2 = json_dumps(j2, JSON_SORT_KEYS | JSON_COMPACT);
-	CHECK_EQ_STR(s1, s2);
-	free(s1);
-	free(s2);
+	check_fault_json(j, g);
 	json_decref(j);
-	json_decref(j2);
 	fault_free(f);
 	fault_free(g);
 	sb_release(&err);
@@ -63,14 +56,15 @@ TEST(fault_describe_has_the_grudge)
 	fault_free(f);
 }
 
-static char *summary_of(const struct fault *f)
+/* The summary fault_describe() gives f is want; frees f. */
+static void check_summary(struct fault *f, const char *want)
 {
 	json_t *d = fault_describe(f);
 	const char *v = json_string_value(json_object_get(d, "summary"));
-	char *s = xstrdup(v ? v : "(no summary)");
 
+	CHECK_EQ_STR(v ? v : "(no summary)", want);
 	json_decref(d);
-	return s;
+	fault_free(f);
 }
 
 TEST(fault_summary_says_who_is_cut_off_from_whom)
@@ -80,7 +74,6 @@ TEST(fault_summary_says_who_is_cut_off_from_whom)
 	struct fault_target *tg;
 	const char *nodes[] = { "n1", "n2", "n3" };
 	size_t i;
-	char *s;
 
 	/* n1 isolated: the grudge names each cut link from both ends. */
 	for (i = 0; i < 3; i++) {
@@ -93,45 +86,29 @@ TEST(fault_summary_says_who_is_cut_off_from_whom)
 			tg->drops[tg->ndrops++] = xstrdup("n1");
 		}
 	}
-	s = summary_of(f);
-	CHECK_EQ_STR(s, "n1 cut off from n2, n3");
-	free(s);
-	fault_free(f);
+	check_summary(f, "n1 cut off from n2, n3");
 
 	/* The bridge sample: n5 unsupported, so only n1's side is known. */
 	f = sample_fault("abcd0123-5");
-	s = summary_of(f);
-	CHECK_EQ_STR(s, "n1 cut off from n4, n5");
-	free(s);
-	fault_free(f);
+	check_summary(f, "n1 cut off from n4, n5");
 }
 
 TEST(fault_summary_of_other_kinds_names_targets)
 {
 	struct fault *f = nemesis__fault_new(&nemesis_loss, "l-1", NULL);
-	char *s;
 
 	f->probability = 0.2;
 	nemesis__add_target(f, 0, "n1", "10.0.0.1");
 	nemesis__add_target(f, 1, "n2", "10.0.0.2");
-	s = summary_of(f);
-	CHECK_EQ_STR(s, "n1, n2 drop 20% of packets");
-	free(s);
-	fault_free(f);
+	check_summary(f, "n1, n2 drop 20% of packets");
 
 	f = nemesis__fault_new(&nemesis_clock, "c-1", NULL);
 	nemesis__add_target(f, 0, "n3", "10.0.0.3")->offset_ms = -80;
-	s = summary_of(f);
-	CHECK_EQ_STR(s, "n3 -80 ms");
-	free(s);
-	fault_free(f);
+	check_summary(f, "n3 -80 ms");
 
 	f = nemesis__fault_new(&nemesis_kill, "k-1", NULL);
 	nemesis__add_target(f, 0, "n2", "10.0.0.2");
-	s = summary_of(f);
-	CHECK_EQ_STR(s, "n2");
-	free(s);
-	fault_free(f);
+	check_summary(f, "n2");
 }
 
 TEST(fault_from_json_rejects_unknown_kinds)

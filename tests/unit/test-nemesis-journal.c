@@ -20,52 +20,6 @@
 #include "nemesis-stand-in.h"
 
 /*
- * The journal as `netsplit heal` reads it: a healed fault is skipped, an
- * applied one is pending (here on a node nobody listens on, so it is
- * counted as failed, not healed), a torn last line is ignored.
- */
-TEST_T(journal_pending_faults_are_found, 20)
-{
-	char dir[512], path[600], cfg_text[512];
-	struct fault *a = sample_fault("aaaa0000-0");
-	struct fault *b = sample_fault("bbbb0000-1");
-	struct nemesis_heal_stats st;
-	struct sb err = SB_INIT, log = SB_INIT;
-	struct config c;
-	int fd;
-
-	snprintf(dir, sizeof(dir), "%s/store/t/run1", test_tmpdir());
-	snprintf(path, sizeof(path), "mkdir -p '%s'", dir);
-	CHECK_EQ_INT(system(path), 0);
-	snprintf(path, sizeof(path), "%s/nemesis.journal", dir);
-	CHECK_EQ_INT(nemesis__journal_append(path, "apply", a, &err), 0);
-	CHECK_EQ_INT(nemesis__journal_append(path, "apply", b, &err), 0);
-	CHECK_EQ_INT(nemesis__journal_append(path, "applied", a, &err), 0);
-	CHECK_EQ_INT(nemesis__journal_append(path, "healed", a, &err), 0);
-	fd = open(path, O_WRONLY | O_APPEND);
-	CHECK(fd >= 0);
-	CHECK_EQ_INT(write(fd, "{\"event\":\"hea", 13), 13);
-	close(fd);
-
-	snprintf(cfg_text, sizeof(cfg_text),
-		 "{\"nodes\":[{\"name\":\"n1\",\"host\":\"127.0.0.1\","
-		 "\"port\":1}],\"ssh\":{\"connect_timeout_ms\":1000},"
-		 "\"store_dir\":\"%s/store\"}", test_tmpdir());
-	config_init(&c);
-	CHECK_EQ_INT(config_load_str(&c, "t.json", cfg_text, &err), 0);
-	CHECK(nemesis_heal_store(&c, c.store_dir, NULL, 0, &st, &log, &err) != 0);
-	CHECK_EQ_INT(st.journals, 1);
-	CHECK_EQ_INT(st.faults, 1);
-	CHECK_EQ_INT(st.healed, 0);
-	CHECK_EQ_INT(st.failed, 1);
-	config_release(&c);
-	fault_free(a);
-	fault_free(b);
-	sb_release(&err);
-	sb_release(&log);
-}
-
-/*
  * A store with one journal, DIR/store/t/run1/nemesis.journal (path), and
  * a config whose only node n1 nobody listens on: a heal that tries to
  * reach it fails.
@@ -99,59 +53,114 @@ static void append_text(const char *path, const char *text)
 }
 
 /*
+ * The usual heal fixture: the store of heal_store_init() (path: its
+ * journal, c: its config), fault a ("aaaa0000-0", sample_fault())
+ * journaled "apply" there, and the stats, log and err heal fills in.
+ */
+struct heal_fixture {
+	struct config c;
+	char path[600];
+	struct fault *a;
+	struct nemesis_heal_stats st;
+	struct sb err, log;
+};
+
+static void heal_fixture_init(struct heal_fixture *x)
+{
+	heal_store_init(&x->c, x->path, sizeof(x->path));
+	x->a = sample_fault("aaaa0000-0");
+	x->err = (struct sb)SB_INIT;
+	x->log = (struct sb)SB_INIT;
+	CHECK_EQ_INT(nemesis__journal_append(x->path, "apply", x->a,
+					     &x->err), 0);
+}
+
+/* nemesis_heal_store() over the fixture's store with flags. */
+static int heal_fixture_heal(struct heal_fixture *x, unsigned flags)
+{
+	return nemesis_heal_store(&x->c, x->c.store_dir, NULL, flags, &x->st,
+				  &x->log, &x->err);
+}
+
+static void heal_fixture_release(struct heal_fixture *x)
+{
+	config_release(&x->c);
+	fault_free(x->a);
+	sb_release(&x->err);
+	sb_release(&x->log);
+}
+
+/*
+ * The journal as `netsplit heal` reads it: a healed fault is skipped, an
+ * applied one is pending (here on a node nobody listens on, so it is
+ * counted as failed, not healed), a torn last line is ignored.
+ */
+TEST_T(journal_pending_faults_are_found, 20)
+{
+	struct heal_fixture x;
+	struct fault *b = sample_fault("bbbb0000-1");
+	int fd;
+
+	heal_fixture_init(&x);
+	CHECK_EQ_INT(nemesis__journal_append(x.path, "apply", b, &x.err), 0);
+	CHECK_EQ_INT(nemesis__journal_append(x.path, "applied", x.a, &x.err),
+		     0);
+	CHECK_EQ_INT(nemesis__journal_append(x.path, "healed", x.a, &x.err),
+		     0);
+	fd = open(x.path, O_WRONLY | O_APPEND);
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(write(fd, "{\"event\":\"hea", 13), 13);
+	close(fd);
+
+	CHECK(heal_fixture_heal(&x, 0) != 0);
+	CHECK_EQ_INT(x.st.journals, 1);
+	CHECK_EQ_INT(x.st.faults, 1);
+	CHECK_EQ_INT(x.st.healed, 0);
+	CHECK_EQ_INT(x.st.failed, 1);
+	fault_free(b);
+	heal_fixture_release(&x);
+}
+
+/*
  * Only the last line may be cut short: a bad line with lines after it
  * is an error naming file:line (what was readable is still healed: here
  * nothing is left in force), not a line silently skipped.
  */
 TEST(heal_refuses_a_bad_journal_line_before_the_last)
 {
-	struct fault *a = sample_fault("aaaa0000-0");
-	struct nemesis_heal_stats st;
-	struct sb err = SB_INIT, log = SB_INIT;
-	struct config c;
-	char path[600], where[700];
+	struct heal_fixture x;
+	char where[700];
 
-	heal_store_init(&c, path, sizeof(path));
-	CHECK_EQ_INT(nemesis__journal_append(path, "apply", a, &err), 0);
-	append_text(path, "garbage, not an event\n");
-	CHECK_EQ_INT(nemesis__journal_append(path, "healed", a, &err), 0);
-	CHECK_EQ_INT(nemesis_heal_store(&c, c.store_dir, NULL, 0, &st, &log,
-					&err), -NS_EREAD);
-	snprintf(where, sizeof(where), "%s:2: not a journal event", path);
-	CHECK_CONTAINS(err.buf, where);
-	CHECK_EQ_INT(st.bad_lines, 1);
-	CHECK_EQ_INT(st.faults, 0);
-	config_release(&c);
-	fault_free(a);
-	sb_release(&err);
-	sb_release(&log);
+	heal_fixture_init(&x);
+	append_text(x.path, "garbage, not an event\n");
+	CHECK_EQ_INT(nemesis__journal_append(x.path, "healed", x.a, &x.err),
+		     0);
+	CHECK_EQ_INT(heal_fixture_heal(&x, 0), -NS_EREAD);
+	snprintf(where, sizeof(where), "%s:2: not a journal event", x.path);
+	CHECK_CONTAINS(x.err.buf, where);
+	CHECK_EQ_INT(x.st.bad_lines, 1);
+	CHECK_EQ_INT(x.st.faults, 0);
+	heal_fixture_release(&x);
 }
 
 /* A torn last line (a crash while it was written) is only a warning. */
 TEST(heal_skips_a_torn_last_line_with_a_warning)
 {
-	struct fault *a = sample_fault("aaaa0000-0");
-	struct nemesis_heal_stats st;
-	struct sb err = SB_INIT, log = SB_INIT;
-	struct config c;
-	char path[600], where[700];
+	struct heal_fixture x;
+	char where[700];
 
-	heal_store_init(&c, path, sizeof(path));
-	CHECK_EQ_INT(nemesis__journal_append(path, "apply", a, &err), 0);
-	CHECK_EQ_INT(nemesis__journal_append(path, "healed", a, &err), 0);
-	append_text(path, "{\"event\":\"hea");
-	CHECK_EQ_INT(nemesis_heal_store(&c, c.store_dir, NULL, 0, &st, &log,
-					&err), 0);
-	CHECK_EQ_INT(err.len, 0);
+	heal_fixture_init(&x);
+	CHECK_EQ_INT(nemesis__journal_append(x.path, "healed", x.a, &x.err),
+		     0);
+	append_text(x.path, "{\"event\":\"hea");
+	CHECK_EQ_INT(heal_fixture_heal(&x, 0), 0);
+	CHECK_EQ_INT(x.err.len, 0);
 	snprintf(where, sizeof(where), "warning: %s:3: last line cut short",
-		 path);
-	CHECK_CONTAINS(log.buf, where);
-	CHECK_EQ_INT(st.journals, 1);
-	CHECK_EQ_INT(st.faults, 0);
-	config_release(&c);
-	fault_free(a);
-	sb_release(&err);
-	sb_release(&log);
+		 x.path);
+	CHECK_CONTAINS(x.log.buf, where);
+	CHECK_EQ_INT(x.st.journals, 1);
+	CHECK_EQ_INT(x.st.faults, 0);
+	heal_fixture_release(&x);
 }
 
 /*
@@ -162,36 +171,27 @@ TEST(heal_skips_a_torn_last_line_with_a_warning)
  */
 TEST_T(heal_leaves_a_live_run_alone, 20)
 {
-	struct fault *a = sample_fault("aaaa0000-0");
-	struct nemesis_heal_stats st;
-	struct sb err = SB_INIT, log = SB_INIT;
-	struct config c;
-	char path[600], dir[600];
+	struct heal_fixture x;
+	char dir[600];
 	int fd;
 
-	heal_store_init(&c, path, sizeof(path));
-	CHECK_EQ_INT(nemesis__journal_append(path, "apply", a, &err), 0);
-	fd = open(path, O_WRONLY | O_APPEND);
+	heal_fixture_init(&x);
+	fd = open(x.path, O_WRONLY | O_APPEND);
 	CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
-	CHECK_EQ_INT(nemesis_heal_store(&c, c.store_dir, NULL, 0, &st, &log,
-					&err), 0);
-	CHECK_EQ_INT(st.faults, 0);
-	CHECK_EQ_INT(st.live, 1);
+	CHECK_EQ_INT(heal_fixture_heal(&x, 0), 0);
+	CHECK_EQ_INT(x.st.faults, 0);
+	CHECK_EQ_INT(x.st.live, 1);
 	snprintf(dir, sizeof(dir), "%s/store/t/run1: the run is live",
 		 test_tmpdir());
-	CHECK_CONTAINS(log.buf, dir);
-	CHECK_CONTAINS(log.buf, "--force");
-	sb_reset(&log);
-	CHECK(nemesis_heal_store(&c, c.store_dir, NULL, NEMESIS_HEAL_FORCE,
-				 &st, &log, &err) != 0);
-	CHECK_EQ_INT(st.faults, 1);
-	CHECK_EQ_INT(st.failed, 1);
-	CHECK_CONTAINS(log.buf, "healed anyway (--force)");
+	CHECK_CONTAINS(x.log.buf, dir);
+	CHECK_CONTAINS(x.log.buf, "--force");
+	sb_reset(&x.log);
+	CHECK(heal_fixture_heal(&x, NEMESIS_HEAL_FORCE) != 0);
+	CHECK_EQ_INT(x.st.faults, 1);
+	CHECK_EQ_INT(x.st.failed, 1);
+	CHECK_CONTAINS(x.log.buf, "healed anyway (--force)");
 	close(fd);
-	config_release(&c);
-	fault_free(a);
-	sb_release(&err);
-	sb_release(&log);
+	heal_fixture_release(&x);
 }
 
 TEST(heal_of_an_empty_store_is_a_no_op)

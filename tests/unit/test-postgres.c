@@ -19,6 +19,7 @@
 #include "db.h"
 #include "err.h"
 #include "nemesis/nemesis-internal.h"
+#include "nemesis-fixtures.h"
 #include "run-sh.h"
 #include "test.h"
 #include "workloads/postgres-internal.h"
@@ -183,8 +184,7 @@ TEST(replica_lag_record_round_trips_with_its_scripts)
 	struct fault_target *tg;
 	struct sb err = SB_INIT, script = SB_INIT;
 	struct nemesis_argv args = { 0 };
-	json_t *j, *j2;
-	char *s1, *s2;
+	json_t *j;
 
 	f->deadman_s = 30;
 	tg = nemesis__add_target(f, 1, "n2", "10.0.0.2");
@@ -204,14 +204,8 @@ TEST(replica_lag_record_round_trips_with_its_scripts)
 	CHECK_EQ_STR(script.buf, "echo undo \"$1\" \"$2\" \"$3\"");
 	CHECK_EQ_INT(args.n, 3);
 	CHECK_EQ_STR(args.v[2], "5432");
-	j2 = fault_to_json(g);
-	s1 = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
-	s2 = json_dumps(j2, JSON_SORT_KEYS | JSON_COMPACT);
-	CHECK_EQ_STR(s1, s2);
-	free(s1);
-	free(s2);
+	check_fault_json(j, g);
 	json_decref(j);
-	json_decref(j2);
 	nemesis_argv_release(&args);
 	sb_release(&script);
 	fault_free(f);
@@ -356,14 +350,12 @@ TEST(replica_lag_undo_on_a_starting_replica_has_nothing_to_undo)
 	size_t i;
 	int fd;
 
-	snprintf(bin, sizeof(bin), "%s/bin", tmp);
-	snprintf(pgbin, sizeof(pgbin), "%s/pgbin", tmp);
+	sh_pg_stage(tmp, bin, pgbin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "%s/n2", tmp);
 	snprintf(calls, sizeof(calls), "%s/calls", tmp);
 	snprintf(errfile, sizeof(errfile), "%s/stderr", tmp);
 	snprintf(sock, sizeof(sock), "%s/run", dir);
-	CHECK(!mkdir(bin, 0755) && !mkdir(pgbin, 0755) && !mkdir(dir, 0755) &&
-	      !mkdir(sock, 0755));
+	CHECK(!mkdir(dir, 0755) && !mkdir(sock, 0755));
 	snprintf(sock, sizeof(sock), "%s/run/.s.PGSQL.5432", dir);
 	CHECK(strlen(sock) < sizeof(sa.sun_path));
 	strcpy(sa.sun_path, sock);
@@ -371,9 +363,6 @@ TEST(replica_lag_undo_on_a_starting_replica_has_nothing_to_undo)
 	CHECK(fd >= 0);
 	CHECK(!bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
 	close(fd);
-	/* runuser -u postgres -- CMD...: run CMD as we are */
-	snprintf(prog, sizeof(prog), "%s/runuser", bin);
-	sh_write_exec(prog, "#!/bin/sh\nshift 3\nexec \"$@\"\n");
 	snprintf(prog, sizeof(prog), "%s/psql", pgbin);
 	snprintf(text, sizeof(text),
 		 "#!/bin/sh\n"

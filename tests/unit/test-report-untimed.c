@@ -12,6 +12,7 @@
 #include "test.h"
 #include "histbuild.h"
 #include "reports/report.h"
+#include "run-dir.h"
 
 /* A lost add (line 5) under a partition (lines 3 to 8), no times. */
 static const char untimed_history[] =
@@ -54,65 +55,26 @@ static double bar_left(const char *html, int i)
 }
 
 /*
- * Write run dir's results.json from the set checker, which read the
- * history as cited (NULL: "history.jsonl"), recorded in results.json's
- * "history": {"file"} as check --json records it unless recorded is 0;
- * then the report named (report.html for "html"); returns its text.
+ * Write run dir (run-dir.h) from the untimed history, read as cited
+ * (NULL: "history.jsonl"), recorded in results.json's "history":
+ * {"file"} as check --json records it unless recorded is 0; then the
+ * report named (report.html for "html"); returns its text.
  */
 static char *untimed_report_cited(const char *dir, const char *name,
 				  const char *cited, int recorded)
 {
-	const struct report_type *html = report_find(name);
-	struct history h;
-	struct verdict v;
 	struct report_run r;
-	struct sb err = SB_INIT, path = SB_INIT;
-	json_t *res;
-	char *text;
-	FILE *f;
-	long size;
+	struct sb err = SB_INIT;
 
-	CHECK(html != NULL);
-	test_write_file(dir, "history.jsonl", untimed_history);
-	hist_init(&h);
-	CHECK_EQ_INT(hist_read_mem(&h, cited ? cited : "history.jsonl",
-				   untimed_history,
-				   sizeof(untimed_history) - 1, HIST_FMT_JSON,
-				   &err, &err), 0);
-	text = hb_check(&h, "set", NULL, &v);
-	CHECK(text != NULL);
-	free(text);
-	CHECK_EQ_INT(hb_count(&v, "lost"), 1);
-	res = json_pack("{s:s, s:[o]}", "verdict", "invalid", "checkers",
-			verdict_json(&h, &v));
-	if (recorded)
-		json_object_set_new(res, "history",
-				    json_pack("{s:s}", "file", h.source));
-	text = json_dumps(res, JSON_COMPACT);
-	test_write_file(dir, "results.json", text);
-	free(text);
-	json_decref(res);
-	verdict_release(&v);
-	hist_release(&h);
-
+	CHECK_EQ_INT(rundir_set_run(dir, untimed_history,
+				    sizeof(untimed_history) - 1, cited,
+				    recorded), 1);
 	CHECK_EQ_INT(report_run_load(&r, dir, &err), 0);
 	CHECK_EQ_INT(r.timed, 0);
 	CHECK_EQ_INT(r.nfaults, 1);
-	CHECK_EQ_INT(html->write(&r, dir, &err), 0);
 	report_run_release(&r);
-	sb_addf(&path, "%s/%s", dir, html->file);
-	f = fopen(path.buf, "r");
-	CHECK(f != NULL);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	rewind(f);
-	text = malloc((size_t)size + 1);
-	CHECK(fread(text, 1, (size_t)size, f) == (size_t)size);
-	text[size] = 0;
-	fclose(f);
 	sb_release(&err);
-	sb_release(&path);
-	return text;
+	return rundir_report(dir, name);
 }
 
 static char *untimed_report_of(const char *dir, const char *name)
