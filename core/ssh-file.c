@@ -98,8 +98,9 @@ int transport_download(struct transport *t, size_t node, const char *remote,
 	rc = ssh__job_wait(&t->nodes[node], &j, err);
 	if (!rc && j.done_bytes < j.size) {
 		ssh__msg_start(err);
-		sb_addf(err, "%s: '%s': got %lld of %lld bytes",
-			t->nodes[node].node->name, shown.buf, j.done_bytes,
+		sb_addf(err, "%s: ", t->nodes[node].node->name);
+		ssh__add_subject(err, shown.buf);
+		sb_addf(err, ": got %lld of %lld bytes", j.done_bytes,
 			j.size);
 		rc = -NS_ESSH;
 	}

@@ -173,6 +173,11 @@ struct transport {
 void ssh__msg_start(struct sb *err);
 /* The command as shown in messages: words, quoted where needed. */
 void ssh__add_shown(struct sb *sb, const char *const argv[]);
+/* A command as shown, as the subject of a message: in single quotes, as
+   every subject is, unless it holds quotes of its own (a word quoted for
+   the shell: sh -c 'exit 3', or a label 'pg_ctl start'), which a second
+   pair would nest. */
+void ssh__add_subject(struct sb *sb, const char *shown);
 
 /* ===== ssh-job.c ===== */
 /* One step of job j; returns 1 if it progressed. */

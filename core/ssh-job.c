@@ -49,7 +49,9 @@ static void job_fail(struct job *j, int code, const char *node,
 		return;
 	j->rc = code;
 	ssh__msg_start(&j->msg);
-	sb_addf(&j->msg, "%s: '%s': %s", node, what, why);
+	sb_addf(&j->msg, "%s: ", node);
+	ssh__add_subject(&j->msg, what);
+	sb_addf(&j->msg, ": %s", why);
 }
 
 static int session_lost(struct ssh_sess *s)

@@ -181,7 +181,9 @@ static void connect_failed(struct tnode *tn, struct job *j, int rc,
 	if (why->len > skip && !strncmp(text, tn->node->name, skip - 2) &&
 	    !strncmp(text + skip - 2, ": ", 2))
 		text += skip;
-	sb_addf(&j->msg, "%s: '%s': %s", tn->node->name, j->what, text);
+	sb_addf(&j->msg, "%s: ", tn->node->name);
+	ssh__add_subject(&j->msg, j->what);
+	sb_addf(&j->msg, ": %s", text);
 }
 
 /* Give pending jobs a session; fail them all if none can be had. */

@@ -70,9 +70,21 @@ void ssh__add_shown(struct sb *sb, const char *const argv[])
 	}
 }
 
-void transport_add_shown(struct sb *sb, const char *const argv[])
+void ssh__add_subject(struct sb *sb, const char *shown)
 {
-	ssh__add_shown(sb, argv);
+	if (strchr(shown, '\''))
+		sb_adds(sb, shown);
+	else
+		sb_addf(sb, "'%s'", shown);
+}
+
+void transport_add_subject(struct sb *sb, const char *const argv[])
+{
+	struct sb shown = SB_INIT;
+
+	ssh__add_shown(&shown, argv);
+	ssh__add_subject(sb, shown.buf);
+	sb_release(&shown);
 }
 
 /* The last line(s) of s, at most max bytes, without trailing newlines. */
@@ -92,14 +104,10 @@ void transport_result_error(const struct transport_result *r,
 			    const char *node, const char *const argv[],
 			    struct sb *err)
 {
-	/* One word that needs quotes (a label such as "pg_ctl start") comes
-	   back already quoted: no second pair around it. */
-	int quoted = argv[0] && !argv[1] && needs_quotes(argv[0]);
-
 	ssh__msg_start(err);
-	sb_addf(err, "%s: %s", node, quoted ? "" : "'");
-	ssh__add_shown(err, argv);
-	sb_adds(err, quoted ? " " : "' ");
+	sb_addf(err, "%s: ", node);
+	transport_add_subject(err, argv);
+	sb_addc(err, ' ');
 	if (r->timed_out)
 		sb_adds(err, "timed out");
 	else if (r->signal[0])

@@ -79,11 +79,13 @@ void transport_result_init(struct transport_result *r);
 void transport_result_release(struct transport_result *r);
 /* 1 if the command ran and exited 0. */
 int transport_result_ok(const struct transport_result *r);
-/* Append argv as messages show it ("cmd arg 'a b'", cut after 200
-   bytes): a caller that wraps a command finds the wrapper's text in them
-   with it. */
-void transport_add_shown(struct sb *sb, const char *const argv[]);
-/* Append "node: 'cmd' exited N: <stderr tail>" (or signal / timeout). */
+/* Append argv as the subject of the messages naming it ("'cmd arg'";
+   words quoted for the shell where needed and then no second pair
+   around them: "cmd 'a b'"; cut after 200 bytes): a caller that wraps a
+   command finds the wrapper's subject in them with it. */
+void transport_add_subject(struct sb *sb, const char *const argv[]);
+/* Append "node: 'cmd' exited N: <stderr tail>" (or signal / timeout; the
+   command as transport_add_subject() gives it). */
 void transport_result_error(const struct transport_result *r,
 			    const char *node, const char *const argv[],
 			    struct sb *err);

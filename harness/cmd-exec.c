@@ -78,16 +78,16 @@ static void with_timeout(char **argv, double timeout_s, char *secs,
 	w[5] = NULL;
 }
 
-/* In err, the wrapper's command as shown (wrapped) becomes the user's
-   (argv): transport errors name what the user typed. */
+/* In err, the wrapper's command as its subject (wrapped) becomes the
+   user's (argv): transport errors name what the user typed. */
 static void unwrap_errors(struct sb *err, const char *const wrapped[],
 			  const char *const argv[])
 {
 	struct sb from = SB_INIT, to = SB_INIT, out = SB_INIT;
 	const char *p, *hit;
 
-	transport_add_shown(&from, wrapped);
-	transport_add_shown(&to, argv);
+	transport_add_subject(&from, wrapped);
+	transport_add_subject(&to, argv);
 	if (!err->len || !from.len || !strstr(err->buf, from.buf))
 		goto out;
 	for (p = err->buf; (hit = strstr(p, from.buf)); p = hit + from.len) {

@@ -51,7 +51,7 @@ check_eq "one node fails: stdout of all" "n1: out n1
 n2: out n2
 n3: out n3" "$out"
 check_contains "one node fails: error names node, command, status, stderr" \
-	"n2: 'sh -c 'echo \"out \$NODE_ID\"; echo \"err \$NODE_ID\" >&2; [ \"\$NODE_ID\" != n2 ]'' exited 1: err n2" \
+	"n2: sh -c 'echo \"out \$NODE_ID\"; echo \"err \$NODE_ID\" >&2; [ \"\$NODE_ID\" != n2 ]' exited 1: err n2" \
 	"$(cat "$T/err")"
 check_contains "one node fails: stderr prefixed" "n3: err n3" "$(cat "$T/err")"
 
@@ -73,7 +73,7 @@ check_eq "bad config: exit 3 naming the key" \
 	"$? $out"
 out=$("$NS_BIN" exec --config "$C" --nodes n3 -- sh -c 'kill -TERM $$' 2>&1)
 check_eq "signal reported" \
-	"4 netsplit: n3: 'sh -c 'kill -TERM \$\$'' killed by signal TERM" \
+	"4 netsplit: n3: sh -c 'kill -TERM \$\$' killed by signal TERM" \
 	"$? $out"
 
 # --- several MB on stdout and stderr at once -----------------------------

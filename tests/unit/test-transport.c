@@ -51,9 +51,12 @@ TEST(transport_result_error_quotes_and_cuts)
 	sb_adds(&r.err, big);
 	sb_adds(&r.err, "THE END\n");
 	transport_result_error(&r, "n1", argv, &err);
-	/* The argument with spaces is shown quoted, the stderr tail kept. */
-	CHECK_CONTAINS(err.buf, "n1: 'sh -c 'echo '\\''a b'\\''; exit 2'' "
+	/* The argument with spaces is shown quoted, the stderr tail kept;
+	   the command holds quotes of its own, so no second pair nests
+	   them ('sh -c 'echo ...'') */
+	CHECK_CONTAINS(err.buf, "n1: sh -c 'echo '\\''a b'\\''; exit 2' "
 		       "exited 2: ...");
+	CHECK(!strstr(err.buf, "'sh"));
 	CHECK_CONTAINS(err.buf, "xxxTHE END");
 	CHECK(err.len < 600);
 	/* Appends a line to what err holds. */
