@@ -28,11 +28,15 @@
  * HTTP 4xx) is a fail; one that timed out, was reset after sending, or
  * answered any other error is info: it may still take effect.  "Left"
  * is CURLINFO_REQUEST_SIZE > 0: the total size of the requests issued
- * during the transfer, reset at each curl_easy_perform() and summed over
- * libcurl's silent retry of a request whose reused connection died
- * before any answer byte (the first attempt may have reached etcd even
- * when the retry's connect is refused: still info;
- * tests/unit/test-etcd-workload.c pins this).
+ * during the transfer, reset at each curl_easy_perform().  libcurl
+ * silently sends a request again on a fresh connection when the reused
+ * one it went out on died before any answer byte; the first may have
+ * reached etcd and taken effect.  A read may go again (it changes
+ * nothing), a write or cas may not: its second attempt is refused in
+ * libcurl's pre-request callback, and the op is info (had the retry
+ * gone, a cas the first attempt applied would have read back "compare
+ * failed" and been recorded a fail; tests/unit/test-etcd-workload.c
+ * pins both).
  *
  * Generator: the register generator (register-gen.h), shared with the
  * http and exec workloads.  Versions recorded: a read's kv
@@ -75,6 +79,8 @@ struct workload_client {
 	size_t rr;		/* round-robin: the next node */
 	struct sb body, resp, k64, v64, v64b;
 	char errbuf[CURL_ERROR_SIZE];
+	int attempts;		/* requests sent by this perform */
+	int send_once;		/* a write or cas: never sent twice */
 	struct workload_regen gen;
 };
 
@@ -178,6 +184,20 @@ static char *xasprintf_url(const char *base, const char *path)
 	return sb_detach(&s, NULL);
 }
 
+/* libcurl is about to send the request (again, on a retry). */
+static int before_send(void *arg, char *ip, char *local_ip, int port,
+		       int local_port)
+{
+	struct workload_client *c = arg;
+
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	return ++c->attempts > 1 && c->send_once ? CURL_PREREQFUNC_ABORT :
+	       CURL_PREREQFUNC_OK;
+}
+
 static int reg_client_open(struct workload *w, size_t worker, size_t node,
 			   uint64_t seed, struct workload_client **cp,
 			   struct sb *err)
@@ -238,6 +258,8 @@ static int reg_client_open(struct workload *w, size_t worker, size_t node,
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_PROXY, "");
+	curl_easy_setopt(c->curl, CURLOPT_PREREQFUNCTION, before_send);
+	curl_easy_setopt(c->curl, CURLOPT_PREREQDATA, c);
 	workload_regen_init(&c->gen, &r->gen, seed, worker);
 	*cp = c;
 	return 0;
@@ -346,6 +368,8 @@ static void reg_invoke(struct workload_client *c, struct workload_op *op)
 	sb_reset(&c->resp);
 	c->resp.truncated = 0;
 	c->errbuf[0] = '\0';
+	c->attempts = 0;
+	c->send_once = strcmp(op->f, "read") != 0;
 	curl_easy_setopt(c->curl, CURLOPT_URL, url);
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, c->body.buf);
@@ -355,7 +379,7 @@ static void reg_invoke(struct workload_client *c, struct workload_op *op)
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &http);
 	memset(&rep, 0, sizeof(rep));
-	rep.sent = sent > 0;
+	rep.sent = sent > 0 || c->attempts > 1;
 	rep.http = http;
 	rep.body = c->resp.buf;
 	rep.len = c->resp.len;
@@ -363,6 +387,9 @@ static void reg_invoke(struct workload_client *c, struct workload_op *op)
 		(c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
 	if (cc == CURLE_OPERATION_TIMEDOUT)
 		rep.failure = "timed out";
+	if (cc == CURLE_ABORTED_BY_CALLBACK && c->attempts > 1)
+		rep.failure = "connection lost after the request was sent "
+			      "(not sent again)";
 	etcd__answer(op, &rep);
 	etcd__saw(c, op);
 }

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,6 +496,111 @@ TEST(register_write_lost_after_reuse_retry_is_info)
 	CHECK_EQ_INT(op.type, HIST_FAIL);
 	CHECK_CONTAINS(op.error, "not sent");
 	workload_op_release(&op);
+
+	w->type->client_close(cl);
+	workload_free(w);
+	config_release(&c);
+	sb_release(&err);
+	curl_global_cleanup();
+}
+
+/*
+ * A server that answers a first write on a kept-alive connection, takes
+ * a cas on it whole (as if it applied it) and closes the connection
+ * without an answer, then, still listening, answers any request sent
+ * again with a compare failure, as etcd would once the first cas had
+ * applied.  The cas may have happened: it must be info, and it must not
+ * have been sent again.
+ */
+struct resender {
+	int lfd;
+	int requests;		/* requests read, over both connections */
+};
+
+static void *resend_server(void *p)
+{
+	struct resender *s = p;
+	static const char body[] = "{\"header\":{\"revision\":\"2\"}}";
+	char answer[256];
+	struct pollfd pfd;
+	int fd = accept(s->lfd, NULL, NULL), n;
+
+	if (fd < 0)
+		return NULL;
+	n = snprintf(answer, sizeof(answer), "HTTP/1.1 200 OK\r\n"
+		     "Content-Type: application/json\r\n"
+		     "Content-Length: %zu\r\n\r\n%s", sizeof(body) - 1,
+		     body);
+	if (!read_request(fd)) {
+		s->requests++;
+		if (write(fd, answer, (size_t)n) == n && !read_request(fd))
+			s->requests++;
+	}
+	close(fd);
+	/* a second attempt, if libcurl makes one, within a second */
+	pfd.fd = s->lfd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 1000) == 1) {
+		fd = accept(s->lfd, NULL, NULL);
+		if (fd >= 0 && !read_request(fd)) {
+			s->requests++;
+			if (write(fd, answer, (size_t)n) != n)
+				s->requests += 100;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	close(s->lfd);
+	return NULL;
+}
+
+TEST(register_cas_lost_after_sending_is_not_sent_again)
+{
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
+	struct resender srv = { -1, 0 };
+	pthread_t th;
+	struct config c;
+	struct db d;
+	struct workload *w;
+	struct workload_client *cl;
+	struct workload_op op;
+	struct sb err = SB_INIT;
+
+	curl_global_init(CURL_GLOBAL_ALL);
+	srv.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(!bind(srv.lfd, (struct sockaddr *)&sa, sizeof(sa)));
+	CHECK(!listen(srv.lfd, 4));
+	CHECK(!getsockname(srv.lfd, (struct sockaddr *)&sa, &salen));
+	dying_port = ntohs(sa.sin_port);
+	CHECK(!pthread_create(&th, NULL, resend_server, &srv));
+
+	setup(&c, &d, &w, 1);
+	d.type = &dying_db;
+	CHECK_EQ_INT(w->type->client_open(w, 0, 0, 1, &cl, &err), 0);
+	workload_op_init(&op);
+	op.f = "write";
+	snprintf(op.key, sizeof(op.key), "k1");
+	op.value = json_integer(1);
+	w->type->invoke(cl, &op);
+	CHECK_EQ_INT(op.type, HIST_OK);
+	workload_op_release(&op);
+
+	workload_op_init(&op);
+	op.f = "cas";
+	snprintf(op.key, sizeof(op.key), "k1");
+	op.value = json_pack("[ii]", 1, 2);
+	w->type->invoke(cl, &op);
+	if (op.type != HIST_INFO)
+		test_fail_(__FILE__, __LINE__, "cas lost after sending ended "
+			   "%d (%s), not info", (int)op.type, op.error);
+	CHECK_CONTAINS(op.error, "not sent again");
+	workload_op_release(&op);
+	pthread_join(th, NULL);
+	CHECK_EQ_INT(srv.requests, 2);	/* the write and the cas, once */
 
 	w->type->client_close(cl);
 	workload_free(w);
