@@ -75,19 +75,14 @@ void *xmalloc_large(size_t n)
 	return p;
 }
 
-void *xrealloc_large(void *p, size_t old, size_t n)
+void *xrealloc_large(void *p, size_t n)
 {
-	void *q;
-
-	if (n < LARGE_ALLOC_MIN)
-		return xrealloc(p, n);
-	/* advised before the old contents are copied in, or the copy
-	   faults the new block in 4 kB at a time */
-	q = xmalloc_large(n);
-	if (p)
-		memcpy(q, p, old < n ? old : n);
-	free(p);
-	return q;
+	/* realloc() moves a block this large with mremap(2), copying
+	   nothing (the recorder grows its history under its lock); the
+	   advice then covers the pages not yet touched */
+	p = xrealloc(p, n);
+	advise_huge(p, n);
+	return p;
 }
 
 char *xstrndup(const char *s, size_t n)

@@ -30,10 +30,9 @@ char *xstrdup(const char *s);
  */
 #define LARGE_ALLOC_MIN ((size_t)4 << 20)
 void *xmalloc_large(size_t n);
-/* xrealloc() of a block of old bytes to n, with the same advice: for
-   an array that grows large while it is filled (a run's history, event
-   by event). */
-void *xrealloc_large(void *p, size_t old, size_t n);
+/* xrealloc() with the same advice: for an array that grows large while
+   it is filled (a run's history, event by event). */
+void *xrealloc_large(void *p, size_t n);
 char *xstrndup(const char *s, size_t n);
 
 /* Grow *p (an array of *alloc elements of size sz) to hold at least need. */

@@ -73,7 +73,9 @@ struct hist_writer {
 	atomic_llong last_sync_ms;
 	atomic_int dirty;	/* written since the last sync */
 	pthread_mutex_t slock;	/* one fdatasync(2) at a time */
-	/* the map (NULL: write(2) instead); all under qlock */
+	int mapped;		/* lines go to the map (set at open) */
+	/* the map (NULL: write(2) instead); under qlock (moved under
+	   glock too, for prefault()) */
 	char *map;
 	size_t maplen;		/* bytes mapped */
 	size_t size;		/* the file's length (padding appended) */
@@ -192,6 +194,7 @@ static void map_open(struct hist_writer *w)
 	if (m == MAP_FAILED)
 		return;
 	w->map = m;
+	w->mapped = 1;
 	w->maplen = len;
 	w->size = w->off = (size_t)st.st_size;
 	w->pad = xmalloc(EXTEND);
@@ -345,7 +348,7 @@ int hist_writer_commit(struct hist_writer *w, uint64_t seq)
 	   never taken while glock is held (map_room() takes them in the
 	   other order); a block appended meanwhile by another thread only
 	   makes the file longer, and w->size counts every block. */
-	if (w->map && atomic_load(&w->room) < EXTEND / 2 &&
+	if (w->mapped && atomic_load(&w->room) < EXTEND / 2 &&
 	    !atomic_load(&w->err) && !pthread_mutex_trylock(&w->glock)) {
 		int e = -1;
 

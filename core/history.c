@@ -141,11 +141,8 @@ size_t hist_append(struct history *h, const struct hist_event *e)
 	if (h->n + 1 > h->alloc) {
 		/* doubling; a long run's events fill huge pages (one page
 		   fault per 2 MiB, not per 4 kB, as the recorder appends) */
-		size_t old = h->alloc;
-
-		h->alloc = old ? old * 2 : 16;
-		h->ev = xrealloc_large(h->ev, old * sizeof(*h->ev),
-				       h->alloc * sizeof(*h->ev));
+		h->alloc = h->alloc ? h->alloc * 2 : 16;
+		h->ev = xrealloc_large(h->ev, h->alloc * sizeof(*h->ev));
 		if (h->lines)
 			h->lines = xrealloc(h->lines,
 					    h->alloc * sizeof(*h->lines));

@@ -22,6 +22,7 @@
  * pattern accepts.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
 #include <openssl/evp.h>
 #include <pcre2.h>
 #include <pthread.h>
@@ -74,9 +75,11 @@ json_t *etcd__value_json(const char *text, size_t n)
 	if (n && n < sizeof(buf)) {
 		memcpy(buf, text, n);
 		buf[n] = '\0';
+		errno = 0;
 		v = strtoll(buf, &end, 10);
-		if (*end == '\0' && (buf[0] == '-' || (buf[0] >= '0' &&
-						       buf[0] <= '9')))
+		/* a number past int64 stays text, not LLONG_MAX */
+		if (*end == '\0' && errno != ERANGE &&
+		    (buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')))
 			return json_integer(v);
 	}
 	return json_stringn(text, n);

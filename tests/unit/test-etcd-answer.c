@@ -8,6 +8,7 @@
  * and thousands of mutations of them (a byte changed, dropped or
  * repeated).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -191,4 +192,18 @@ TEST_T(etcd_answer_readers_agree_on_mutations, 30)
 	   for a digit), most do not */
 	CHECK(took_n > 100);
 	CHECK(took_n < tried / 2);
+}
+
+/* A stored number past int64 stays its text, not INT64_MAX. */
+TEST(etcd_value_past_int64_stays_text)
+{
+	json_t *v = etcd__value_json("99999999999999999999", 20);
+
+	CHECK(json_is_string(v));
+	CHECK_EQ_STR(json_string_value(v), "99999999999999999999");
+	json_decref(v);
+	v = etcd__value_json("-9223372036854775808", 20);
+	CHECK(json_is_integer(v));
+	CHECK(json_integer_value(v) == INT64_MIN);
+	json_decref(v);
 }
