@@ -30,11 +30,11 @@
  * search): they are grouped by effect (kind and values), each group in
  * invoke order, and only the first unused one of a group is a candidate.
  * The hash is a Zobrist hash (xor of one random word per linearized op)
- * updated in O(1) per step, mixed with the state.  Entries live in
- * fixed-size arena chunks; the hash set is open addressing over 64-bit
- * slots (32-bit hash tag, 32-bit arena offset).  Nothing is allocated in
- * the inner loop except when the arena or the table grows, and every
- * allocation is charged to the shared memory budget first.
+ * updated in O(1) per step, mixed with the state.  The seen
+ * configurations are the memo (lin-memo.c: arena chunks, an open
+ * addressing set).  Nothing is allocated in the inner loop except when
+ * the memo grows, and every allocation is charged to the shared memory
+ * budget first (lin-memo.c).
  *
  * Complexity: O(C * w) time where C is the number of distinct
  * configurations (at most 2^n * values, in practice close to n times the
@@ -54,167 +54,6 @@ void checker__lin_result_release(struct lin_result *r)
 	free(r->best);
 	r->best = NULL;
 	r->best_len = 0;
-}
-
-/* ===== Memory budget ===== */
-
-static int charge(struct lin_budget *b, size_t *mine, size_t n)
-{
-	size_t used = __atomic_add_fetch(&b->mem_used, n, __ATOMIC_RELAXED);
-	size_t peak = __atomic_load_n(&b->mem_peak, __ATOMIC_RELAXED);
-
-	if (used > b->mem_limit) {
-		__atomic_sub_fetch(&b->mem_used, n, __ATOMIC_RELAXED);
-		return -1;
-	}
-	*mine += n;
-	while (used > peak &&
-	       !__atomic_compare_exchange_n(&b->mem_peak, &peak, used, 1,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-	return 0;
-}
-
-static void uncharge(struct lin_budget *b, size_t *mine)
-{
-	__atomic_sub_fetch(&b->mem_used, *mine, __ATOMIC_RELAXED);
-	*mine = 0;
-}
-
-/* ===== The set of seen configurations ===== */
-
-/*
- * Entry layout in the arena (64-bit words):
- *   [0] hash   [1] state | lo << 32   [2] len   [3..3+len) ok words
- *   [3+len..3+len+ninf) indeterminate words
- */
-struct cache {
-	uint64_t *slots;		/* 0 = empty */
-	size_t mask, used;
-	uint64_t **chunks;
-	size_t nchunks, chunks_alloc;
-	unsigned shift;			/* chunk size = 1 << shift words */
-	size_t top;			/* next free word (global offset) */
-	size_t ninf;			/* indeterminate words per entry */
-	struct lin_budget *b;
-	size_t *mine;
-};
-
-static inline uint64_t *cache_entry(const struct cache *c, size_t off)
-{
-	return c->chunks[off >> c->shift] +
-	       (off & (((size_t)1 << c->shift) - 1));
-}
-
-static int cache_init(struct cache *c, size_t ninf, size_t max_entry,
-		      size_t nops, struct lin_budget *b, size_t *mine)
-{
-	memset(c, 0, sizeof(*c));
-	c->ninf = ninf;
-	c->b = b;
-	c->mine = mine;
-	/* Chunks grow with the problem: 4 KiB for tiny keys (no mmap per
-	   key), up to 512 KiB, and always room for 8 entries. */
-	c->shift = 9;
-	while (c->shift < 16 && ((size_t)1 << c->shift) < nops * 8)
-		c->shift++;
-	while (((size_t)1 << c->shift) < max_entry * 8)
-		c->shift++;
-	if (charge(b, mine, 256 * sizeof(uint64_t)))
-		return -1;
-	c->slots = xcalloc(256, sizeof(uint64_t));
-	c->mask = 255;
-	return 0;
-}
-
-static void cache_release(struct cache *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->nchunks; i++)
-		free(c->chunks[i]);
-	free(c->chunks);
-	free(c->slots);
-	memset(c, 0, sizeof(*c));
-}
-
-static int cache_grow(struct cache *c)
-{
-	size_t nsize = (c->mask + 1) * 2, i, nmask = nsize - 1;
-	uint64_t *ns;
-
-	if (charge(c->b, c->mine, nsize * sizeof(uint64_t)))
-		return -1;
-	ns = xcalloc(nsize, sizeof(uint64_t));
-	for (i = 0; i <= c->mask; i++) {
-		uint64_t s = c->slots[i];
-		size_t j;
-
-		if (!s)
-			continue;
-		j = cache_entry(c, (uint32_t)s - 1)[0] & nmask;
-		while (ns[j])
-			j = (j + 1) & nmask;
-		ns[j] = s;
-	}
-	free(c->slots);
-	/* The old table's bytes stay charged: simpler, and bounded by 2x. */
-	c->slots = ns;
-	c->mask = nmask;
-	return 0;
-}
-
-/*
- * Add a configuration; returns 1 if it is new, 0 if it was seen before,
- * -1 when the memory budget does not allow it.
- */
-static int cache_add(struct cache *c, uint64_t hash, uint32_t state,
-		     uint32_t lo, const uint64_t *okw, uint32_t len,
-		     const uint64_t *infw)
-{
-	uint64_t tag = hash >> 32, *e;
-	size_t i = hash & c->mask, need = 3 + len + c->ninf, csz, off;
-
-	for (;;) {
-		uint64_t s = c->slots[i];
-
-		if (!s)
-			break;
-		if ((s >> 32) == tag) {
-			e = cache_entry(c, (uint32_t)s - 1);
-			if (e[0] == hash &&
-			    e[1] == ((uint64_t)state | (uint64_t)lo << 32) &&
-			    e[2] == len &&
-			    !memcmp(e + 3, okw, len * sizeof(uint64_t)) &&
-			    !memcmp(e + 3 + len, infw,
-				    c->ninf * sizeof(uint64_t)))
-				return 0;
-		}
-		i = (i + 1) & c->mask;
-	}
-	/* New: place it in the arena. */
-	csz = (size_t)1 << c->shift;
-	off = c->top;
-	if (off + need > c->nchunks << c->shift) {
-		if (charge(c->b, c->mine, csz * sizeof(uint64_t)))
-			return -1;
-		ALLOC_GROW(c->chunks, c->nchunks + 1, c->chunks_alloc);
-		c->chunks[c->nchunks++] = xmalloc(csz * sizeof(uint64_t));
-		off = (c->nchunks - 1) << c->shift;
-	}
-	if (off + need >= UINT32_MAX)
-		return -1;
-	e = cache_entry(c, off);
-	e[0] = hash;
-	e[1] = (uint64_t)state | (uint64_t)lo << 32;
-	e[2] = len;
-	memcpy(e + 3, okw, len * sizeof(uint64_t));
-	memcpy(e + 3 + len, infw, c->ninf * sizeof(uint64_t));
-	c->top = off + need;
-	c->slots[i] = tag << 32 | (uint64_t)(off + 1);
-	if (++c->used * 2 > c->mask + 1 && cache_grow(c))
-		return -1;
-	return 1;
 }
 
 /* ===== The search ===== */
@@ -368,7 +207,8 @@ static int cand_reserve(struct search *s, size_t need)
 
 	if (need <= old)
 		return 0;
-	if (charge(s->b, s->mine, (need > 2 * old ? need : 2 * old) * 4))
+	if (checker__lin_charge(s->b, s->mine,
+				(need > 2 * old ? need : 2 * old) * 4))
 		return -1;
 	ALLOC_GROW(s->cand, need, s->cand_alloc);
 	return 0;
@@ -396,7 +236,7 @@ static long dedupe_slot(struct search *s, uint64_t key, size_t k)
 	if ((k + 1) * 2 > s->dsize) {
 		size_t ns = s->dsize ? s->dsize * 2 : 64;
 
-		if (charge(s->b, s->mine, ns * 16))
+		if (checker__lin_charge(s->b, s->mine, ns * 16))
 			return -1;
 		free(s->dkey);
 		free(s->dval);
@@ -578,7 +418,7 @@ static int build_classes(struct search *s)
 
 	while (nslots < ninf * 2)
 		nslots *= 2;
-	if (charge(s->b, s->mine, ninf * 20 + nslots * 12))
+	if (checker__lin_charge(s->b, s->mine, ninf * 20 + nslots * 12))
 		return -1;
 	s->op_cls = xmalloc((ninf ? ninf : 1) * sizeof(*s->op_cls));
 	slots = xcalloc(nslots, sizeof(*slots));
@@ -627,7 +467,7 @@ int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 	size_t d = 0, remaining = n_ok, common = 0, bytes, ctop;
 	struct pos_ent *pe;
 	struct frame *fr = NULL;
-	struct cache cache;
+	struct lin_memo memo;
 	struct search s;
 	uint64_t iter = 0;
 	long cnt;
@@ -650,9 +490,10 @@ int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 	bytes = n * (sizeof(struct pos_ent) * 2 + 4 * 2 * 5 + 2 + 8 +
 		     sizeof(struct frame) + 4 + 4) + (s.wok + winf) * 8 +
 		p->nvals * 4 + 64;
-	if (charge(b, &mine, bytes) ||
-	    cache_init(&cache, winf, 3 + s.wok + winf, n, b, &mine)) {
-		uncharge(b, &mine);
+	if (checker__lin_charge(b, &mine, bytes) ||
+	    checker__lin_memo_init(&memo, winf, 3 + s.wok + winf, n, b,
+				   &mine)) {
+		checker__lin_uncharge(b, &mine);
 		r->status = LIN_BUDGET;
 		r->budget_kind = 2;
 		return 0;
@@ -742,7 +583,7 @@ int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 			   remember. */
 			if (p->ops[c].kind != LIN_READ) {
 				key_state = ns | (uint32_t)p->ops[c].info << 31;
-				rc = cache_add(&cache,
+				rc = checker__lin_memo_add(&memo,
 					       config_hash(s.zob, key_state),
 					       key_state, (uint32_t)s.lo,
 					       s.bits + s.lo, s.hi >= s.lo
@@ -823,7 +664,7 @@ out_of_memory:
 	free(s.cls_len);
 	free(s.cls_used);
 	free(s.op_cls);
-	cache_release(&cache);
-	uncharge(b, &mine);
+	checker__lin_memo_release(&memo);
+	checker__lin_uncharge(b, &mine);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * lin.h - internals of the linearizability checker, shared by
  * checkers/linearizable.c (history -> per-key problems, threads, verdict),
- * checkers/lin-search.c (the search over one key) and
+ * checkers/lin-search.c (the search over one key), checkers/lin-memo.c
+ * (its memory budget and the set of configurations it has seen) and
  * checkers/lin-evidence.c (why a key is not linearizable).
  *
  * A problem is one register (one key) reduced to what the search needs:
@@ -14,6 +15,8 @@
  * Ownership: a lin_problem's arrays belong to whoever filled it
  * (linearizable.c); the search only reads them.  A lin_result's `best`
  * array is allocated by the search and freed with lin_result_release().
+ * A lin_memo belongs to the search that inits it; its bytes are charged
+ * to the budget until that search uncharges its share.
  * A lin_evidence borrows everything it points to; the anomaly it adds
  * belongs to the verdict.
  */
@@ -90,6 +93,50 @@ struct lin_evidence {
 					   cited by time, else FILE:LINE
 					   (checker__timed) */
 };
+
+/* ===== The memory budget and the memo (lin-memo.c) ===== */
+
+/* Charge n bytes to b and to *mine (this search's share); -1 when b's
+   limit does not allow them (nothing charged). */
+int checker__lin_charge(struct lin_budget *b, size_t *mine, size_t n);
+/* Give back everything *mine holds; *mine becomes 0. */
+void checker__lin_uncharge(struct lin_budget *b, size_t *mine);
+
+/*
+ * The set of configurations one search has seen, its bytes charged to
+ * b and *mine.
+ *
+ * Entry layout in the arena (64-bit words):
+ *   [0] hash   [1] state | lo << 32   [2] len   [3..3+len) ok words
+ *   [3+len..3+len+ninf) indeterminate words
+ */
+struct lin_memo {
+	uint64_t *slots;		/* 0 = empty */
+	size_t mask, used;
+	uint64_t **chunks;
+	size_t nchunks, chunks_alloc;
+	unsigned shift;			/* chunk size = 1 << shift words */
+	size_t top;			/* next free word (global offset) */
+	size_t ninf;			/* indeterminate words per entry */
+	struct lin_budget *b;
+	size_t *mine;
+};
+
+/* ninf: indeterminate words per entry; max_entry: the most words one
+   entry takes; nops: the problem's operations (sizes the chunks).  0, or
+   -1 when the budget does not allow the first table. */
+int checker__lin_memo_init(struct lin_memo *c, size_t ninf, size_t max_entry,
+			   size_t nops, struct lin_budget *b, size_t *mine);
+/*
+ * Add a configuration (hash, state, lo, the len ok words okw, the ninf
+ * indeterminate words infw); returns 1 if it is new, 0 if it was seen
+ * before, -1 when the memory budget does not allow it.
+ */
+int checker__lin_memo_add(struct lin_memo *c, uint64_t hash, uint32_t state,
+			  uint32_t lo, const uint64_t *okw, uint32_t len,
+			  const uint64_t *infw);
+/* Frees the memo; the bytes stay charged until checker__lin_uncharge(). */
+void checker__lin_memo_release(struct lin_memo *c);
 
 int checker__lin_search(const struct lin_problem *p, struct lin_budget *b,
 			struct lin_result *r);
