@@ -191,15 +191,15 @@ static int spawn(const char *cmd, int out_fd, int err_fd, pid_t *pid)
 
 /*
  * Run cmd with a deadline: 0 with *status (exit status, 128 + signal);
- * 1 when it was killed at the deadline; -1 when it could not start
- * (why in failure).
+ * 1 when it was killed at the deadline (or its status was lost); -1
+ * when it could not start (why in failure).
  */
 static int run_command(struct workload_client *c, const char *cmd,
 		       long long timeout_ms, int *status, char *failure,
 		       size_t fmax)
 {
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, rc, st = 0;
-	int fds[2], timed_out = 0;
+	int fds[2], timed_out = 0, lost = 0;
 	double deadline = now_ms() + (double)timeout_ms;
 	pid_t pid;
 
@@ -255,7 +255,8 @@ static int run_command(struct workload_client *c, const char *cmd,
 		if (r == pid)
 			break;
 		if (r < 0 && errno != EINTR) {
-			st = 0;
+			/* its status is gone (SIGCHLD ignored?): unknown */
+			lost = errno;
 			break;
 		}
 		if (now_ms() >= deadline) {
@@ -277,6 +278,11 @@ static int run_command(struct workload_client *c, const char *cmd,
 	if (timed_out) {
 		snprintf(failure, fmax, "timed out after %lld ms",
 			 timeout_ms);
+		return 1;
+	}
+	if (lost) {
+		snprintf(failure, fmax, "no exit status: waitpid: %s",
+			 strerror(lost));
 		return 1;
 	}
 	*status = WIFEXITED(st) ? WEXITSTATUS(st) :
@@ -319,7 +325,7 @@ static const char *const exec_checkers[] = { "linearizable", NULL };
 
 const struct workload_type workload_exec = {
 	.name = "exec",
-	.help = "your own service's registers through commands run on the "
+	.help = "your own service's registers through commands on the "
 		"controller (etcdctl, curl...), output judged by patterns, "
 		"any db",
 	.db = NULL,
