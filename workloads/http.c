@@ -18,6 +18,11 @@
  * is fail for a read; for a write or cas it is fail when nothing left
  * (CURLINFO_REQUEST_SIZE 0: connect refused or timed out), else info
  * (timed out or reset after sending), as in the register workload.
+ * libcurl silently sends a request again on a fresh connection when the
+ * reused one it went out on died before any answer byte; the first may
+ * have taken effect, so a write or cas is never sent twice (its second
+ * attempt is refused in the pre-request callback: info), a read may go
+ * again.
  *
  * Generator: the register generator (register-gen.h); without a `cas`
  * request, reads and writes only.
@@ -42,6 +47,8 @@ struct workload_client {
 	pcre2_match_data *md;
 	struct workload_regen gen;
 	char errbuf[CURL_ERROR_SIZE];
+	int attempts;		/* requests sent by this perform */
+	int send_once;		/* a write or cas: never sent twice */
 };
 
 static int http_init(struct workload *w, struct sb *err)
@@ -69,6 +76,16 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 {
 	sb_add(arg, p, size * n);
 	return size * n;
+}
+
+/* libcurl is about to send the request (again, on a retry). */
+static int before_send(void *arg, char *ip, char *local_ip, int port,
+		       int local_port)
+{
+	struct workload_client *c = arg;
+
+	return ++c->attempts > 1 && c->send_once ? CURL_PREREQFUNC_ABORT :
+	       CURL_PREREQFUNC_OK;
 }
 
 static int url_relative(const struct http__tmpl *t)
@@ -134,6 +151,8 @@ static int http_client_open(struct workload *w, size_t worker,
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &c->resp);
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(c->curl, CURLOPT_PROXY, "");
+	curl_easy_setopt(c->curl, CURLOPT_PREREQFUNCTION, before_send);
+	curl_easy_setopt(c->curl, CURLOPT_PREREQDATA, c);
 	workload_regen_init(&c->gen, &s->gen, seed, worker);
 	*cp = c;
 	return 0;
@@ -221,6 +240,8 @@ static void http_invoke(struct workload_client *c, struct workload_op *op)
 	sb_reset(&c->resp);
 	c->resp.truncated = 0;
 	c->errbuf[0] = '\0';
+	c->attempts = 0;
+	c->send_once = strcmp(op->f, "read") != 0;
 	curl_easy_setopt(c->curl, CURLOPT_URL, c->url.buf);
 	cc = curl_easy_perform(c->curl);
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
@@ -230,8 +251,11 @@ static void http_invoke(struct workload_client *c, struct workload_op *op)
 		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
 	memset(&a, 0, sizeof(a));
 	a.answered = cc == CURLE_OK && code > 0;
-	a.sent = sent > 0;
+	a.sent = sent > 0 || c->attempts > 1;
 	a.failure = cc == CURLE_OPERATION_TIMEDOUT ? "timed out" :
+		cc == CURLE_ABORTED_BY_CALLBACK && c->attempts > 1 ?
+		"connection lost after the request was sent (not sent "
+		"again)" :
 		cc != CURLE_OK ? (c->errbuf[0] ? c->errbuf :
 				  curl_easy_strerror(cc)) : "no status";
 	sb_reset(&c->subj);

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,31 +29,38 @@ struct server {
 	pthread_t th;
 };
 
+/* Read one request from fd into buf: 0, or -1 when the peer closed
+   first. */
+static int read_req(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (;;) {
+		ssize_t r = recv(fd, buf + n, size - 1 - n, 0);
+		char *end, *cl;
+
+		if (r <= 0)
+			return -1;
+		n += (size_t)r;
+		buf[n] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+		if (!end)
+			continue;
+		cl = strcasestr(buf, "content-length:");
+		if (!cl || cl > end ||
+		    n >= (size_t)(end + 4 - buf) + strtoul(cl + 15, NULL, 10))
+			return 0;
+	}
+}
+
 static void *serve_one(void *arg)
 {
 	struct server *s = arg;
-	size_t n = 0;
 	int fd = accept(s->lfd, NULL, NULL);
 
 	if (fd < 0)
 		return NULL;
-	for (;;) {
-		ssize_t r = recv(fd, s->got + n, sizeof(s->got) - 1 - n, 0);
-		char *end, *cl;
-
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		s->got[n] = '\0';
-		end = strstr(s->got, "\r\n\r\n");
-		if (!end)
-			continue;
-		cl = strcasestr(s->got, "content-length:");
-		if (!cl || cl > end ||
-		    n >= (size_t)(end + 4 - s->got) +
-		    strtoul(cl + 15, NULL, 10))
-			break;
-	}
+	read_req(fd, s->got, sizeof(s->got));
 	if (s->delay_ms)
 		usleep((useconds_t)s->delay_ms * 1000);
 	send(fd, s->reply, strlen(s->reply), MSG_NOSIGNAL);
@@ -211,4 +219,74 @@ TEST_T(http_client_outcomes, 10)
 	free(empty);
 	free(nf);
 	free(busy);
+}
+
+/*
+ * A server that answers a first write on a kept-alive connection, takes
+ * a second write whole (as if it applied it) and closes without an
+ * answer, then answers anything sent again.  libcurl would silently send
+ * the write again on a fresh connection: it may have happened already,
+ * so it must be info and sent once.
+ */
+static void *lose_second(void *arg)
+{
+	struct server *s = arg;
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: "
+		"0\r\n\r\n";
+	struct pollfd p;
+	int fd = accept(s->lfd, NULL, NULL);
+
+	if (fd < 0)
+		return NULL;
+	if (!read_req(fd, s->got, sizeof(s->got))) {
+		s->delay_ms++;	/* requests seen */
+		if (send(fd, ok, sizeof(ok) - 1, MSG_NOSIGNAL) > 0 &&
+		    !read_req(fd, s->got, sizeof(s->got)))
+			s->delay_ms++;
+	}
+	close(fd);
+	p.fd = s->lfd;
+	p.events = POLLIN;
+	if (poll(&p, 1, 1000) == 1) {
+		fd = accept(s->lfd, NULL, NULL);
+		if (fd >= 0 && !read_req(fd, s->got, sizeof(s->got))) {
+			s->delay_ms++;
+			send(fd, ok, sizeof(ok) - 1, MSG_NOSIGNAL);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	return NULL;
+}
+
+TEST_T(http_client_write_lost_after_sending_is_not_sent_again, 10)
+{
+	struct server s;
+	struct fixture f;
+	struct workload_op op;
+
+	server_open(&s);
+	open_http(&f, s.port);
+	CHECK(!pthread_create(&s.th, NULL, lose_second, &s));
+	workload_op_init(&op);
+	op.f = "write";
+	snprintf(op.key, sizeof(op.key), "k1");
+	op.value = json_integer(1);
+	f.w->type->invoke(f.cl, &op);
+	CHECK_EQ_INT(op.type, HIST_OK);
+	workload_op_release(&op);
+	workload_op_init(&op);
+	op.f = "write";
+	snprintf(op.key, sizeof(op.key), "k1");
+	op.value = json_integer(2);
+	f.w->type->invoke(f.cl, &op);
+	if (op.type != HIST_INFO)
+		test_fail_(__FILE__, __LINE__, "write lost after sending "
+			   "ended %d (%s), not info", (int)op.type, op.error);
+	CHECK_CONTAINS(op.error, "not sent again");
+	workload_op_release(&op);
+	pthread_join(s.th, NULL);
+	CHECK_EQ_INT(s.delay_ms, 2);	/* each write once */
+	close_http(&f);
+	close(s.lfd);
 }
