@@ -9,8 +9,11 @@
  * Windows.  A history of at most FULL_OPS client ops is drawn whole.  A
  * larger one is drawn as windows of WINDOW_EVENTS events either side of
  * each op the anomalies cite (overlapping windows merged, at most
- * MAX_WINDOWS), or its first FIRST_OPS ops when nothing was cited: a
- * million-op history gives a few thousand bars, never millions.
+ * MAX_WINDOWS); when nothing was cited, as windows of FAULT_EVENTS
+ * events either side of each fault's start and end (what the clients
+ * saw as it struck and as it healed), or its first FIRST_OPS ops when
+ * there was no fault either: a million-op history gives a few thousand
+ * bars, never millions.
  *
  * A history without times (r->timed clear: a jepsen.log, EDN without
  * :time) is drawn on event positions (report_clock) and says so: bars
@@ -32,6 +35,7 @@
 #define WINDOW_EVENTS 40
 #define MAX_WINDOWS 40
 #define FIRST_OPS 300
+#define FAULT_EVENTS 60
 #define LANE_H 20
 #define AXIS_H 22
 #define LABEL_W 64
@@ -89,6 +93,16 @@ static size_t windows(const struct report_run *r, struct window *w,
 			} else {
 				(*dropped)++;
 			}
+		}
+	}
+	for (i = 0; !r->nanomalies && i < r->nfaults; i++) {
+		size_t at[2] = { r->faults[i].start_pos,
+				 r->faults[i].stop_pos };
+
+		for (j = 0; j < 2 && n < MAX_WINDOWS; j++) {
+			w[n].a = at[j] > FAULT_EVENTS ? at[j] - FAULT_EVENTS : 0;
+			w[n].b = at[j] + FAULT_EVENTS;
+			n++;
 		}
 	}
 	if (!n) {
@@ -411,6 +425,8 @@ void report__timeline(const struct report_run *r, const uint32_t *anom_of_op,
 			"the timeline shows %s (%zu %s)%s.</p>\n",
 			r->nops, r->nanomalies
 				 ? "windows around the ops the anomalies cite"
+				 : r->nfaults
+				 ? "windows around each fault's start and end"
 				 : "its first ops",
 			n, sb_plural(n, "window", "windows"),
 			dropped ? "; more cited ops than windows, the rest "

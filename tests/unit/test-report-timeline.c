@@ -1,7 +1,8 @@
 /*
  * test-report-timeline.c - the geometry of report.html's timeline
  * (reports/timeline.c): each op's bar lies in the lane labelled with its
- * process; a long value is shown shortened, in the bars and their data.
+ * process; a long value is shown shortened, in the bars and their data;
+ * a large valid history is drawn around its faults' starts and ends.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -143,4 +144,68 @@ TEST(report_timeline_long_value_shortened)
 	sb_release(&out);
 	sb_release(&hist);
 	sb_release(&err);
+}
+
+/* 4,000 ops, no anomaly, a partition from op 1,500 to op 2,500: the
+   windows drawn are the events around its start and its end, not the
+   first ops, and the page says so. */
+TEST(report_timeline_valid_large_history_shows_its_faults)
+{
+	const char *dir = test_tmpdir();
+	struct report_run r;
+	struct sb err = SB_INIT, out = SB_INIT, hist = SB_INIT;
+	json_t *data = json_object();
+	uint32_t *anom;
+	int anchored = 0, i;
+	size_t start = 0, stop = 0, pos = 0, bars = 0, off = 0;
+	const char *p;
+
+	for (i = 0; i < 4000; i++) {
+		if (i == 1500 || i == 2500) {
+			const char *f = i == 1500 ? "start-partition" :
+				"stop-partition";
+
+			sb_addf(&hist, "{\"time\":%d,\"process\":\"nemesis\","
+				"\"type\":\"invoke\",\"f\":\"%s\","
+				"\"value\":null}\n{\"time\":%d,\"process\":"
+				"\"nemesis\",\"type\":\"info\",\"f\":\"%s\","
+				"\"value\":null}\n", i * 100, f, i * 100 + 1,
+				f);
+			if (i == 1500)
+				start = pos;
+			else
+				stop = pos;
+			pos += 2;
+		}
+		sb_addf(&hist, "{\"time\":%d,\"process\":%d,\"type\":"
+			"\"invoke\",\"f\":\"write\",\"value\":%d}\n"
+			"{\"time\":%d,\"process\":%d,\"type\":\"ok\","
+			"\"f\":\"write\",\"value\":%d}\n", i * 100 + 2,
+			i % 5, i, i * 100 + 50, i % 5, i);
+		pos += 2;
+	}
+	test_write_file(dir, "history.jsonl", hist.buf);
+	CHECK_EQ_INT(report_run_load(&r, dir, &err), 0);
+	CHECK_EQ_INT(r.nops, 4000);
+	CHECK_EQ_INT(r.nfaults, 1);
+	anom = calloc(r.nops, sizeof(*anom));
+	report__timeline(&r, anom, 0, &anchored, &out, data);
+	free(anom);
+	CHECK_CONTAINS(out.buf, "windows around each fault's start and end");
+	for (p = strstr(out.buf, "<div class=\"op "); p;
+	     p = strstr(p + 1, "<div class=\"op ")) {
+		long idx = num_after(p, "data-i=\"");
+
+		if (!((size_t)idx + 70 >= start && (size_t)idx <= start + 70) &&
+		    !((size_t)idx + 70 >= stop && (size_t)idx <= stop + 70))
+			off++;
+		bars++;
+	}
+	CHECK(bars >= 40);
+	CHECK_EQ_INT(off, 0);
+	json_decref(data);
+	report_run_release(&r);
+	sb_release(&out);
+	sb_release(&err);
+	sb_release(&hist);
 }
