@@ -27,16 +27,11 @@
  * before proposing it (no leader, too many requests, proposal dropped,
  * HTTP 4xx) is a fail; one that timed out, was reset after sending, or
  * answered any other error is info: it may still take effect.  "Left"
- * is CURLINFO_REQUEST_SIZE > 0: the total size of the requests issued
- * during the transfer, reset at each curl_easy_perform().  libcurl
- * silently sends a request again on a fresh connection when the reused
- * one it went out on died before any answer byte; the first may have
- * reached etcd and taken effect.  A read may go again (it changes
- * nothing), a write or cas may not: its second attempt is refused in
- * libcurl's pre-request callback, and the op is info (had the retry
- * gone, a cas the first attempt applied would have read back "compare
- * failed" and been recorded a fail; tests/unit/test-etcd-workload.c
- * pins both).
+ * and "never sent twice" as curl-easy.h says: a read may go again on
+ * libcurl's silent resend, a write or cas may not, and is info (had the
+ * retry gone, a cas the first attempt applied would have read back
+ * "compare failed" and been recorded a fail;
+ * tests/unit/test-etcd-workload.c pins both).
  *
  * Generator: the register generator (register-gen.h), shared with the
  * http and exec workloads.  Versions recorded: a read's kv
@@ -51,6 +46,7 @@
 
 #include "alloc.h"
 #include "err.h"
+#include "workloads/curl-easy.h"
 #include "workloads/etcd-internal.h"
 #include "workloads/register-gen.h"
 #include "workloads/workload.h"
@@ -69,7 +65,7 @@ struct reg {
 struct workload_client {
 	struct workload *w;
 	struct reg *r;
-	CURL *curl;
+	struct workload__curl curl;
 	struct curl_slist *hdr_plain, *hdr_leader;
 	struct etcd_urls {
 		char *range, *put, *txn;
@@ -77,10 +73,7 @@ struct workload_client {
 	size_t nurls;
 	size_t node;		/* the worker's own node */
 	size_t rr;		/* round-robin: the next node */
-	struct sb body, resp, k64, v64, v64b;
-	char errbuf[CURL_ERROR_SIZE];
-	int attempts;		/* requests sent by this perform */
-	int send_once;		/* a write or cas: never sent twice */
+	struct sb body, k64, v64, v64b;
 	struct workload_regen gen;
 };
 
@@ -168,34 +161,12 @@ static void reg_release(struct workload *w)
 
 /* ===== Client ===== */
 
-static size_t on_data(char *p, size_t size, size_t n, void *arg)
-{
-	struct sb *resp = arg;
-
-	sb_add(resp, p, size * n);
-	return size * n;
-}
-
 static char *xasprintf_url(const char *base, const char *path)
 {
 	struct sb s = SB_INIT;
 
 	sb_addf(&s, "%s%s", base, path);
 	return sb_detach(&s, NULL);
-}
-
-/* libcurl is about to send the request (again, on a retry). */
-static int before_send(void *arg, char *ip, char *local_ip, int port,
-		       int local_port)
-{
-	struct workload_client *c = arg;
-
-	(void)ip;
-	(void)local_ip;
-	(void)port;
-	(void)local_port;
-	return ++c->attempts > 1 && c->send_once ? CURL_PREREQFUNC_ABORT :
-	       CURL_PREREQFUNC_OK;
 }
 
 static int reg_client_open(struct workload *w, size_t worker, size_t node,
@@ -214,8 +185,8 @@ static int reg_client_open(struct workload *w, size_t worker, size_t node,
 	c = xcalloc(1, sizeof(*c));
 	c->w = w;
 	c->r = r;
-	c->curl = curl_easy_init();
-	if (!c->curl) {
+	if (workload__curl_init(&c->curl, (long)r->timeout_ms,
+				(long)r->connect_timeout_ms)) {
 		free(c);
 		sb_addf(err, "worker %zu: curl_easy_init failed", worker);
 		return -NS_EINTERNAL;
@@ -242,24 +213,10 @@ static int reg_client_open(struct workload *w, size_t worker, size_t node,
 	c->hdr_leader = curl_slist_append(c->hdr_leader,
 					  "Grpc-Metadata-hasleader: true");
 	sb_init(&c->body, 256);
-	sb_init(&c->resp, 1024);
 	sb_init(&c->k64, 64);
 	sb_init(&c->v64, 32);
 	sb_init(&c->v64b, 32);
-	c->resp.max = 1u << 20;
-	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)r->timeout_ms);
-	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)r->connect_timeout_ms);
-	curl_easy_setopt(c->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &c->resp);
-	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_PROXY, "");
-	curl_easy_setopt(c->curl, CURLOPT_PREREQFUNCTION, before_send);
-	curl_easy_setopt(c->curl, CURLOPT_PREREQDATA, c);
+	curl_easy_setopt(c->curl.h, CURLOPT_POST, 1L);
 	workload_regen_init(&c->gen, &r->gen, seed, worker);
 	*cp = c;
 	return 0;
@@ -271,7 +228,7 @@ static void reg_client_close(struct workload_client *c)
 
 	if (!c)
 		return;
-	curl_easy_cleanup(c->curl);
+	workload__curl_release(&c->curl);
 	curl_slist_free_all(c->hdr_plain);
 	curl_slist_free_all(c->hdr_leader);
 	for (i = 0; i < c->nurls; i++) {
@@ -281,7 +238,6 @@ static void reg_client_close(struct workload_client *c)
 	}
 	free(c->urls);
 	sb_release(&c->body);
-	sb_release(&c->resp);
 	sb_release(&c->k64);
 	sb_release(&c->v64);
 	sb_release(&c->v64b);
@@ -335,9 +291,8 @@ static void reg_invoke(struct workload_client *c, struct workload_op *op)
 	const char *url;
 	struct curl_slist *hdr = r->require_leader ? c->hdr_leader :
 		c->hdr_plain;
+	struct workload__curl_result res;
 	char key[192];
-	CURLcode cc;
-	long http = 0, sent = 0;
 
 	snprintf(key, sizeof(key), "%s%s", r->prefix, op->key);
 	b64_text(&c->k64, key);
@@ -365,31 +320,18 @@ static void reg_invoke(struct workload_client *c, struct workload_op *op)
 			"{\"key\":\"%s\",\"value\":\"%s\"}}]}",
 			c->k64.buf, c->v64.buf, c->k64.buf, c->v64b.buf);
 	}
-	sb_reset(&c->resp);
-	c->resp.truncated = 0;
-	c->errbuf[0] = '\0';
-	c->attempts = 0;
-	c->send_once = strcmp(op->f, "read") != 0;
-	curl_easy_setopt(c->curl, CURLOPT_URL, url);
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, c->body.buf);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)c->body.len);
-	cc = curl_easy_perform(c->curl);
-	curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &sent);
-	if (cc == CURLE_OK)
-		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &http);
+	curl_easy_setopt(c->curl.h, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl.h, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c->curl.h, CURLOPT_POSTFIELDS, c->body.buf);
+	curl_easy_setopt(c->curl.h, CURLOPT_POSTFIELDSIZE,
+			 (long)c->body.len);
+	workload__curl_perform(&c->curl, strcmp(op->f, "read") != 0, &res);
 	memset(&rep, 0, sizeof(rep));
-	rep.sent = sent > 0 || c->attempts > 1;
-	rep.http = http;
-	rep.body = c->resp.buf;
-	rep.len = c->resp.len;
-	rep.failure = cc == CURLE_OK ? "" :
-		(c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
-	if (cc == CURLE_OPERATION_TIMEDOUT)
-		rep.failure = "timed out";
-	if (cc == CURLE_ABORTED_BY_CALLBACK && c->attempts > 1)
-		rep.failure = "connection lost after the request was sent "
-			      "(not sent again)";
+	rep.sent = res.sent;
+	rep.http = res.http;
+	rep.body = c->curl.resp.buf;
+	rep.len = c->curl.resp.len;
+	rep.failure = res.failure;
 	etcd__answer(op, &rep);
 	etcd__saw(c, op);
 }

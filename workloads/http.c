@@ -17,12 +17,8 @@
  * op's ok_pattern, then its fail_pattern.  A request that got no answer
  * is fail for a read; for a write or cas it is fail when nothing left
  * (CURLINFO_REQUEST_SIZE 0: connect refused or timed out), else info
- * (timed out or reset after sending), as in the register workload.
- * libcurl silently sends a request again on a fresh connection when the
- * reused one it went out on died before any answer byte; the first may
- * have taken effect, so a write or cas is never sent twice (its second
- * attempt is refused in the pre-request callback: info), a read may go
- * again.
+ * (timed out or reset after sending), as in the register workload; a
+ * write or cas is never sent twice (curl-easy.h), a read may go again.
  *
  * Generator: the register generator (register-gen.h); without a `cas`
  * request, reads and writes only.
@@ -34,21 +30,19 @@
 
 #include "alloc.h"
 #include "err.h"
+#include "workloads/curl-easy.h"
 #include "workloads/http-internal.h"
 #include "workloads/workload.h"
 
 struct workload_client {
 	struct workload *w;
 	struct http__spec *s;
-	CURL *curl;
+	struct workload__curl curl;
 	const char *host, *node, *endpoint;
 	struct http__vars vars;
-	struct sb url, body, resp, subj, hdr;
+	struct sb url, body, subj, hdr;
 	pcre2_match_data *md;
 	struct workload_regen gen;
-	char errbuf[CURL_ERROR_SIZE];
-	int attempts;		/* requests sent by this perform */
-	int send_once;		/* a write or cas: never sent twice */
 };
 
 static int http_init(struct workload *w, struct sb *err)
@@ -70,22 +64,6 @@ static void http_release(struct workload *w)
 		http__spec_release(w->priv);
 	free(w->priv);
 	w->priv = NULL;
-}
-
-static size_t on_data(char *p, size_t size, size_t n, void *arg)
-{
-	sb_add(arg, p, size * n);
-	return size * n;
-}
-
-/* libcurl is about to send the request (again, on a retry). */
-static int before_send(void *arg, char *ip, char *local_ip, int port,
-		       int local_port)
-{
-	struct workload_client *c = arg;
-
-	return ++c->attempts > 1 && c->send_once ? CURL_PREREQFUNC_ABORT :
-	       CURL_PREREQFUNC_OK;
 }
 
 static int url_relative(const struct http__tmpl *t)
@@ -124,10 +102,9 @@ static int http_client_open(struct workload *w, size_t worker,
 		free(c);
 		return -NS_ECONFIG;
 	}
-	c->curl = curl_easy_init();
 	c->md = http__md_new(s);
-	if (!c->curl || !c->md) {
-		curl_easy_cleanup(c->curl);
+	if (!c->md || workload__curl_init(&c->curl, (long)s->timeout_ms,
+					  (long)s->connect_timeout_ms)) {
 		pcre2_match_data_free(c->md);
 		free(c);
 		sb_addf(err, "worker %zu: out of memory for a client",
@@ -137,22 +114,8 @@ static int http_client_open(struct workload *w, size_t worker,
 	http__vars_init(&c->vars);
 	sb_init(&c->url, 128);
 	sb_init(&c->body, 256);
-	sb_init(&c->resp, 1024);
 	sb_init(&c->subj, 1024);
 	sb_init(&c->hdr, 128);
-	c->resp.max = 1u << 20;
-	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
-	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)s->connect_timeout_ms);
-	curl_easy_setopt(c->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &c->resp);
-	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(c->curl, CURLOPT_PROXY, "");
-	curl_easy_setopt(c->curl, CURLOPT_PREREQFUNCTION, before_send);
-	curl_easy_setopt(c->curl, CURLOPT_PREREQDATA, c);
 	workload_regen_init(&c->gen, &s->gen, seed, worker);
 	*cp = c;
 	return 0;
@@ -162,12 +125,11 @@ static void http_client_close(struct workload_client *c)
 {
 	if (!c)
 		return;
-	curl_easy_cleanup(c->curl);
+	workload__curl_release(&c->curl);
 	pcre2_match_data_free(c->md);
 	http__vars_release(&c->vars);
 	sb_release(&c->url);
 	sb_release(&c->body);
-	sb_release(&c->resp);
 	sb_release(&c->subj);
 	sb_release(&c->hdr);
 	free(c);
@@ -198,27 +160,27 @@ static struct curl_slist *prepare(struct workload_client *c,
 				  &c->hdr);
 		hdrs = curl_slist_append(hdrs, c->hdr.buf);
 	}
-	curl_easy_setopt(c->curl, CURLOPT_NOBODY, 0L);
-	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, NULL);
+	curl_easy_setopt(c->curl.h, CURLOPT_NOBODY, 0L);
+	curl_easy_setopt(c->curl.h, CURLOPT_CUSTOMREQUEST, NULL);
 	if (has_body) {
 		sb_reset(&c->body);
 		http__tmpl_expand(&d->body, c->vars.v, HTTP__RAW, &c->body);
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE,
+		curl_easy_setopt(c->curl.h, CURLOPT_POSTFIELDSIZE,
 				 (long)c->body.len);
-		curl_easy_setopt(c->curl, CURLOPT_COPYPOSTFIELDS,
+		curl_easy_setopt(c->curl.h, CURLOPT_COPYPOSTFIELDS,
 				 c->body.buf);
 		if (strcmp(d->method, "POST"))
-			curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST,
+			curl_easy_setopt(c->curl.h, CURLOPT_CUSTOMREQUEST,
 					 d->method);
 	} else if (!strcmp(d->method, "HEAD")) {
-		curl_easy_setopt(c->curl, CURLOPT_NOBODY, 1L);
+		curl_easy_setopt(c->curl.h, CURLOPT_NOBODY, 1L);
 	} else {
-		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(c->curl.h, CURLOPT_HTTPGET, 1L);
 		if (strcmp(d->method, "GET"))
-			curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST,
+			curl_easy_setopt(c->curl.h, CURLOPT_CUSTOMREQUEST,
 					 d->method);
 	}
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c->curl.h, CURLOPT_HTTPHEADER, hdrs);
 	return hdrs;
 }
 
@@ -226,9 +188,8 @@ static void http_invoke(struct workload_client *c, struct workload_op *op)
 {
 	const struct http__opdef *d = &c->s->op[http__op_kind(op)];
 	struct http__answer a;
+	struct workload__curl_result res;
 	struct curl_slist *hdrs;
-	CURLcode cc;
-	long code = 0, sent = 0;
 
 	http__vars_set(&c->vars, c->s->key_prefix, op, c->host, c->node,
 		       c->endpoint);
@@ -237,30 +198,17 @@ static void http_invoke(struct workload_client *c, struct workload_op *op)
 		sb_adds(&c->url, c->endpoint);
 	http__tmpl_expand(&d->url, c->vars.v, HTTP__URL, &c->url);
 	hdrs = prepare(c, d);
-	sb_reset(&c->resp);
-	c->resp.truncated = 0;
-	c->errbuf[0] = '\0';
-	c->attempts = 0;
-	c->send_once = strcmp(op->f, "read") != 0;
-	curl_easy_setopt(c->curl, CURLOPT_URL, c->url.buf);
-	cc = curl_easy_perform(c->curl);
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c->curl.h, CURLOPT_URL, c->url.buf);
+	workload__curl_perform(&c->curl, strcmp(op->f, "read") != 0, &res);
+	curl_easy_setopt(c->curl.h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);
-	curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &sent);
-	if (cc == CURLE_OK)
-		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
 	memset(&a, 0, sizeof(a));
-	a.answered = cc == CURLE_OK && code > 0;
-	a.sent = sent > 0 || c->attempts > 1;
-	a.failure = cc == CURLE_OPERATION_TIMEDOUT ? "timed out" :
-		cc == CURLE_ABORTED_BY_CALLBACK && c->attempts > 1 ?
-		"connection lost after the request was sent (not sent "
-		"again)" :
-		cc != CURLE_OK ? (c->errbuf[0] ? c->errbuf :
-				  curl_easy_strerror(cc)) : "no status";
+	a.answered = res.cc == CURLE_OK && res.http > 0;
+	a.sent = res.sent;
+	a.failure = res.cc == CURLE_OK ? "no status" : res.failure;
 	sb_reset(&c->subj);
-	sb_addf(&c->subj, "%03ld\n", code);
-	sb_add(&c->subj, c->resp.buf, c->resp.len);
+	sb_addf(&c->subj, "%03ld\n", res.http);
+	sb_add(&c->subj, c->curl.resp.buf, c->curl.resp.len);
 	a.subject = c->subj.buf;
 	a.len = c->subj.len;
 	http__classify(d, c->md, op, &a);
