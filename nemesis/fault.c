@@ -3,6 +3,7 @@
  * values).  Round trip: fault_from_json(fault_to_json(f)) == f, checked in
  * tests/unit/test-nemesis-fault.c.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,8 +262,9 @@ static int target_drops(const struct fault_target *t, const char *name)
 	return 0;
 }
 
-/* "n1 cut off from n2, n3; n2 cut off from n3": every link once (a link
-   an earlier target already named is left out).  O(targets^2 * drops). */
+/* "n1 cut off from n2, n3; n2 cut off from n3", for a grudge that is no
+   clean split (ring, bridge): every link once (a link an earlier target
+   already named is left out).  O(targets^2 * drops). */
 static void summary_partition(const struct fault *f, struct sb *out)
 {
 	size_t i, j, k, groups = 0;
@@ -296,13 +298,88 @@ static void summary_partition(const struct fault *f, struct sb *out)
 		sb_adds(out, "no link cut");
 }
 
+/* The target named name, or -1. */
+static long target_named(const struct fault *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < f->ntargets; i++)
+		if (!strcmp(f->targets[i].node, name))
+			return (long)i;
+	return -1;
+}
+
+/*
+ * A clean split: the nodes fall into components whose members keep every
+ * link among themselves and drop every node of the other components, both
+ * ways (halves, isolate).  comp[i] is target i's component, numbered in
+ * order of first appearance.  Returns how many components, or 0 when the
+ * grudge is no clean split (ring, bridge, a target unsupported, a drop
+ * naming no target).  O(targets^2 * drops).
+ */
+static size_t split_components(const struct fault *f, size_t *comp)
+{
+	size_t i, j, k, n = f->ntargets, ncomp = 0;
+
+	for (i = 0; i < n; i++) {
+		if (f->targets[i].unsupported)
+			return 0;
+		for (k = 0; k < f->targets[i].ndrops; k++)
+			if (target_named(f, f->targets[i].drops[k]) < 0)
+				return 0;
+		comp[i] = SIZE_MAX;
+	}
+	for (i = 0; i < n; i++) {
+		if (comp[i] != SIZE_MAX)
+			continue;
+		comp[i] = ncomp++;
+		for (j = i + 1; j < n; j++)
+			if (comp[j] == SIZE_MAX &&
+			    !target_drops(&f->targets[i], f->targets[j].node))
+				comp[j] = comp[i];
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++)
+			if (i != j &&
+			    target_drops(&f->targets[i], f->targets[j].node) !=
+			    (comp[i] != comp[j]))
+				return 0;
+	return ncomp;
+}
+
+/* "n1, n2, n3 | n4, n5" for a clean split; returns 0 for any other
+   grudge, writing nothing. */
+static int summary_split(const struct fault *f, struct sb *out)
+{
+	size_t *comp = xcalloc(f->ntargets + 1, sizeof(*comp));
+	size_t c, i, ncomp = split_components(f, comp);
+
+	for (c = 0; ncomp > 1 && c < ncomp; c++) {
+		int first = 1;
+
+		if (c)
+			sb_adds(out, " | ");
+		for (i = 0; i < f->ntargets; i++) {
+			if (comp[i] != c)
+				continue;
+			if (!first)
+				sb_adds(out, ", ");
+			first = 0;
+			sb_adds(out, f->targets[i].node);
+		}
+	}
+	free(comp);
+	return ncomp > 1;
+}
+
 void fault_summary(const struct fault *f, struct sb *out)
 {
 	const char *kind = f->type->name;
 	size_t i, n = 0;
 
 	if (!strcmp(kind, "partition")) {
-		summary_partition(f, out);
+		if (!summary_split(f, out))
+			summary_partition(f, out);
 	} else if (!strcmp(kind, "loss")) {
 		if (!summary_targets(f, out))
 			sb_adds(out, "no node");

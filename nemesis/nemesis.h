@@ -202,8 +202,10 @@ const char *fault_id(const struct fault *f);
 json_t *fault_describe(const struct fault *f);
 /*
  * Append a short human text for f to out, the words a fault window is
- * labelled with ("KIND: SUMMARY", docs/checkers.md): partition "n1 cut off
- * from n2, n3; ..." (each cut link once, from the grudge), loss "n1, n2
+ * labelled with ("KIND: SUMMARY", docs/checkers.md): a partition that is a
+ * clean split into components (halves, isolate) "n1, n2, n3 | n4, n5",
+ * any other grudge (ring, bridge) "n1 cut off from n2, n3; ..." (each cut
+ * link once), loss "n1, n2
  * drop 20% of packets", kill/pause "n1, n2", clock "n1 +250 ms, n2 -80 ms",
  * any other kind "KIND on n1, n2".  Unsupported targets are left out.
  */

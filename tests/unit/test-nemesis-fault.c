@@ -5,6 +5,7 @@
  */
 #include "test.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "alloc.h"
@@ -67,30 +68,76 @@ static void check_summary(struct fault *f, const char *want)
 	fault_free(f);
 }
 
-TEST(fault_summary_says_who_is_cut_off_from_whom)
+/* A partition fault over nodes n1..nN whose targets drop what grudge g
+   says, as partition.c records it. */
+static struct fault *grudge_fault(const char *shape, const struct grudge *g)
 {
 	struct fault *f = nemesis__fault_new(&nemesis_partition, "p-1",
-					     "isolate");
-	struct fault_target *tg;
-	const char *nodes[] = { "n1", "n2", "n3" };
-	size_t i;
+					     shape);
+	char name[32];
+	size_t i, j;
 
-	/* n1 isolated: the grudge names each cut link from both ends. */
-	for (i = 0; i < 3; i++) {
-		tg = nemesis__add_target(f, i, nodes[i], "10.0.0.1");
-		tg->drops = xcalloc(3, sizeof(*tg->drops));
-		if (i == 0) {
-			tg->drops[tg->ndrops++] = xstrdup("n2");
-			tg->drops[tg->ndrops++] = xstrdup("n3");
-		} else {
-			tg->drops[tg->ndrops++] = xstrdup("n1");
+	for (i = 0; i < g->n; i++) {
+		struct fault_target *tg;
+
+		snprintf(name, sizeof(name), "n%zu", i + 1);
+		tg = nemesis__add_target(f, i, name, "10.0.0.1");
+		tg->drops = xcalloc(g->n + 1, sizeof(*tg->drops));
+		for (j = 0; j < g->n; j++) {
+			if (!grudge_drops(g, i, j))
+				continue;
+			snprintf(name, sizeof(name), "n%zu", j + 1);
+			tg->drops[tg->ndrops++] = xstrdup(name);
 		}
 	}
-	check_summary(f, "n1 cut off from n2, n3");
+	return f;
+}
+
+TEST(fault_summary_says_a_clean_split_as_components)
+{
+	size_t perm[5] = { 0, 1, 2, 3, 4 }, odd[5] = { 3, 0, 4, 1, 2 };
+	struct grudge g;
+
+	/* Three nodes, n1 isolated: the grudge names each cut link from
+	   both ends. */
+	grudge_init(&g, 3);
+	grudge_isolate(&g, perm);
+	check_summary(grudge_fault("isolate", &g), "n1 | n2, n3");
+	grudge_release(&g);
+
+	/* Five nodes: halves and isolate are clean splits, in node order
+	   whatever the shuffle. */
+	grudge_init(&g, 5);
+	grudge_halves(&g, perm);
+	check_summary(grudge_fault("halves", &g), "n1, n2 | n3, n4, n5");
+	grudge_halves(&g, odd);
+	check_summary(grudge_fault("halves", &g), "n1, n4 | n2, n3, n5");
+	grudge_isolate(&g, odd);
+	check_summary(grudge_fault("isolate", &g), "n1, n2, n3, n5 | n4");
+	grudge_release(&g);
+}
+
+TEST(fault_summary_says_who_is_cut_off_from_whom_otherwise)
+{
+	size_t perm[5] = { 0, 1, 2, 3, 4 };
+	struct sb err = SB_INIT;
+	struct grudge g;
+
+	/* The bridge: n3 keeps both sides, so no clean split. */
+	grudge_init(&g, 5);
+	CHECK_EQ_INT(grudge_bridge(&g, perm, &err), 0);
+	check_summary(grudge_fault("bridge", &g),
+		      "n1 cut off from n4, n5; n2 cut off from n4, n5");
+	/* The ring: each node sees itself and its two neighbours. */
+	CHECK_EQ_INT(grudge_ring(&g, perm, &err), 0);
+	check_summary(grudge_fault("ring", &g),
+		      "n1 cut off from n3, n4; n2 cut off from n4, n5; "
+		      "n3 cut off from n5");
+	grudge_release(&g);
+	sb_release(&err);
 
 	/* The bridge sample: n5 unsupported, so only n1's side is known. */
-	f = sample_fault("abcd0123-5");
-	check_summary(f, "n1 cut off from n4, n5");
+	check_summary(sample_fault("abcd0123-5"), "n1 cut off from n4, n5");
 }
 
 TEST(fault_summary_of_other_kinds_names_targets)
