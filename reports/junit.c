@@ -16,13 +16,14 @@
  * either, and a skipped test reads as green in most CI dashboards.  A run
  * without results.json gets one testcase "results" with an <error>.
  * classname+name are unique (a checker listed twice gets "#2"), because
- * GitLab merges testcases that share them.  A testcase's time is the
- * checker's own (stats "time_s") when it reports one, else 0; the suite's
- * is the run's span: the history's, or for a history without times
- * (every event at 0) run.json's start_time to end_time; when neither is
- * known the suites carry no time at all (the attribute is optional in
+ * GitLab merges testcases that share them.  A checker's testcase time is
+ * the checker's own (stats "time_s") when it reports one; the suite's and
+ * the interrupted run's testcase's are the run's span: the history's, or
+ * for a history without times (every event at 0) run.json's start_time to
+ * end_time.  A time not known is left out (the attribute is optional in
  * the JUnit schemas CI reads, e.g. Jenkins' junit-10.xsd), rather than a
- * "0.000" that reads as a run that took no time.
+ * "0" that reads as something that took no time: a checker that reports
+ * none, the "results" testcase, a run whose span is unknown.
  */
 #define _GNU_SOURCE		/* timegm */
 #include "report.h"
@@ -211,9 +212,8 @@ static int write_junit(const struct report_run *r, const char *dir,
 		attr(&cases, "classname", cls.buf);
 		attr(&cases, "name", t.buf);
 		ct = json_object_get(json_object_get(c, "stats"), "time_s");
-		sb_addf(&cases, " time=\"%.3f\"", json_is_number(ct) &&
-			json_number_value(ct) >= 0 ? json_number_value(ct)
-						   : 0.0);
+		time_attr(&cases, json_is_number(ct) ? json_number_value(ct)
+						     : -1);
 		if (!strcmp(v, "valid")) {
 			sb_adds(&cases, "/>\n");
 			continue;
@@ -254,8 +254,9 @@ static int write_junit(const struct report_run *r, const char *dir,
 		errors++;
 		sb_adds(&cases, "    <testcase");
 		attr(&cases, "classname", cls.buf);
-		sb_adds(&cases, " name=\"run\" time=\"0\">\n"
-			"      <error type=\"interrupted\"");
+		sb_adds(&cases, " name=\"run\"");
+		time_attr(&cases, dur);
+		sb_adds(&cases, ">\n      <error type=\"interrupted\"");
 		attr(&cases, "message", "the run was interrupted (Ctrl-C, "
 		     "SIGTERM) before its time limit: only the history "
 		     "recorded so far was checked");
@@ -265,7 +266,7 @@ static int write_junit(const struct report_run *r, const char *dir,
 		tests = errors = 1;
 		sb_adds(&cases, "    <testcase");
 		attr(&cases, "classname", cls.buf);
-		sb_adds(&cases, " name=\"results\" time=\"0\">\n"
+		sb_adds(&cases, " name=\"results\">\n"
 			"      <error type=\"unknown\"");
 		attr(&cases, "message", r->results
 		     ? "results.json lists no checker"
