@@ -1,7 +1,9 @@
 /*
  * schedule.c - the nemesis thread: every interval_s it starts the next
  * fault of the seeded schedule, then after interval_s stops it, and so on
- * (Jepsen's rhythm), renewing the dead-man leases meanwhile.  Each start
+ * (Jepsen's rhythm), renewing the dead-man leases meanwhile; no fault
+ * starts with less than interval_s / 2 left before the time limit (it
+ * would be cut short when the clients stop).  Each start
  * and stop is one op of the "nemesis" process in the history:
  *   invoke  f "start-<kind>", value: the planned fault
  *   info    f "start-<kind>", value: the fault in force (pids, ...)
@@ -261,6 +263,12 @@ static void *schedule_main(void *arg)
 				run_fail(r, s->rc, "nemesis: %s", s->err.buf);
 				break;
 			}
+		} else if (r->p.time_limit_s > 0 &&
+			   (double)run_now_ns(r) / 1e9 + interval / 2 >
+			   r->p.time_limit_s) {
+			/* less than half a fault's length is left: one
+			   started now would be cut short when the clients
+			   stop, a window too short to tell anything */
 		} else if (start_next(s)) {
 			break;
 		}

@@ -14,7 +14,7 @@ cluster_up 3
 # Whatever happens, heal what a crashed run may have left.
 at_exit "$NS" heal --config "$CLUSTER_CONFIG"
 
-run_ok "run under $KINDS" --time-limit 22 --nemesis "$KINDS" \
+run_ok "run under $KINDS" --time-limit 23 --nemesis "$KINDS" \
 	--nemesis-interval 4 --concurrency 6 --seed 11
 run=$RUN
 h=$RUN_HISTORY
