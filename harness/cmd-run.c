@@ -78,7 +78,8 @@ static void usage(FILE *f)
 "                        run)\n"
 "  --read-mode MODE      linearizable (default) or serializable reads\n"
 "  --keep                leave the database running (no teardown)\n"
-"  --no-progress         no progress line even on a terminal\n"
+"  --no-progress         no progress (else on a terminal one line redrawn\n"
+"                        each second, in a log a line every 10 s)\n"
 "  -h, --help            show this help\n"
 "\n"
 "databases:");
@@ -443,7 +444,8 @@ int cmd_run(int argc, char **argv)
 			  (uint64_t)ts.tv_nsec ^ (uint64_t)getpid()) &
 			 0x7fffffffffffffffULL;
 	}
-	p.progress = !no_progress && isatty(2);
+	p.progress = no_progress ? RUN_PROGRESS_OFF : isatty(2) ?
+		     RUN_PROGRESS_TTY : RUN_PROGRESS_LOG;
 	curl_global_init(CURL_GLOBAL_ALL);
 	for (k = 0; k < p.test_count; k++) {
 		struct run_params pk = p;

@@ -33,6 +33,13 @@
 #include "transport.h"
 #include "workloads/workload.h"
 
+/* How a run shows its progress (progress.c). */
+enum {
+	RUN_PROGRESS_OFF,	/* --no-progress */
+	RUN_PROGRESS_TTY,	/* stderr a terminal: one line, redrawn */
+	RUN_PROGRESS_LOG	/* else: a line every 10 s */
+};
+
 /* What `netsplit run` was asked to do (config keys, then flags). */
 struct run_params {
 	const char *db;			/* db.type */
@@ -47,7 +54,7 @@ struct run_params {
 	double recover_s;		/* run.recover_s: wait after heal, 3 */
 	double check_timeout_s;		/* run.check_timeout_s, 120 */
 	int keep;			/* --keep / run.keep: no teardown */
-	int progress;			/* progress line (stderr is a tty) */
+	int progress;			/* RUN_PROGRESS_* */
 };
 
 /* Set by SIGINT / SIGTERM; the run heals and stops. */

@@ -22,6 +22,11 @@ out=$("$NS" run --config "$CLUSTER_CONFIG" --time-limit 4 --seed 7 \
 rc=$?
 check_eq "run exits 0 (valid)" 0 "$rc"
 check_contains "run prints the verdict" "verdict: valid" "$out"
+# stderr is no terminal here: progress as plain lines, the last at 4 s
+check "progress in a log: a plain line at the end" \
+	grep -qE '^\[ +4/4 s\] +[0-9]+ ops/s  ok [0-9]+' <<<"$out"
+check "progress in a log: no terminal codes" \
+	test "$(grep -c $'\r\|\033' <<<"$out")" = 0
 run=$(readlink -f "$store/local-cluster/latest")
 check "latest link points at a run directory" test -d "$run"
 for f in run.json history.jsonl results.json logs/n1/etcd.log \
