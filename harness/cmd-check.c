@@ -10,6 +10,11 @@
  * exit status, the words results.json uses), so a results.json made by
  * `check --json` reports as a run's does.
  *
+ * Without --checker, a history in a run directory (RUN/history.jsonl
+ * beside its run.json) is checked as `netsplit run` checked it: with the
+ * checkers and model of the run's workload; any other history with
+ * DEFAULT_CHECKER.
+ *
  * Exit status: 3 for a usage error or a history that cannot be read,
  * else 1 if any checker found an anomaly, else 2 if any could not decide
  * (time or memory budget), else 0.
@@ -25,6 +30,7 @@
 #include "cmd.h"
 #include "err.h"
 #include "history.h"
+#include "workloads/workload.h"
 
 #define DEFAULT_CHECKER "linearizable"
 
@@ -55,8 +61,9 @@ static void usage(FILE *f)
 "validated first: a malformed one is an error naming its file and line.\n"
 "\n"
 "options:\n"
-"  --checker NAME[,NAME]  checkers to run, in order (default: %s);\n"
-"                         known: %s\n"
+"  --checker NAME[,NAME]  checkers to run, in order (default: for a run\n"
+"                         directory's history, its workload's, as in its\n"
+"                         run.json; else %s); known: %s\n"
 "  --model MODEL          data model of the register checkers: register\n"
 "                         (read/write) or cas-register (read/write/cas,\n"
 "                         the default)\n"
@@ -256,6 +263,30 @@ static json_t *history_json(const struct history *h, const char *warn)
 	return j;
 }
 
+/*
+ * The workload of the run whose directory holds history file hist (its
+ * run.json's "workload"), if there is one and netsplit knows it.
+ */
+static const struct workload_type *run_workload(const char *hist)
+{
+	const char *slash = strrchr(hist, '/');
+	struct sb path = SB_INIT;
+	const struct workload_type *t = NULL;
+	const char *name;
+	json_t *run;
+
+	if (slash)
+		sb_add(&path, hist, (size_t)(slash - hist) + 1);
+	sb_adds(&path, "run.json");
+	run = json_load_file(path.buf, 0, NULL);
+	name = json_string_value(json_object_get(run, "workload"));
+	if (name)
+		t = workload_find(name);
+	json_decref(run);
+	sb_release(&path);
+	return t && t->checkers ? t : NULL;
+}
+
 int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -354,8 +385,27 @@ int cmd_check(int argc, char **argv)
 		       "--help')");
 		goto usage_error;
 	}
-	if (!nts && add_checkers(DEFAULT_CHECKER, &ts, &nts, &ts_alloc) < 0)
-		goto usage_error;
+	if (!nts) {
+		const struct workload_type *wt = run_workload(argv[optind]);
+		struct sb names = SB_INIT;
+
+		for (i = 0; wt && wt->checkers[i]; i++)
+			if (checker_find(wt->checkers[i]))
+				sb_addf(&names, "%s%s", names.len ? "," : "",
+					wt->checkers[i]);
+		if (names.len) {
+			fprintf(stderr, "netsplit: checkers of the run's "
+				"workload '%s' (its run.json): %s\n",
+				wt->name, names.buf);
+			if (!(given & CHECKER_OPT_MODEL) && wt->model)
+				o.model = wt->model;
+		}
+		rc = add_checkers(names.len ? names.buf : DEFAULT_CHECKER,
+				  &ts, &nts, &ts_alloc);
+		sb_release(&names);
+		if (rc < 0)
+			goto usage_error;
+	}
 	o.init = init;
 	if (check_options(ts, nts, &o, given) < 0)
 		goto usage_error;

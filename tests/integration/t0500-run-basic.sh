@@ -135,6 +135,12 @@ check "controller crash: history.jsonl recorded" \
 	test "$(grep -c '^{' "$crun/history.jsonl")" -gt 0
 out=$("$NS" check "$crun/history.jsonl" 2>&1)
 check_eq "controller crash: the history checks (exit 0)" 0 "$?"
+# without --checker, as the run would have: its workload's checkers
+check_contains "check: the run's workload's checkers, said" \
+	"workload 'register' (its run.json): linearizable,session,stale" "$out"
+check_eq "check: each of them ran" "linearizable session stale" \
+	"$(grep -oE '^(linearizable|session|stale):' <<<"$out" | tr -d : |
+	   tr '\n' ' ' | sed 's/ $//')"
 # (a line the kill cut short is skipped, as netsplit check skips it)
 pending=$(jq -R 'fromjson? | .type' "$crun/history.jsonl" |
 	jq -s '(map(select(. == "invoke")) | length) - (map(select(. != "invoke")) | length)')
