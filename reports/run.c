@@ -458,7 +458,12 @@ int report_run_load_as(struct report_run *r, const char *dir,
 			"unknown\n", run_path);
 	else if ((ret = load_json(run_path, &r->run, err)))
 		goto out;
-	if (!e_res)
+	if (!e_res && e_hist)
+		sb_addf(&r->notes, "%s is missing: the history was not "
+			"checked, so there is no verdict (to check it: "
+			"netsplit check --json %s > %s, then report again)\n",
+			res_path, hist_path, res_path);
+	else if (!e_res)
 		sb_addf(&r->notes, "%s is missing: the history was not "
 			"checked, so there is no verdict\n", res_path);
 	else if ((ret = load_json(res_path, &r->results, err)))

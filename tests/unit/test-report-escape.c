@@ -196,3 +196,25 @@ TEST(report_run_errors_name_the_file)
 	report_run_release(&r);
 	sb_release(&err);
 }
+
+/* A run directory whose check never ran (its controller was killed):
+   the note says how to check it. */
+TEST(report_unchecked_run_says_how_to_check_it)
+{
+	const char *dir = test_tmpdir();
+	struct report_run r;
+	struct sb err = SB_INIT, want = SB_INIT;
+
+	test_write_file(dir, "history.jsonl",
+		"{\"index\":0,\"time\":0,\"process\":0,\"type\":\"invoke\","
+		"\"f\":\"read\",\"value\":null}\n");
+	CHECK_EQ_INT(report_run_load(&r, dir, &err), 0);
+	sb_addf(&want, "results.json is missing: the history was not "
+		"checked, so there is no verdict (to check it: netsplit "
+		"check --json %s/history.jsonl > %s/results.json, then report "
+		"again)", dir, dir);
+	CHECK_CONTAINS(r.notes.buf, want.buf);
+	report_run_release(&r);
+	sb_release(&err);
+	sb_release(&want);
+}
