@@ -8,7 +8,6 @@
  * unknown, else 0; 3 for unreadable input; 4 when FILE cannot be written
  * (a harness error writing output, as for `netsplit report`).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,18 +77,10 @@ int cmd_compare(int argc, char **argv)
 	report_compare_text(&a, &b, &out);
 	fwrite(out.buf, 1, out.len, stdout);
 	if (html) {
-		FILE *f = fopen(html, "w");
-		int bad = !f;
-
 		sb_reset(&out);
 		report_compare_html(&a, &b, &out);
-		if (f) {
-			bad = fwrite(out.buf, 1, out.len, f) != out.len;
-			bad |= fclose(f) != 0;
-		}
-		if (bad) {
-			errorf("cannot write '%s': %s", html,
-			       strerror(errno));
+		if (report_write_path(html, out.buf, out.len, &err)) {
+			errorf("%s", err.buf);
 			ret = NS_EXIT_HARNESS;
 		}
 	}

@@ -219,8 +219,11 @@ extern const struct report_type report_html, report_junit, report_summary;
 extern const struct report_type *const report_types[];
 const struct report_type *report_find(const char *name);
 
-/* Write a whole file atomically (tmp + rename; reports/run.c); err names
-   the path. */
+/* Write a whole file atomically (PATH.tmp, then rename(2) over PATH;
+   reports/run.c), so a reader never sees half of it; err names the path.
+   report_write_file() writes DIR/NAME. */
+int report_write_path(const char *path, const char *data, size_t len,
+		      struct sb *err);
 int report_write_file(const char *dir, const char *name, const char *data,
 		      size_t len, struct sb *err);
 

@@ -711,17 +711,16 @@ const char *report_op_outcome(const struct report_run *r, size_t inv)
 	return hist_type_name(r->hist.ev[c].type);
 }
 
-/* Written whole to NAME.tmp and renamed, so a reader (a CI job collecting
+/* Written whole to PATH.tmp and renamed, so a reader (a CI job collecting
    artifacts, a browser) never sees half a report. */
-int report_write_file(const char *dir, const char *name, const char *data,
-		      size_t len, struct sb *err)
+int report_write_path(const char *path, const char *data, size_t len,
+		      struct sb *err)
 {
-	struct sb path = SB_INIT, tmp = SB_INIT;
+	struct sb tmp = SB_INIT;
 	int fd, ret = 0;
 	size_t off = 0;
 
-	sb_addf(&path, "%s/%s", dir, name);
-	sb_addf(&tmp, "%s.tmp", path.buf);
+	sb_addf(&tmp, "%s.tmp", path);
 	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		sb_addf(err, "cannot write '%s': %s", tmp.buf,
@@ -747,15 +746,26 @@ int report_write_file(const char *dir, const char *name, const char *data,
 			strerror(errno));
 		ret = -NS_EWRITE;
 	}
-	if (!ret && rename(tmp.buf, path.buf)) {
+	if (!ret && rename(tmp.buf, path)) {
 		sb_addf(err, "cannot rename '%s' to '%s': %s", tmp.buf,
-			path.buf, strerror(errno));
+			path, strerror(errno));
 		ret = -NS_EWRITE;
 	}
 	if (ret)
 		unlink(tmp.buf);
 out:
-	sb_release(&path);
 	sb_release(&tmp);
+	return ret;
+}
+
+int report_write_file(const char *dir, const char *name, const char *data,
+		      size_t len, struct sb *err)
+{
+	struct sb path = SB_INIT;
+	int ret;
+
+	sb_addf(&path, "%s/%s", dir, name);
+	ret = report_write_path(path.buf, data, len, err);
+	sb_release(&path);
 	return ret;
 }

@@ -155,7 +155,24 @@ err=$("$NS" compare --html "$T/no-such-dir/c.html" "$B" "$B" 2>&1 \
 	>/dev/null)
 check_eq compare-html-unwritable-exit-harness 4 "$?"
 check_contains compare-html-unwritable-why \
-	"cannot write '$T/no-such-dir/c.html': No such file or directory" "$err"
+	"cannot write '$T/no-such-dir/c.html.tmp': No such file or directory" \
+	"$err"
+# --html writes through FILE.tmp and rename(2), as the reports do: a page
+# a browser or CI job is reading is never half written, and one that
+# cannot be replaced stays whole
+printf 'the page before\n' >"$T/kept.html"
+mkdir "$T/kept.html.tmp"	# the temporary cannot be written
+err=$("$NS" compare --html "$T/kept.html" "$B" "$B" 2>&1 >/dev/null)
+check_eq compare-html-tmp-unwritable-exit 4 "$?"
+check_contains compare-html-tmp-unwritable-names-tmp \
+	"cannot write '$T/kept.html.tmp'" "$err"
+check_eq compare-html-tmp-unwritable-page-kept "the page before" \
+	"$(cat "$T/kept.html")"
+rmdir "$T/kept.html.tmp"
+"$NS" compare --html "$T/kept.html" "$B" "$B" >/dev/null 2>&1
+check_eq compare-html-replaced-exit 0 "$?"
+check_contains compare-html-replaced "<table" "$(cat "$T/kept.html")"
+check compare-html-no-tmp-left test ! -e "$T/kept.html.tmp"
 check_eq compare-help-lists-exit-codes "0 1 2 3 4" "$("$NS" compare --help |
 	sed -n '/^exit:/,$p' | grep -oE '\<[0-9]\>' | sort -u | xargs)"
 
