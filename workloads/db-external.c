@@ -22,41 +22,42 @@
 #include "config.h"
 #include "db.h"
 #include "err.h"
+#include "workloads/db-util.h"
 
 struct external {
 	char **endpoints;	/* per node, "" without an endpoint */
 	size_t n;
 };
 
-static const char *cfgname(const struct config *c)
-{
-	return c->path ? c->path : "config";
-}
-
-/* tmpl with {host} and {node} of node nd into out; -1 on another {x}. */
+/* tmpl with {host} and {node} of node nd into out; -1 on another {x}
+   (its offset in *bad).  A '{' not opening a {name} is literal. */
 static int expand(struct sb *out, const char *tmpl, const struct node *nd,
 		  size_t *bad)
 {
+	static const char name_chars[] = "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
 	const char *s = tmpl;
+	size_t n;
 
 	while (*s) {
-		if (!strncmp(s, "{host}", 6)) {
+		n = *s == '{' ? strspn(s + 1, name_chars) : 0;
+		if (!n || s[n + 1] != '}') {
+			sb_addc(out, *s++);
+		} else if (n == 4 && !strncmp(s + 1, "host", 4)) {
 			sb_adds(out, nd->host);
 			s += 6;
-		} else if (!strncmp(s, "{node}", 6)) {
+		} else if (n == 4 && !strncmp(s + 1, "node", 4)) {
 			sb_adds(out, nd->name);
 			s += 6;
-		} else if (*s == '{' && strchr(s, '}') &&
-			   strspn(s + 1, "abcdefghijklmnopqrstuvwxyz_0123456"
-				  "789") == (size_t)(strchr(s, '}') - s - 1)) {
+		} else {
 			*bad = (size_t)(s - tmpl);
 			return -1;
-		} else {
-			sb_addc(out, *s++);
 		}
 	}
 	return 0;
 }
+
+static void ext_release(struct db *d);
 
 static int ext_init(struct db *d, struct sb *err)
 {
@@ -70,7 +71,7 @@ static int ext_init(struct db *d, struct sb *err)
 	d->priv = e;
 	if ((rc = cfg_check_keys(c, c->db, "db", keys, err)) ||
 	    (rc = cfg_get_str(c, c->db, "db", "endpoint", &tmpl, err)))
-		return rc;
+		goto fail;
 	e->n = c->nnodes;
 	e->endpoints = xcalloc(e->n + 1, sizeof(*e->endpoints));
 	for (i = 0; i < e->n; i++) {
@@ -79,13 +80,18 @@ static int ext_init(struct db *d, struct sb *err)
 		if (expand(&s, tmpl, &c->nodes[i], &bad) < 0) {
 			sb_addf(err, "%s: 'db.endpoint': unknown placeholder "
 				"at offset %zu (known: {host}, {node})",
-				cfgname(c), bad);
+				db__cfgname(c), bad);
 			sb_release(&s);
-			return -NS_ECONFIG;
+			rc = -NS_ECONFIG;
+			goto fail;
 		}
 		e->endpoints[i] = sb_detach(&s, NULL);
 	}
 	return 0;
+fail:
+	/* db_new() frees only the db when init fails */
+	ext_release(d);
+	return rc;
 }
 
 static int ext_nothing(struct db *d, struct sb *err)

@@ -584,3 +584,48 @@ TEST_T(exec_timeout_kills_the_group, 10)
 	CHECK_EQ_INT(exec_op(&f, "read", "k3", 0, NULL), HIST_FAIL);
 	exec_close(&f);
 }
+
+/* ===== db 'external' ===== */
+
+TEST(external_db_endpoints_and_config_errors)
+{
+	static const struct { const char *db, *want; } bad[] = {
+		{ "{\"type\":\"external\",\"endpoint\":\"http://{hots}:1\"}",
+		  "t.json: 'db.endpoint': unknown placeholder at offset 7" },
+		{ "{\"type\":\"external\",\"port\":1}",
+		  "t.json: 'db.port': unknown key" },
+		{ "{\"type\":\"external\",\"endpoint\":7}",
+		  "t.json: 'db.endpoint': expected a string" },
+	};
+	struct config c;
+	struct db *d = NULL;
+	struct sb err = SB_INIT;
+	char text[512];
+	size_t i;
+
+	load(&c, "{\"nodes\":[{\"name\":\"n1\",\"host\":\"10.0.0.1\"},"
+	     "{\"name\":\"n2\",\"host\":\"10.0.0.2\"}],\"db\":{\"type\":"
+	     "\"external\",\"endpoint\":\"http://{host}:8080/{node}/{x-y}\"}}");
+	CHECK_EQ_INT(db_new(&d, db_find("external"), &c, &err), 0);
+	CHECK_EQ_STR(db_endpoint(d, 0), "http://10.0.0.1:8080/n1/{x-y}");
+	CHECK_EQ_STR(db_endpoint(d, 1), "http://10.0.0.2:8080/n2/{x-y}");
+	/* nothing to set up or tear down; no process to kill */
+	CHECK_EQ_INT(db_setup(d, &err), 0);
+	CHECK_EQ_INT(db_teardown(d, &err), 0);
+	CHECK(db_pidfile(d, 0) == NULL);
+	db_free(d);
+	config_release(&c);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "{\"nodes\":[{\"name\":\"n1\","
+			 "\"host\":\"h\"}],\"db\":%s}", bad[i].db);
+		load(&c, text);
+		sb_reset(&err);
+		d = NULL;
+		CHECK_EQ_INT(db_new(&d, db_find("external"), &c, &err),
+			     -NS_ECONFIG);
+		CHECK_CONTAINS(err.buf, bad[i].want);
+		db_free(d);
+		config_release(&c);
+	}
+	sb_release(&err);
+}
