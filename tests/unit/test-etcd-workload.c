@@ -440,10 +440,37 @@ static void *dying_server(void *p)
 	return NULL;
 }
 
-TEST(register_write_lost_after_reuse_retry_is_info)
+/* A listening socket on a loopback port of the kernel's choosing, which
+   dying_endpoint() then names. */
+static int listen_loopback(void)
 {
 	struct sockaddr_in sa;
 	socklen_t salen = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(!bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
+	CHECK(!listen(fd, 4));
+	CHECK(!getsockname(fd, (struct sockaddr *)&sa, &salen));
+	dying_port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* Invoke f on key k1 (value v, taken) through client cl into op. */
+static void invoke_k1(struct workload *w, struct workload_client *cl,
+		      struct workload_op *op, const char *f, json_t *v)
+{
+	workload_op_init(op);
+	op->f = f;
+	snprintf(op->key, sizeof(op->key), "k1");
+	op->value = v;
+	w->type->invoke(cl, op);
+}
+
+TEST(register_write_lost_after_reuse_retry_is_info)
+{
 	struct dying srv;
 	pthread_t th;
 	struct config c;
@@ -454,32 +481,17 @@ TEST(register_write_lost_after_reuse_retry_is_info)
 	struct sb err = SB_INIT;
 
 	curl_global_init(CURL_GLOBAL_ALL);
-	srv.lfd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK(!bind(srv.lfd, (struct sockaddr *)&sa, sizeof(sa)));
-	CHECK(!listen(srv.lfd, 4));
-	CHECK(!getsockname(srv.lfd, (struct sockaddr *)&sa, &salen));
-	dying_port = ntohs(sa.sin_port);
+	srv.lfd = listen_loopback();
 	CHECK(!pthread_create(&th, NULL, dying_server, &srv));
 
 	setup(&c, &d, &w, 1);
 	d.type = &dying_db;
 	CHECK_EQ_INT(w->type->client_open(w, 0, 0, 1, &cl, &err), 0);
-	workload_op_init(&op);
-	op.f = "write";
-	snprintf(op.key, sizeof(op.key), "k1");
-	op.value = json_integer(1);
-	w->type->invoke(cl, &op);
+	invoke_k1(w, cl, &op, "write", json_integer(1));
 	CHECK_EQ_INT(op.type, HIST_OK);
 	workload_op_release(&op);
 
-	workload_op_init(&op);
-	op.f = "write";
-	snprintf(op.key, sizeof(op.key), "k1");
-	op.value = json_integer(2);
-	w->type->invoke(cl, &op);
+	invoke_k1(w, cl, &op, "write", json_integer(2));
 	if (op.type != HIST_INFO)
 		test_fail_(__FILE__, __LINE__, "write whose bytes reached the "
 			   "server ended %d (%s), not info", (int)op.type,
@@ -488,11 +500,7 @@ TEST(register_write_lost_after_reuse_retry_is_info)
 
 	/* the next write finds nobody listening: it never left, fail */
 	pthread_join(th, NULL);
-	workload_op_init(&op);
-	op.f = "write";
-	snprintf(op.key, sizeof(op.key), "k1");
-	op.value = json_integer(3);
-	w->type->invoke(cl, &op);
+	invoke_k1(w, cl, &op, "write", json_integer(3));
 	CHECK_EQ_INT(op.type, HIST_FAIL);
 	CHECK_CONTAINS(op.error, "not sent");
 	workload_op_release(&op);
@@ -556,8 +564,6 @@ static void *resend_server(void *p)
 
 TEST(register_cas_lost_after_sending_is_not_sent_again)
 {
-	struct sockaddr_in sa;
-	socklen_t salen = sizeof(sa);
 	struct resender srv = { -1, 0 };
 	pthread_t th;
 	struct config c;
@@ -568,32 +574,17 @@ TEST(register_cas_lost_after_sending_is_not_sent_again)
 	struct sb err = SB_INIT;
 
 	curl_global_init(CURL_GLOBAL_ALL);
-	srv.lfd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK(!bind(srv.lfd, (struct sockaddr *)&sa, sizeof(sa)));
-	CHECK(!listen(srv.lfd, 4));
-	CHECK(!getsockname(srv.lfd, (struct sockaddr *)&sa, &salen));
-	dying_port = ntohs(sa.sin_port);
+	srv.lfd = listen_loopback();
 	CHECK(!pthread_create(&th, NULL, resend_server, &srv));
 
 	setup(&c, &d, &w, 1);
 	d.type = &dying_db;
 	CHECK_EQ_INT(w->type->client_open(w, 0, 0, 1, &cl, &err), 0);
-	workload_op_init(&op);
-	op.f = "write";
-	snprintf(op.key, sizeof(op.key), "k1");
-	op.value = json_integer(1);
-	w->type->invoke(cl, &op);
+	invoke_k1(w, cl, &op, "write", json_integer(1));
 	CHECK_EQ_INT(op.type, HIST_OK);
 	workload_op_release(&op);
 
-	workload_op_init(&op);
-	op.f = "cas";
-	snprintf(op.key, sizeof(op.key), "k1");
-	op.value = json_pack("[ii]", 1, 2);
-	w->type->invoke(cl, &op);
+	invoke_k1(w, cl, &op, "cas", json_pack("[ii]", 1, 2));
 	if (op.type != HIST_INFO)
 		test_fail_(__FILE__, __LINE__, "cas lost after sending ended "
 			   "%d (%s), not info", (int)op.type, op.error);
