@@ -235,6 +235,52 @@ static const char *default_workload(const char *db)
 	return NULL;
 }
 
+/*
+ * results.json's history.by_op, one line per op name under the "ops:"
+ * line: "  write: 0 ok, 412 fail, 0 info: 412 fail 'http 404: ...'", the
+ * most common errors only where some op did not succeed (each cut to
+ * ERROR_SHOWN bytes, control characters as spaces: results.json has
+ * more, history.jsonl all).
+ */
+#define ERROR_SHOWN 100
+static void print_by_op(const json_t *by_op)
+{
+	const json_t *op, *e;
+	size_t i, k;
+
+	json_array_foreach(by_op, i, op) {
+		const json_t *errs = json_object_get(op, "errors");
+
+		printf("  %s: %lld ok, %lld fail, %lld info",
+		       json_string_value(json_object_get(op, "f")),
+		       (long long)json_integer_value(json_object_get(op, "ok")),
+		       (long long)json_integer_value(json_object_get(op,
+								     "fail")),
+		       (long long)json_integer_value(json_object_get(op,
+								     "info")));
+		json_array_foreach(errs, k, e) {
+			const char *t = json_string_value(
+				json_object_get(e, "error"));
+			size_t len = t ? strlen(t) : 0;
+			size_t n = len > ERROR_SHOWN ? ERROR_SHOWN : len, c;
+
+			while (n && n < len && ((unsigned char)t[n] & 0xc0) ==
+			       0x80)
+				n--;	/* whole UTF-8 characters */
+			printf("%s%lld %s '", k ? ", " : ": ",
+			       (long long)json_integer_value(
+				       json_object_get(e, "count")),
+			       json_string_value(json_object_get(e,
+								 "outcome")));
+			for (c = 0; c < n; c++)	/* one line each */
+				putchar((unsigned char)t[c] < 0x20 ||
+					t[c] == 0x7f ? ' ' : t[c]);
+			printf("%s'", n < len ? "..." : "");
+		}
+		putchar('\n');
+	}
+}
+
 static void print_results(const char *dir, int status)
 {
 	struct sb path = SB_INIT;
@@ -270,6 +316,7 @@ static void print_results(const char *dir, int status)
 								     "fail")),
 		       (long long)json_integer_value(json_object_get(v,
 								     "info")));
+	print_by_op(json_object_get(v, "by_op"));
 	v = json_object_get(doc, "verdict_reason");
 	printf("verdict: %s%s%s%s\nrun directory: %s\n",
 	       status == NS_EXIT_VALID ? "valid" :

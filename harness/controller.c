@@ -39,6 +39,7 @@
 #include "checkers/checker.h"
 #include "err.h"
 #include "harness/run.h"
+#include "hist-ops.h"
 #include "os.h"
 
 #ifndef NETSPLIT_VERSION
@@ -307,6 +308,7 @@ static int check_history(struct run *r, json_t *results, struct sb *err)
 	struct history h;
 	struct sb path = SB_INIT, warn = SB_INIT;
 	struct checker_opts o;
+	struct hist_ops ops = { NULL, 0 };
 	json_t *arr = json_array(), *skipped = json_array();
 	int status = NS_EXIT_VALID, rc, ran = 0;
 	size_t i;
@@ -322,6 +324,9 @@ static int check_history(struct run *r, json_t *results, struct sb *err)
 		goto out;
 	}
 	json_object_set_new(results, "history", history_stats(&h));
+	hist_ops_compute(&ops, &h);
+	json_object_set_new(json_object_get(results, "history"), "by_op",
+			    hist_ops_json(&ops, &h));
 	for (i = 0; names && names[i]; i++) {
 		const struct checker_type *t = checker_find(names[i]);
 		struct verdict v;
@@ -358,6 +363,7 @@ out:
 	if (warn.len)
 		json_object_set_new(results, "history_warnings",
 				    json_string(warn.buf));
+	hist_ops_release(&ops);
 	hist_release(&h);
 	sb_release(&path);
 	sb_release(&warn);

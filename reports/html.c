@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "hist-ops.h"
 
 #define MAX_FAULT_ROWS 200	/* fault table rows; the strip shows all */
 
@@ -143,6 +144,41 @@ static void row(struct sb *out, const char *label, const char *val,
 	sb_adds(out, "</td></tr>\n");
 }
 
+/* Client ops by name (hist-ops.h), with the most common errors of
+   those that did not succeed: why a run tested little. */
+static void ops_by_name(const struct report_run *r, struct sb *out)
+{
+	struct hist_ops o;
+	size_t i, k;
+
+	hist_ops_compute(&o, &r->hist);
+	if (o.n)
+		sb_adds(out, "<table id=\"ops-by-name\"><tr><th>op</th>"
+			"<th>ok</th><th>fail</th><th>info</th><th>most "
+			"common errors</th></tr>\n");
+	for (i = 0; i < o.n; i++) {
+		const struct hist_op_count *c = &o.op[i];
+
+		sb_adds(out, "<tr class=\"op-name\"><td>");
+		report_html_escape(out, hist_str(&r->hist, c->f));
+		sb_addf(out, "</td><td>%zu</td><td>%zu</td><td>%zu</td><td>",
+			c->ok, c->fail, c->info);
+		for (k = 0; k < c->nerrors; k++) {
+			struct sb t = SB_INIT;
+
+			hist_op_error_text(&r->hist, &c->top[k], 200, &t);
+			if (k)
+				sb_adds(out, "<br>");
+			report_html_escape(out, t.buf);
+			sb_release(&t);
+		}
+		sb_adds(out, "</td></tr>\n");
+	}
+	if (o.n)
+		sb_adds(out, "</table>\n");
+	hist_ops_release(&o);
+}
+
 static void header(const struct report_run *r, struct sb *out)
 {
 	static const struct {
@@ -201,6 +237,8 @@ static void header(const struct report_run *r, struct sb *out)
 		}
 		sb_adds(out, "</table>\n");
 	}
+	if (r->have_hist)
+		ops_by_name(r, out);
 	if (r->notes.len) {
 		sb_adds(out, "<div class=\"note\" id=\"notes\">");
 		report_html_escape(out, r->notes.buf);

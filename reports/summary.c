@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "hist-ops.h"
 #include "html-internal.h"
 
 #define SUMMARY_MAX (1024 * 1024)
@@ -46,6 +47,45 @@ static void md_field(const struct report_run *r, const char *label,
 	else
 		sb_adds(out, "unknown");
 	sb_release(&v);
+}
+
+/*
+ * Client ops by name (hist-ops.h: final reads left out), as a table with
+ * the most common errors, when some op did not succeed: why a run tested
+ * little (every write 'http 404') is read here, not in history.jsonl.
+ */
+static void ops_md(const struct report_run *r, struct sb *out)
+{
+	struct hist_ops o;
+	size_t i, k, bad = 0;
+
+	hist_ops_compute(&o, &r->hist);
+	for (i = 0; i < o.n; i++)
+		bad += o.op[i].fail + o.op[i].info;
+	if (bad) {
+		sb_adds(out, "| op | ok | fail | info | most common errors |\n"
+			"|---|---|---|---|---|\n");
+		for (i = 0; i < o.n; i++) {
+			const struct hist_op_count *c = &o.op[i];
+			struct sb t = SB_INIT;
+
+			sb_adds(out, "| ");
+			report_md_escape(out, hist_str(&r->hist, c->f));
+			sb_addf(out, " | %zu | %zu | %zu | ", c->ok, c->fail,
+				c->info);
+			for (k = 0; k < c->nerrors; k++) {
+				if (k)
+					sb_adds(&t, ", ");
+				hist_op_error_text(&r->hist, &c->top[k], 100,
+						   &t);
+			}
+			report_md_escape(out, t.buf ? t.buf : "");
+			sb_adds(out, " |\n");
+			sb_release(&t);
+		}
+		sb_adds(out, "\n");
+	}
+	hist_ops_release(&o);
 }
 
 static void summary_md(const struct report_run *r, struct sb *out)
@@ -146,6 +186,7 @@ static void summary_md(const struct report_run *r, struct sb *out)
 			sb_adds(out, "no ok op, so no latency");
 		sb_addf(out, "; %zu fault %s.\n\n", r->nfaults,
 			sb_plural(r->nfaults, "window", "windows"));
+		ops_md(r, out);
 	}
 	if (r->notes.len) {
 		sb_adds(out, "> ");
