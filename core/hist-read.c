@@ -12,7 +12,10 @@
  * (check_index): an error in JSON Lines, a warning in EDN (the indexes
  * are dropped; the file order is the history order).
  *
- * Detection (HIST_FMT_AUTO), from the first significant byte:
+ * Detection (HIST_FMT_AUTO).  A run's history (RUN/history.jsonl beside
+ * RUN/run.json) is JSON Lines by construction and read as such, whatever
+ * its first bytes (run_history()).  Any other input, from the first
+ * significant byte:
  *   '{' then '"'          JSON Lines (our format)
  *   '{' '[' '(' ';' '#'   Jepsen EDN
  *   otherwise             jepsen.log if a "jepsen.util" op line is found
@@ -331,6 +334,30 @@ static int padded(int fd, off_t size)
 	       (end[0] == ' ' && end[1] == '\n');
 }
 
+/*
+ * Whether path is a run's history: named history.jsonl, with the run's
+ * run.json beside it.  The controller writes it as JSON Lines, so it is
+ * read as such without looking: one whose controller was killed while
+ * writing its first line starts with blank padding (the writer stores a
+ * line's first byte last), which detection cannot place, while the JSON
+ * reader tells the line cut short.
+ */
+static int run_history(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	struct sb run = SB_INIT;
+	int yes;
+
+	base = base ? base + 1 : path;
+	if (strcmp(base, "history.jsonl"))
+		return 0;
+	sb_add(&run, path, (size_t)(base - path));
+	sb_adds(&run, "run.json");
+	yes = !access(run.buf, F_OK);
+	sb_release(&run);
+	return yes;
+}
+
 int hist_read_file(struct history *h, const char *path, enum hist_format fmt,
 		   struct sb *warn, struct sb *err)
 {
@@ -340,6 +367,8 @@ int hist_read_file(struct history *h, const char *path, enum hist_format fmt,
 	void *map = NULL;
 	int fd, rc;
 
+	if (fmt == HIST_FMT_AUTO && run_history(path))
+		fmt = HIST_FMT_JSON;
 	if (!strcmp(path, "-")) {
 		fd = STDIN_FILENO;
 		src.name = "<stdin>";

@@ -226,7 +226,8 @@ int hist_format_parse(const char *name);
 
 /*
  * Read a history file (path "-" is stdin), detecting its format by content
- * unless fmt says otherwise, then validate and pair it.
+ * unless fmt says otherwise (a run's RUN/history.jsonl, beside its
+ * run.json, is JSON Lines without looking), then validate and pair it.
  *
  * Validation errors name the file and line: an invoke on a process that
  * has one pending, a completion without an invoke, a process id reused

@@ -91,6 +91,9 @@ int cmd_report(int argc, char **argv)
 		sb_release(&warn);
 	}
 	if (ret) {
+		/* what was learnt before the error (a history's last line
+		   cut short), as check warns before its error */
+		warn_lines(&run.notes);
 		errorf("%s", err.buf);
 		sb_release(&err);
 		report_run_release(&run);

@@ -177,6 +177,30 @@ check_eq compare-help-lists-exit-codes "0 1 2 3 4" "$("$NS" compare --help |
 	sed -n '/^exit:/,$p' | grep -oE '\<[0-9]\>' | sort -u | xargs)"
 
 # ===== missing and broken parts =====
+# a run whose controller was killed while writing its first line: the
+# history starts with blank padding (the writer stores a line's first
+# byte last).  report and check both read RUN/history.jsonl as JSON Lines
+# and say the same: the line cut short, then no operations
+K=$T/killed-first-line
+cp -r tests/data/report/anomalies "$K"
+{ head -n 1 tests/data/report/anomalies/history.jsonl | cut -c 2- |
+	tr -d '\n' | sed 's/^/ /'; printf '%*s\n' 100 ''; } >"$K/history.jsonl"
+rm "$K/results.json"
+rerr=$(NS_GNUPLOT=/nonexistent "$NS" report "$K" 2>&1 >/dev/null)
+check_eq killed-first-line-report-exit 3 "$?"
+cerr=$("$NS" check "$K/history.jsonl" 2>&1 >/dev/null)
+check_eq killed-first-line-check-exit 3 "$?"
+for who in report check; do
+	[ $who = report ] && out=$rerr || out=$cerr
+	check_contains killed-first-line-$who-cut-short \
+		"$K/history.jsonl:1: last line is cut short" "$out"
+	check_contains killed-first-line-$who-no-ops \
+		"$K/history.jsonl: no operations found (read as json)" "$out"
+	case $out in
+	*"cannot tell"*) fail killed-first-line-$who-format "$out" ;;
+	*) pass killed-first-line-$who-format ;;
+	esac
+done
 M=$T/noresults
 cp -r tests/data/report/anomalies "$M"
 rm "$M/results.json"

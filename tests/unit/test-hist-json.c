@@ -353,3 +353,53 @@ TEST(hist_value_from_json_kinds)
 	hist_release(&h);
 	sb_release(&out);
 }
+
+/* Read dir/name (auto-detected) into fresh warn and err; returns rc. */
+static int read_named(const char *dir, const char *name, struct sb *warn,
+		      struct sb *err)
+{
+	char path[512];
+	struct history h;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	sb_reset(warn);
+	sb_reset(err);
+	hist_init(&h);
+	rc = hist_read_file(&h, path, HIST_FMT_AUTO, warn, err);
+	hist_release(&h);
+	return rc;
+}
+
+/*
+ * A run's history.jsonl whose controller was killed while writing its
+ * first line: the line's first byte never stored (blank padding), then
+ * the file's padding.  Beside run.json it is JSON Lines by construction:
+ * the cut line is told as such, not "cannot tell the format".
+ */
+TEST(hist_run_history_is_json_lines_whatever_its_first_byte)
+{
+	const char *dir = test_tmpdir();
+	const char cut[] = " \"index\":0,\"time\":5,\"process\":0,"
+			   "\"type\":\"invoke\",\"f\":\"read\"        "
+			   "                              \n";
+	struct sb warn = SB_INIT, err = SB_INIT;
+
+	test_write_file(dir, "history.jsonl", cut);
+	test_write_file(dir, "other.jsonl", cut);
+	/* no run.json yet: detected, and nothing to detect */
+	CHECK_EQ_INT(read_named(dir, "history.jsonl", &warn, &err),
+		     -NS_EINPUT);
+	CHECK_CONTAINS(err.buf, "cannot tell the format");
+	test_write_file(dir, "run.json", "{}");
+	CHECK_EQ_INT(read_named(dir, "history.jsonl", &warn, &err),
+		     -NS_EINPUT);
+	CHECK_CONTAINS(warn.buf, "history.jsonl:1: last line is cut short");
+	CHECK_CONTAINS(err.buf, "no operations found (read as json)");
+	/* another name beside run.json is still detected */
+	CHECK_EQ_INT(read_named(dir, "other.jsonl", &warn, &err),
+		     -NS_EINPUT);
+	CHECK_CONTAINS(err.buf, "cannot tell the format");
+	sb_release(&warn);
+	sb_release(&err);
+}
