@@ -64,6 +64,10 @@ int cmd_compare(int argc, char **argv)
 	else
 		memset(&b, 0, sizeof(b));
 	if (ret) {
+		/* what was learnt before the error, as report says it */
+		warn_lines(&a.notes);
+		if (b.dir)
+			warn_lines(&b.notes);
 		errorf("%s", err.buf);
 		report_run_release(&a);
 		if (b.dir)

@@ -190,8 +190,14 @@ rerr=$(NS_GNUPLOT=/nonexistent "$NS" report "$K" 2>&1 >/dev/null)
 check_eq killed-first-line-report-exit 3 "$?"
 cerr=$("$NS" check "$K/history.jsonl" 2>&1 >/dev/null)
 check_eq killed-first-line-check-exit 3 "$?"
-for who in report check; do
-	[ $who = report ] && out=$rerr || out=$cerr
+perr=$("$NS" compare "$K" "$K" 2>&1 >/dev/null)
+check_eq killed-first-line-compare-exit 3 "$?"
+for who in report check compare; do
+	case $who in
+	report) out=$rerr ;;
+	check) out=$cerr ;;
+	*) out=$perr ;;
+	esac
 	check_contains killed-first-line-$who-cut-short \
 		"$K/history.jsonl:1: last line is cut short" "$out"
 	check_contains killed-first-line-$who-no-ops \
