@@ -204,3 +204,32 @@ json_t *hist_ops_json(const struct hist_ops *o, const struct history *h)
 	}
 	return arr;
 }
+
+size_t hist_ops_untested(const struct hist_ops *o, const struct history *h,
+			 struct sb *reason)
+{
+	static const char *const judged[] = { "read", "write", "add" };
+	size_t i, k, found = 0;
+
+	for (i = 0; i < o->n; i++) {
+		const struct hist_op_count *c = &o->op[i];
+		const char *f = hist_str(h, c->f);
+		size_t tried = c->ok + c->fail + c->info;
+
+		for (k = 0; k < sizeof(judged) / sizeof(judged[0]); k++)
+			if (!strcmp(f, judged[k]))
+				break;
+		if (k == sizeof(judged) / sizeof(judged[0]) || c->ok ||
+		    tried < HIST_OPS_UNTESTED_MIN)
+			continue;
+		if (found++)
+			sb_adds(reason, "; ");
+		sb_addf(reason, "no %s succeeded (%zu attempted: ", f, tried);
+		if (c->nerrors)
+			hist_op_error_text(h, &c->top[0], 100, reason);
+		if (c->nkinds > 1)
+			sb_adds(reason, ", ...");
+		sb_adds(reason, ")");
+	}
+	return found;
+}

@@ -5,7 +5,8 @@
  * little (a misspelt URL: every write 'http 404'; a command not found:
  * every write info 'exit 127'), which the checkers' verdicts alone do
  * not: `netsplit run` prints it, results.json keeps it (history.by_op),
- * summary.md and report.html show it.
+ * summary.md and report.html show it, and hist_ops_untested() turns a
+ * read, write or add that never succeeded into an unknown verdict.
  *
  * Counted: client ops only (not the nemesis), final reads left out (they
  * come after the faults are healed, each once, and would hide a run whose
@@ -26,6 +27,9 @@
 #include "sb.h"
 
 #define HIST_OPS_TOP 3		/* error texts kept per op name */
+/* attempts of a read, write or add without one success that make the
+   run's verdict unknown (hist_ops_untested) */
+#define HIST_OPS_UNTESTED_MIN 10
 
 struct hist_op_error {
 	uint32_t error;		/* interned text; 0: none given */
@@ -66,5 +70,16 @@ void hist_op_error_text(const struct history *h,
  */
 struct json_t *hist_ops_json(const struct hist_ops *o,
 			     const struct history *h);
+
+/*
+ * The rule that keeps a broken workload from passing: each read, write
+ * or add (never cas: a cas may lose every compare and be right) that was
+ * attempted at least HIST_OPS_UNTESTED_MIN times and never succeeded
+ * tested nothing.  Appends one reason per such op to reason, "; "
+ * between them: "no write succeeded (412 attempted: 412 fail 'http 404:
+ * ...')".  Returns how many ops it found.
+ */
+size_t hist_ops_untested(const struct hist_ops *o, const struct history *h,
+			 struct sb *reason);
 
 #endif

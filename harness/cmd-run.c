@@ -93,7 +93,9 @@ static void usage(FILE *f)
 "\n\nexit status: 0 valid, 1 an anomaly found, 2 unknown, 3 usage or\n"
 "config error, 4 harness error (SSH, set-up, cluster).  A run stopped by\n"
 "Ctrl-C or SIGTERM heals every fault and checks what it recorded: 1 if\n"
-"that shows an anomaly, else 2 (verdict: unknown (interrupted)).\n");
+"that shows an anomaly, else 2 (verdict: unknown (interrupted)).  A read,\n"
+"write or add tried 10 times or more that never succeeded tested nothing:\n"
+"2 (verdict: unknown (no write succeeded (...))) unless an anomaly was found.\n");
 }
 
 static const char *const run_keys[] = {

@@ -23,6 +23,10 @@
  * Ctrl-C and SIGTERM end step 6 early; step 7 still runs, and step 8
  * checks what was recorded: an anomaly there is still 1, else the run's
  * verdict is unknown (2, "verdict_reason": "interrupted"), never valid.
+ * So is a run where a read, write or add was attempted at least
+ * HIST_OPS_UNTESTED_MIN times and never succeeded (a broken workload
+ * config: it tested nothing), unless a checker found an anomaly:
+ * "verdict_reason": "no write succeeded (412 attempted: 412 fail '...')".
  */
 #include <errno.h>
 #include <limits.h>
@@ -300,9 +304,11 @@ static json_t *history_stats(const struct history *h)
 
 /*
  * Read RUN_DIR/history.jsonl back (validated and paired) and run every
- * checker the workload names that is built in.  Fills results.
+ * checker the workload names that is built in.  Fills results, and
+ * untested with why a read, write or add tested nothing (hist-ops.h).
  */
-static int check_history(struct run *r, json_t *results, struct sb *err)
+static int check_history(struct run *r, json_t *results, struct sb *untested,
+			 struct sb *err)
 {
 	const char *const *names = r->wl->type->checkers;
 	struct history h;
@@ -327,6 +333,7 @@ static int check_history(struct run *r, json_t *results, struct sb *err)
 	hist_ops_compute(&ops, &h);
 	json_object_set_new(json_object_get(results, "history"), "by_op",
 			    hist_ops_json(&ops, &h));
+	hist_ops_untested(&ops, &h, untested);
 	for (i = 0; names && names[i]; i++) {
 		const struct checker_type *t = checker_find(names[i]);
 		struct verdict v;
@@ -537,6 +544,7 @@ int controller_run(const struct config *c, const struct run_params *p,
 	struct run_clients *clients = NULL;
 	struct run_schedule *sched = NULL;
 	struct sb e2 = SB_INIT, warn = SB_INIT, name = SB_INIT;
+	struct sb untested = SB_INIT;
 	json_t *results = NULL, *run_doc = NULL;
 	int rc = 0, r2, status, setup_done = 0, interrupted;
 	int run_doc_done = 0;	/* run.json has how the run ended */
@@ -652,7 +660,7 @@ finish:
 	{
 		struct sb cerr = SB_INIT;
 
-		status = check_history(&r, results, &cerr);
+		status = check_history(&r, results, &untested, &cerr);
 		if (status == NS_EXIT_HARNESS) {
 			sb_addf(err, "checking %s/history.jsonl: %s", r.dir,
 				cerr.buf);
@@ -669,6 +677,20 @@ finish:
 		status = NS_EXIT_UNKNOWN;
 		json_object_set_new(results, "verdict_reason",
 				    json_string("interrupted"));
+	}
+	/* A read, write or add that never succeeded tested nothing: unknown
+	   (a misspelt URL, a command not found), unless a checker found an
+	   anomaly all the same. */
+	if (untested.len && status != NS_EXIT_ANOMALY &&
+	    status != NS_EXIT_HARNESS) {
+		const char *was = json_string_value(
+			json_object_get(results, "verdict_reason"));
+
+		status = NS_EXIT_UNKNOWN;
+		if (was)
+			sb_addf(&untested, "; %s", was);
+		json_object_set_new(results, "verdict_reason",
+				    json_string(untested.buf));
 	}
 	json_object_set_new(results, "verdict",
 			    json_string(ns_exit_verdict(status)));
@@ -699,6 +721,7 @@ finish:
 		sb_release(&e2);
 		sb_release(&warn);
 		sb_release(&name);
+		sb_release(&untested);
 		return status;
 	}
 out:
@@ -718,5 +741,6 @@ out:
 	sb_release(&e2);
 	sb_release(&warn);
 	sb_release(&name);
+	sb_release(&untested);
 	return ns_exit_code(rc);
 }

@@ -7,7 +7,10 @@
 #     beside a read that works: the console prints the ops by name with
 #     the most common error under "ops:", results.json keeps them in
 #     history.by_op, summary.md shows them;
-#   - a working register in a file: reads and writes ok, no error shown.
+#     and since no write succeeded the run tested nothing about writes:
+#     unknown (exit 2), the reason naming the op and its error;
+#   - a working register in a file: reads and writes ok, no error shown,
+#     valid (exit 0).
 . "$(dirname "$0")/lib.sh"
 
 NS=${NETSPLIT:-$NS_ROOT/netsplit}
@@ -68,6 +71,17 @@ check_contains "broken: results.json error text" "netsplit-no-such-command: not 
 check_contains "broken: summary.md has the ops table" \
 	"| write | 0 | 0 |" "$(cat "$RUN/summary.md" 2>/dev/null)"
 [ -s "$RUN/results.json" ] || show
+# no write succeeded: the run tested nothing about writes (was: valid, 0)
+check_eq "broken: exit 2 (unknown)" 2 "$RC"
+check_contains "broken: console verdict names the op and its error" \
+	"verdict: unknown (no write succeeded (" "$OUT"
+check_contains "broken: results.json says why" \
+	"no write succeeded (" "$(jq -r .verdict_reason "$RUN/results.json" \
+		2>/dev/null)"
+check_eq "broken: results.json verdict unknown" unknown \
+	"$(jq -r .verdict "$RUN/results.json" 2>/dev/null)"
+check_eq "broken: run.json exit_code 2" 2 \
+	"$(jq -r .exit_code "$RUN/run.json" 2>/dev/null)"
 
 # ===== a register that works: no errors =====
 mkconf good "$good_wl"

@@ -162,3 +162,56 @@ TEST(hist_ops_in_summary_and_html)
 		     "</td>") != NULL);
 	free(html);
 }
+
+/* The rule: a read, write or add tried HIST_OPS_UNTESTED_MIN times or
+   more without one success tested nothing; cas never counts. */
+TEST(hist_ops_untested_rule)
+{
+	struct history h;
+	struct hist_ops o;
+	struct sb why = SB_INIT;
+	int i;
+
+	hist_init(&h);
+	for (i = 0; i < 12; i++)
+		op(&h, 1, "write", i < 10 ? HIST_FAIL : HIST_INFO,
+		   i < 10 ? "http 404: not found" : "timeout", i * 10);
+	for (i = 0; i < 30; i++)	/* a cas may lose every compare */
+		op(&h, 2, "cas", HIST_FAIL, "compare failed", 500 + i);
+	for (i = 0; i < HIST_OPS_UNTESTED_MIN - 1; i++)	/* too few */
+		op(&h, 3, "add", HIST_FAIL, "refused", 900 + i);
+	for (i = 0; i < 20; i++)	/* one ok is enough */
+		op(&h, 4, "read", i ? HIST_FAIL : HIST_OK, "refused",
+		   1000 + i);
+	hist_ops_compute(&o, &h);
+	CHECK_EQ_INT(hist_ops_untested(&o, &h, &why), 1);
+	CHECK_EQ_STR(why.buf, "no write succeeded (12 attempted: 10 fail "
+		     "'http 404: not found', ...)");
+	hist_ops_release(&o);
+
+	/* one more add reaches the threshold */
+	op(&h, 3, "add", HIST_INFO, NULL, 950);
+	sb_reset(&why);
+	hist_ops_compute(&o, &h);
+	CHECK_EQ_INT(hist_ops_untested(&o, &h, &why), 2);
+	CHECK_CONTAINS(why.buf, "no add succeeded (10 attempted: 9 fail "
+		       "'refused', ...)");
+	CHECK_CONTAINS(why.buf, "; no write succeeded");
+	hist_ops_release(&o);
+	hist_release(&h);
+
+	/* reads that all failed while the clients ran: a final read that
+	   succeeded after the heal does not make them tested */
+	hist_init(&h);
+	for (i = 0; i < 10; i++)
+		op(&h, 1, "read", HIST_INFO, NULL, i);
+	hb_final(&h, op(&h, 2, "read", HIST_OK, NULL, 100));
+	sb_reset(&why);
+	hist_ops_compute(&o, &h);
+	CHECK_EQ_INT(hist_ops_untested(&o, &h, &why), 1);
+	CHECK_EQ_STR(why.buf, "no read succeeded (10 attempted: 10 info "
+		     "'no error text')");
+	hist_ops_release(&o);
+	hist_release(&h);
+	sb_release(&why);
+}
