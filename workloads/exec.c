@@ -52,7 +52,7 @@ struct workload_client {
 	const char *host, *node, *endpoint;
 	struct http__vars vars;
 	struct sb cmd, out, errs, subj;
-	pcre2_match_data *md;
+	struct http__match m;
 	struct workload_regen gen;
 };
 
@@ -92,8 +92,7 @@ static int exec_client_open(struct workload *w, size_t worker,
 	}
 	c->endpoint = w->db && w->db->type->endpoint ?
 		db_endpoint(w->db, node) : NULL;
-	c->md = http__md_new(s);
-	if (!c->md) {
+	if (http__match_init_spec(&c->m, s)) {
 		free(c);
 		sb_addf(err, "worker %zu: out of memory for a client",
 			worker);
@@ -115,7 +114,7 @@ static void exec_client_close(struct workload_client *c)
 {
 	if (!c)
 		return;
-	pcre2_match_data_free(c->md);
+	http__match_release(&c->m);
 	http__vars_release(&c->vars);
 	sb_release(&c->cmd);
 	sb_release(&c->out);
@@ -313,7 +312,7 @@ static void exec_invoke(struct workload_client *c, struct workload_op *op)
 	sb_add(&c->subj, c->out.buf, c->out.len);
 	a.subject = c->subj.buf;
 	a.len = c->subj.len;
-	http__classify(d, c->md, op, &a);
+	http__classify(d, &c->m, op, &a);
 	if (op->type != HIST_OK && c->errs.len) {
 		snprintf(first, sizeof(first), "%s", op->error);
 		workload_op_errorf(op, "%s; stderr: %s", first, c->errs.buf);

@@ -24,12 +24,17 @@
  * (the command was started), else fail.  An answer: ok when ok_pattern
  * matches (a read's value is the group named `value` of value_pattern,
  * nil when it does not match), else fail when fail_pattern matches,
- * else unknown: info for a write or cas, fail for a read.
+ * else unknown: info for a write or cas, fail for a read.  A pattern that
+ * cannot be matched (a pcre2 error such as the JIT stack or match limit,
+ * not "no match") leaves the answer not judged: a read is fail, a write
+ * or cas info, and the op's error carries pcre2's message.
  *
  * Ownership: struct http__spec owns its templates and compiled patterns
  * (http__spec_release()); it borrows strings from the config, which must
  * outlive it.  Compiled patterns are shared by every client thread;
- * match data (http__md_new()) belongs to one thread.  http__classify()
+ * a struct http__match (match data, a match context and its own JIT
+ * stack, 32 KiB growing to 1 MiB) belongs to one thread
+ * (http__match_init() / http__match_release()).  http__classify()
  * replaces op->out.
  */
 #ifndef NS_HTTP_INTERNAL_H
@@ -119,10 +124,25 @@ int http__pat_compile(struct http__pat *p, const char *src,
 		      const struct config *c, const char *where,
 		      const char *key, int need_value, struct sb *err);
 void http__pat_release(struct http__pat *p);
-/* 1 when p matches subj (md: from http__md_new()), 0 when not (or no
-   pattern). */
+/* One thread's matching state: match data big enough for every pattern
+   of a spec, and a match context with a JIT stack of its own (the
+   default one, 32 KiB on the machine stack, is exhausted by patterns
+   such as (?:.|\n)* on bodies of a few KiB). */
+struct http__match {
+	pcre2_match_data *md;
+	pcre2_match_context *mc;
+	pcre2_jit_stack *js;
+};
+#define HTTP__JIT_STACK_MIN (32u << 10)
+#define HTTP__JIT_STACK_MAX (1u << 20)
+/* For patterns of at most groups capture groups; -NS_EINTERNAL when
+   out of memory (m released). */
+int http__match_init(struct http__match *m, uint32_t groups);
+void http__match_release(struct http__match *m);
+/* 1 when p matches subj, 0 when not (or no pattern), else pcre2's
+   negative error code (not PCRE2_ERROR_NOMATCH): not judged. */
 int http__pat_match(const struct http__pat *p, const char *subj,
-		    size_t len, pcre2_match_data *md);
+		    size_t len, struct http__match *m);
 
 /* ===== Ops and the workload section ===== */
 
@@ -156,8 +176,9 @@ struct http__spec {
 int http__spec_read(struct http__spec *s, const struct config *c,
 		    int exec, size_t concurrency, struct sb *err);
 void http__spec_release(struct http__spec *s);
-/* Match data for one thread, big enough for every pattern of s. */
-pcre2_match_data *http__md_new(const struct http__spec *s);
+/* One thread's matching state for the patterns of s. */
+int http__match_init_spec(struct http__match *m,
+			  const struct http__spec *s);
 /* The op kind of op->f (HTTP__READ...). */
 int http__op_kind(const struct workload_op *op);
 
@@ -175,7 +196,7 @@ struct http__answer {
 };
 
 /* Fill op's completion (type, out, error, unreachable) from a. */
-void http__classify(const struct http__opdef *d, pcre2_match_data *md,
+void http__classify(const struct http__opdef *d, struct http__match *m,
 		    struct workload_op *op, const struct http__answer *a);
 
 #endif

@@ -57,14 +57,61 @@ void http__pat_release(struct http__pat *p)
 	memset(p, 0, sizeof(*p));
 }
 
-int http__pat_match(const struct http__pat *p, const char *subj,
-		    size_t len, pcre2_match_data *md)
+int http__match_init(struct http__match *m, uint32_t groups)
 {
+	memset(m, 0, sizeof(*m));
+	m->md = pcre2_match_data_create(groups + 1, NULL);
+	m->mc = pcre2_match_context_create(NULL);
+	/* NULL without JIT support: pcre2_match() then interprets and
+	   needs no JIT stack */
+	m->js = pcre2_jit_stack_create(HTTP__JIT_STACK_MIN,
+				       HTTP__JIT_STACK_MAX, NULL);
+	if (!m->md || !m->mc) {
+		http__match_release(m);
+		return -NS_EINTERNAL;
+	}
+	if (m->js)
+		pcre2_jit_stack_assign(m->mc, NULL, m->js);
+	return 0;
+}
+
+void http__match_release(struct http__match *m)
+{
+	pcre2_match_data_free(m->md);
+	pcre2_match_context_free(m->mc);
+	pcre2_jit_stack_free(m->js);
+	memset(m, 0, sizeof(*m));
+}
+
+int http__pat_match(const struct http__pat *p, const char *subj,
+		    size_t len, struct http__match *m)
+{
+	int rc;
+
 	if (!p->code)
 		return 0;
+	rc = pcre2_match(p->code, (PCRE2_SPTR)subj, len, 0, 0, m->md,
+			 m->mc);
 	/* >= 0: a match (0: the ovector was too small for every group) */
-	return pcre2_match(p->code, (PCRE2_SPTR)subj, len, 0, 0, md,
-			   NULL) >= 0;
+	if (rc >= 0)
+		return 1;
+	return rc == PCRE2_ERROR_NOMATCH ? 0 : rc;
+}
+
+/* "PATTERN_KIND pattern could not be matched: pcre2's message" into
+   op->error, and the op not judged: a read fail, a write or cas info. */
+static void not_judged(struct workload_op *op, int is_read,
+		       const char *which, int rc)
+{
+	PCRE2_UCHAR msg[160];
+
+	if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0)
+		snprintf((char *)msg, sizeof(msg), "error %d", rc);
+	json_decref(op->out);
+	op->out = NULL;
+	op->type = is_read ? HIST_FAIL : HIST_INFO;
+	workload_op_errorf(op, "answer not judged: %s could not be "
+			   "matched: %s", which, (const char *)msg);
 }
 
 /* The first line of the subject's answer part, cut, for op->error. */
@@ -90,22 +137,28 @@ static void answer_head(const char *subj, size_t len, char *out,
 }
 
 /* A read's value from the value group: an integer when it is decimal. */
-static void read_value(const struct http__opdef *d, pcre2_match_data *md,
+static void read_value(const struct http__opdef *d, struct http__match *m,
 		       struct workload_op *op, const char *subj, size_t len)
 {
 	PCRE2_SIZE *ov;
 	uint32_t g = d->value.value_group;
 	struct sb dec = SB_INIT;
 	size_t s, e;
+	int rc;
 
 	op->out = NULL;
-	if (pcre2_match(d->value.code, (PCRE2_SPTR)subj, len, 0, 0, md,
-			NULL) <= (int)g) {
+	rc = pcre2_match(d->value.code, (PCRE2_SPTR)subj, len, 0, 0, m->md,
+			 m->mc);
+	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
+		not_judged(op, 1, "value_pattern", rc);
+		return;
+	}
+	if (rc <= (int)g) {
 		/* no match, or the group did not take part: nil */
 		op->out = json_null();
 		return;
 	}
-	ov = pcre2_get_ovector_pointer(md);
+	ov = pcre2_get_ovector_pointer(m->md);
 	s = ov[2 * g];
 	e = ov[2 * g + 1];
 	if (s == PCRE2_UNSET || e < s) {
@@ -133,11 +186,12 @@ static void read_value(const struct http__opdef *d, pcre2_match_data *md,
 	sb_release(&dec);
 }
 
-void http__classify(const struct http__opdef *d, pcre2_match_data *md,
+void http__classify(const struct http__opdef *d, struct http__match *m,
 		    struct workload_op *op, const struct http__answer *a)
 {
 	int is_read = !strcmp(op->f, "read");
 	char head[96];
+	int rc;
 
 	json_decref(op->out);
 	op->out = NULL;
@@ -153,14 +207,24 @@ void http__classify(const struct http__opdef *d, pcre2_match_data *md,
 				   a->sent ? "" : " (not sent)");
 		return;
 	}
-	if (http__pat_match(&d->ok, a->subject, a->len, md)) {
+	rc = http__pat_match(&d->ok, a->subject, a->len, m);
+	if (rc < 0) {
+		not_judged(op, is_read, "ok_pattern", rc);
+		return;
+	}
+	if (rc) {
 		op->type = HIST_OK;
 		if (is_read)
-			read_value(d, md, op, a->subject, a->len);
+			read_value(d, m, op, a->subject, a->len);
 		return;
 	}
 	answer_head(a->subject, a->len, head, sizeof(head));
-	if (http__pat_match(&d->fail, a->subject, a->len, md)) {
+	rc = http__pat_match(&d->fail, a->subject, a->len, m);
+	if (rc < 0) {
+		not_judged(op, is_read, "fail_pattern", rc);
+		return;
+	}
+	if (rc) {
 		op->type = HIST_FAIL;
 		workload_op_errorf(op, "failed: %s", head);
 		return;

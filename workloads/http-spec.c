@@ -274,7 +274,8 @@ void http__spec_release(struct http__spec *s)
 	}
 }
 
-pcre2_match_data *http__md_new(const struct http__spec *s)
+int http__match_init_spec(struct http__match *m,
+			  const struct http__spec *s)
 {
-	return pcre2_match_data_create(s->groups + 1, NULL);
+	return http__match_init(m, s->groups);
 }

@@ -41,7 +41,7 @@ struct workload_client {
 	const char *host, *node, *endpoint;
 	struct http__vars vars;
 	struct sb url, body, subj, hdr;
-	pcre2_match_data *md;
+	struct http__match m;
 	struct workload_regen gen;
 };
 
@@ -102,10 +102,15 @@ static int http_client_open(struct workload *w, size_t worker,
 		free(c);
 		return -NS_ECONFIG;
 	}
-	c->md = http__md_new(s);
-	if (!c->md || workload__curl_init(&c->curl, (long)s->timeout_ms,
-					  (long)s->connect_timeout_ms)) {
-		pcre2_match_data_free(c->md);
+	if (http__match_init_spec(&c->m, s)) {
+		free(c);
+		sb_addf(err, "worker %zu: out of memory for a client",
+			worker);
+		return -NS_EINTERNAL;
+	}
+	if (workload__curl_init(&c->curl, (long)s->timeout_ms,
+				(long)s->connect_timeout_ms)) {
+		http__match_release(&c->m);
 		free(c);
 		sb_addf(err, "worker %zu: out of memory for a client",
 			worker);
@@ -126,7 +131,7 @@ static void http_client_close(struct workload_client *c)
 	if (!c)
 		return;
 	workload__curl_release(&c->curl);
-	pcre2_match_data_free(c->md);
+	http__match_release(&c->m);
 	http__vars_release(&c->vars);
 	sb_release(&c->url);
 	sb_release(&c->body);
@@ -211,7 +216,7 @@ static void http_invoke(struct workload_client *c, struct workload_op *op)
 	sb_add(&c->subj, c->curl.resp.buf, c->curl.resp.len);
 	a.subject = c->subj.buf;
 	a.len = c->subj.len;
-	http__classify(d, c->md, op, &a);
+	http__classify(d, &c->m, op, &a);
 	workload_regen_saw(&c->gen, op);
 }
 

@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 	struct http__vars v;
 	struct workload_op op;
 	struct sb err = SB_INIT, url = SB_INIT, body = SB_INIT;
-	pcre2_match_data *md;
+	struct http__match m;
 	struct http__answer a = { 1, 1, "", answer, sizeof(answer) - 1 };
 	double w0, c0;
 	long okv = 0;
@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-http: %s\n", err.buf);
 		return 4;
 	}
-	md = http__md_new(&s);
+	http__match_init_spec(&m, &s);
 	http__vars_init(&v);
 	workload_op_init(&op);
 	op.f = "read";
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 	w0 = wall();
 	c0 = cpu();
 	for (i = 0; i < n; i++) {
-		http__classify(&s.op[HTTP__READ], md, &op, &a);
+		http__classify(&s.op[HTTP__READ], &m, &op, &a);
 		okv += json_integer_value(op.out) == 17;
 	}
 	report("judge a 200 read answer (JIT)", wall() - w0, cpu() - c0, n);
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		okv += pcre2_match(s.op[HTTP__READ].value.code,
 				   (PCRE2_SPTR)answer, sizeof(answer) - 1, 0,
-				   PCRE2_NO_JIT, md, NULL) > 0;
+				   PCRE2_NO_JIT, m.md, NULL) > 0;
 	report("value pattern alone, interpreted", wall() - w0, cpu() - c0,
 	       n);
 	w0 = wall();
@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		okv += pcre2_match(s.op[HTTP__READ].value.code,
 				   (PCRE2_SPTR)answer, sizeof(answer) - 1, 0,
-				   0, md, NULL) > 0;
+				   0, m.md, m.mc) > 0;
 	report("value pattern alone, JIT", wall() - w0, cpu() - c0, n);
 	if (okv != 3 * n) {
 		fprintf(stderr, "bench-http: %ld of %ld matches\n", okv,
@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 	}
 	workload_op_release(&op);
 	http__vars_release(&v);
-	pcre2_match_data_free(md);
+	http__match_release(&m);
 	http__spec_release(&s);
 	config_release(&c);
 

@@ -172,15 +172,18 @@ static void opdef_release(struct http__opdef *d)
 	http__pat_release(&d->value);
 }
 
+static char last_error[256];
+
 /* Classify subject (NULL: no answer) for f; the op's type and out. */
 static enum hist_type judge(const struct http__opdef *d, const char *f,
 			    const char *subject, int sent, json_t **out)
 {
-	pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+	struct http__match m;
 	struct http__answer a;
 	struct workload_op op;
 	enum hist_type t;
 
+	CHECK_EQ_INT(http__match_init(&m, 16), 0);
 	workload_op_init(&op);
 	op.f = f;
 	memset(&a, 0, sizeof(a));
@@ -189,16 +192,60 @@ static enum hist_type judge(const struct http__opdef *d, const char *f,
 	a.failure = "timed out";
 	a.subject = subject;
 	a.len = subject ? strlen(subject) : 0;
-	http__classify(d, md, &op, &a);
+	http__classify(d, &m, &op, &a);
 	t = op.type;
 	if (out) {
 		*out = op.out ? json_incref(op.out) : NULL;
 	}
 	if (t != HIST_OK)
 		CHECK(op.error[0] != '\0');
+	snprintf(last_error, sizeof(last_error), "%s", op.error);
 	workload_op_release(&op);
-	pcre2_match_data_free(md);
+	http__match_release(&m);
 	return t;
+}
+
+/* "200\n{"pad":"xxx...","succeeded":true}" with n bytes of padding */
+static char *big_answer(size_t n, const char *tail)
+{
+	struct sb s = SB_INIT;
+	size_t i;
+
+	sb_adds(&s, "200\n{\"pad\":\"");
+	for (i = 0; i < n; i++)
+		sb_add(&s, i % 64 == 63 ? "\n" : "x", 1);
+	sb_addf(&s, "\",%s}", tail);
+	return s.buf;
+}
+
+TEST(http_classify_a_match_error_is_not_judged)
+{
+	struct http__opdef d;
+	char *body;
+
+	/* (?:.|\n)* recurses per character: on the JIT's default 32 KiB
+	   stack a ~1.6 KB body fails with PCRE2_ERROR_JIT_STACKLIMIT, which
+	   was taken as "no match", and the fail pattern then made a
+	   successful cas FAIL (a false anomaly) */
+	opdef(&d, "\\A200\\n(?:.|\\n)*\"succeeded\":true",
+	      "\\A200\\n|\\A4(?!08)\\d\\d\\n",
+	      "\"v\":(?<value>\\d+)(?:.|\\n)*\"succeeded\":true", 0);
+	body = big_answer(1600, "\"succeeded\":true");
+	CHECK_EQ_INT(judge(&d, "cas", body, 1, NULL), HIST_OK);
+	free(body);
+	body = big_answer(1600, "\"succeeded\":false");
+	CHECK_EQ_INT(judge(&d, "cas", body, 1, NULL), HIST_FAIL);
+	free(body);
+	/* past the client's 1 MiB JIT stack: not judged, never fail for a
+	   write (it may have acted) nor ok-nil for a read */
+	body = big_answer(4u << 20, "\"succeeded\":true");
+	CHECK_EQ_INT(judge(&d, "cas", body, 1, NULL), HIST_INFO);
+	CHECK_CONTAINS(last_error, "ok_pattern could not be matched");
+	CHECK_CONTAINS(last_error, "stack");
+	CHECK_EQ_INT(judge(&d, "write", body, 1, NULL), HIST_INFO);
+	CHECK_EQ_INT(judge(&d, "read", body, 1, NULL), HIST_FAIL);
+	free(body);
+	opdef_release(&d);
 }
 
 TEST(http_classify_ok_fail_info)
