@@ -153,8 +153,20 @@ static void read_value(const struct http__opdef *d, struct http__match *m,
 		not_judged(op, 1, "value_pattern", rc);
 		return;
 	}
+	if (rc == PCRE2_ERROR_NOMATCH) {
+		/* an ok answer that is not what the pattern describes (a
+		   200 {"error":...}, a CLI's warning, a misspelt field): a
+		   read that saw nothing known, never nil */
+		char head[96];
+
+		answer_head(subj, len, head, sizeof(head));
+		op->type = HIST_FAIL;
+		workload_op_errorf(op, "value_pattern did not match: %s",
+				   head);
+		return;
+	}
 	if (rc <= (int)g) {
-		/* no match, or the group did not take part: nil */
+		/* the group did not take part: nil */
 		op->out = json_null();
 		return;
 	}

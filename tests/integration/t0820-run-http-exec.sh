@@ -31,7 +31,7 @@ http_wl='{
                 "Grpc-Metadata-hasleader: true"],
     "body": "{\"key\":\"{key_b64}\"}",
     "ok_pattern": "\\A200\\n",
-    "value_pattern": "\"value\":\"(?<value>[^\"]*)\"",
+    "value_pattern": "\\A200\\n\\{\"header\":\\{[^{}]*\\}(?:,\"kvs\":\\[\\{[^]]*?\"value\":\"(?<value>[^\"]*)\")?",
     "value_encoding": "base64"
   },
   "write": {
@@ -56,7 +56,7 @@ exec_wl='{
   "timeout_ms": 4000,
   "read": {
     "command": "etcdctl --endpoints={endpoint} --command-timeout=2s get {key} --print-value-only",
-    "value_pattern": "\\A0\\n(?<value>.+)"
+    "value_pattern": "\\A0\\n(?:(?<value>.+)|\\z)"
   },
   "write": {
     "command": "etcdctl --endpoints={endpoint} --command-timeout=2s put {key} {value}",

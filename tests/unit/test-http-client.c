@@ -101,7 +101,7 @@ static void open_http(struct fixture *f, int port)
 		 "\"workload\":{\"type\":\"http\",\"key_prefix\":\"a b/\","
 		 "\"timeout_ms\":300,"
 		 "\"read\":{\"url\":\"http://{host}:%d/kv/{key}\","
-		 "\"value_pattern\":\"\\\\A200\\\\n(?<value>\\\\d+)\"},"
+		 "\"value_pattern\":\"\\\\A200\\\\n(?:(?<value>\\\\d+)|\\\\z)\"},"
 		 "\"write\":{\"method\":\"PUT\",\"url\":"
 		 "\"http://{host}:%d/kv/{key}?v={value}&n={node}\","
 		 "\"headers\":[\"X-Key: {key}\",\"Content-Type: text/plain\"],"

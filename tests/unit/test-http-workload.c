@@ -284,7 +284,17 @@ TEST(http_classify_extracts_a_reads_value)
 		     HIST_OK);
 	CHECK_EQ_STR(json_string_value(out), "abc");
 	json_decref(out);
-	/* ok without a value: nil */
+	/* ok, but value_pattern does not match (a 200 carrying an error,
+	   a misspelt field name): fail, never an ok nil read */
+	CHECK_EQ_INT(judge(&d, "read", "200\n{\"error\":\"not leader\"}", 1,
+			   &out), HIST_FAIL);
+	CHECK(out == NULL);
+	CHECK_CONTAINS(last_error, "value_pattern did not match: 200 "
+		       "{\"error\":\"not leader\"}");
+	opdef_release(&d);
+	/* nil: the pattern matched and its value group took no part */
+	opdef(&d, "\\A200\\n", NULL,
+	      "\\A200\\n\\{(?:\"v\":(?<value>\\d+))?", 0);
 	CHECK_EQ_INT(judge(&d, "read", "200\n{}", 1, &out), HIST_OK);
 	CHECK(json_is_null(out));
 	json_decref(out);
@@ -503,7 +513,7 @@ static void exec_open(struct exec_fixture *f, const char *read_cmd,
 		"workload", "type", "exec", "key_prefix", prefix,
 		"timeout_ms", (int)timeout_ms,
 		"read", "command", read_cmd, "value_pattern",
-		"\\A0\\n(?<value>.+)",
+		"\\A0\\n(?:(?<value>.+)|\\z)",
 		"write", "command", write_cmd, "fail_pattern", "\\A3\\n");
 	char *text = json_dumps(doc, 0);
 	struct sb err = SB_INIT;
