@@ -136,6 +136,21 @@ static void answer_head(const char *subj, size_t len, char *out,
 	out[n] = '\0';
 }
 
+/* A value that is not an integer, when the register generator writes
+   only integers: a read that saw nothing the checker can compare. */
+static void not_integer(const struct http__opdef *d, struct workload_op *op)
+{
+	const char *v = json_string_value(op->out);
+
+	op->type = HIST_FAIL;
+	workload_op_errorf(op, "value is not an integer: '%.40s' (the "
+			   "registers hold integers%s)", v ? v : "",
+			   d->b64 ? "" : "; a base64 answer needs "
+			   "value_encoding: \"base64\"");
+	json_decref(op->out);
+	op->out = NULL;
+}
+
 /* A read's value from the value group: an integer when it is decimal. */
 static void read_value(const struct http__opdef *d, struct http__match *m,
 		       struct workload_op *op, const char *subj, size_t len)
@@ -179,6 +194,8 @@ static void read_value(const struct http__opdef *d, struct http__match *m,
 	}
 	if (!d->b64) {
 		op->out = etcd__value_json(subj + s, e - s);
+		if (!json_is_integer(op->out))
+			not_integer(d, op);
 		return;
 	}
 	{
@@ -192,6 +209,8 @@ static void read_value(const struct http__opdef *d, struct http__match *m,
 					   tmp);
 		} else {
 			op->out = etcd__value_json(dec.buf, dec.len);
+			if (!json_is_integer(op->out))
+				not_integer(d, op);
 		}
 		free(tmp);
 	}

@@ -280,10 +280,13 @@ TEST(http_classify_extracts_a_reads_value)
 	CHECK_EQ_INT(judge(&d, "read", "200\n{\"v\":42}", 1, &out), HIST_OK);
 	CHECK(json_is_integer(out) && json_integer_value(out) == 42);
 	json_decref(out);
-	CHECK_EQ_INT(judge(&d, "read", "200\n{\"v\":\"abc\"}", 1, &out),
-		     HIST_OK);
-	CHECK_EQ_STR(json_string_value(out), "abc");
-	json_decref(out);
+	/* not an integer (the registers hold integers): fail with a hint,
+	   never a string value the checker takes for a lost write */
+	CHECK_EQ_INT(judge(&d, "read", "200\n{\"v\":\"Nw==\"}", 1, &out),
+		     HIST_FAIL);
+	CHECK(out == NULL);
+	CHECK_CONTAINS(last_error, "value is not an integer: 'Nw=='");
+	CHECK_CONTAINS(last_error, "value_encoding");
 	/* ok, but value_pattern does not match (a 200 carrying an error,
 	   a misspelt field name): fail, never an ok nil read */
 	CHECK_EQ_INT(judge(&d, "read", "200\n{\"error\":\"not leader\"}", 1,
