@@ -25,7 +25,7 @@ good_wl=$(jq -n --arg d "$tmp/reg" '{
   "timeout_ms": 2000,
   "read": {
     "command": ("cat " + $d + "/{key} 2>/dev/null; true"),
-    "value_pattern": "\\A0\\n(?<value>\\d+)"
+    "value_pattern": "\\A0\\n(?:(?<value>\\d+)|\\z)"
   },
   "write": {
     "command": ("mkdir -p " + $d + " && echo {value} > " + $d +
@@ -35,7 +35,7 @@ good_wl=$(jq -n --arg d "$tmp/reg" '{
 broken_wl=$(jq -n '{
   "type": "exec",
   "timeout_ms": 2000,
-  "read": { "command": "true", "value_pattern": "\\A0\\n(?<value>\\d+)" },
+  "read": { "command": "true", "value_pattern": "\\A0\\n(?:(?<value>\\d+)|\\z)" },
   "write": { "command": "netsplit-no-such-command {key} {value}" }
 }')
 mkconf() {	# NAME WORKLOAD-JSON
